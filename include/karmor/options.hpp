@@ -1,0 +1,27 @@
+// Options shared by every operation that talks to a registry (SPEC §2 "Remote options").
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace karmor {
+
+struct Credentials {
+    std::string username;
+    std::string password;
+    std::string identity_token;  // OAuth2 refresh token (Docker config "identitytoken")
+    bool empty() const { return username.empty() && password.empty() && identity_token.empty(); }
+};
+
+struct RemoteOptions {
+    bool plain_http = false;  // --plain-http: HTTP for any host
+    bool insecure = false;    // --insecure: skip certificate verification
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    Credentials credentials;  // -u with --password-stdin
+    // Receives one line per HTTP exchange (-v). Secrets are redacted before it is called.
+    std::function<void(const std::string&)> trace;
+};
+
+}  // namespace karmor

@@ -1,0 +1,86 @@
+// KubeArmor policies (SPEC §5): loading, validation and serialization.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <compare>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karmor/result.hpp"
+
+namespace karmor {
+
+inline constexpr const char* kubearmor_api_version = "security.kubearmor.com/v1";
+
+// What makes a policy unique in a cluster. `namespace_name` is empty for cluster-scoped kinds.
+struct PolicyIdentity {
+    std::string kind;
+    std::string namespace_name;
+    std::string name;
+
+    friend auto operator<=>(const PolicyIdentity&, const PolicyIdentity&) = default;
+    std::string str() const;  // Kind/namespace/name or Kind/name
+};
+
+struct SourcePosition {
+    std::string file;
+    int document = 0;  // 1-based index of the YAML document in the file
+    int line = 0;      // 1-based; 0 when unknown
+    int column = 0;
+    std::string str() const;  // file:line:column
+};
+
+struct Policy {
+    PolicyIdentity identity;
+    // The document with comments and null values dropped, in its own key order.
+    nlohmann::ordered_json document;
+    SourcePosition origin;
+};
+
+// One problem found in one input: printed as FILE:LINE:COLUMN: FIELD.PATH: message.
+struct Diagnostic {
+    SourcePosition where;
+    std::string field_path;
+    std::string message;
+    std::string str() const;
+};
+
+enum class PolicyFormat { yaml, json };
+
+struct LoadOptions {
+    bool recursive = false;        // descend into subdirectories of directory inputs
+    bool skip_validation = false;  // check only what identifies a policy (kind, name)
+};
+
+// Loads every policy from files and directories. All problems of all inputs are collected;
+// on failure the error is of kind validation (or io) and lists each problem in `details`.
+Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem::path>& inputs,
+                                              const LoadOptions& options = {});
+
+// Parses policies from one YAML or JSON text (one or more documents). Problems are appended
+// to `problems`; the policies that parsed are returned.
+std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name,
+                                      const LoadOptions& options, std::vector<Diagnostic>& problems);
+
+// Appends one diagnostic per pair of policies with the same identity, naming both places.
+void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems);
+
+// Sorts by identity, the order of every artifact we build.
+void sort_policies(std::vector<Policy>& policies);
+
+std::string serialize_policy(const Policy& policy, PolicyFormat format);
+std::string to_yaml(const nlohmann::ordered_json& document);
+
+// A file name that shows kind, namespace and name: ksp-default-block-shell.yaml.
+// Names are unique within `policies` (a short hash is added where two would collide).
+std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format);
+
+// ksp, hsp, csp or knp.
+std::string kind_abbreviation(std::string_view kind);
+bool is_kubearmor_kind(std::string_view kind);
+bool is_namespaced_kind(std::string_view kind);
+
+}  // namespace karmor

@@ -1,0 +1,35 @@
+// Deterministic tar.gz bundles of policy files, and a bounded, hostile-input-safe reader
+// (SPEC §4 "Determinism", §8 "Archives").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karmor/result.hpp"
+
+namespace karmor::bundle {
+
+struct ArchiveEntry {
+    std::string name;
+    std::string content;
+};
+
+struct ArchiveLimits {
+    std::uint64_t max_entries = 200'000;               // 100,000 policies with room to spare
+    std::uint64_t max_entry_bytes = 4ull << 20;        // one policy file
+    std::uint64_t max_total_bytes = 1ull << 30;        // all files, decompressed
+};
+
+// Entries in the given order, mode 0644, uid/gid 0, no user or group names, the given
+// mtime; gzip without file name or timestamp. Same entries → same bytes.
+Result<std::string> write_tar_gz(const std::vector<ArchiveEntry>& entries, std::int64_t mtime,
+                                 int compression_level = 6);
+
+// Regular files only: absolute names, `..`, links, devices, FIFOs and repeated names are
+// refused, as are archives over `limits`. Directory entries are skipped.
+Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,
+                                              const ArchiveLimits& limits = {});
+
+}  // namespace karmor::bundle

@@ -1,0 +1,60 @@
+// The KubeArmor policy artifact (SPEC §4): building it from policies, and reading policies
+// back from the layers of one (ours, or one made by another tool with our media types).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bundle/archive.hpp"
+#include "karmor/oci_types.hpp"
+#include "karmor/policy.hpp"
+
+namespace karmor::bundle {
+
+struct Blob {
+    Descriptor descriptor;
+    std::string bytes;
+};
+
+struct BuildOptions {
+    PolicyFormat format = PolicyFormat::yaml;
+    std::map<std::string, std::string> annotations;  // the user's -a, on the manifest
+    std::optional<Descriptor> subject;               // --attach
+    std::string created;                             // RFC 3339
+    std::int64_t archive_mtime = 0;                  // SOURCE_DATE_EPOCH, else 0
+    int compression_level = 6;
+};
+
+struct BuiltArtifact {
+    Blob config;
+    std::vector<Blob> layers;
+    Manifest manifest;
+    std::string manifest_bytes;
+    Digest manifest_digest;
+};
+
+// `policies` must be sorted (sort_policies) and free of duplicates.
+Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const BuildOptions& options);
+
+// The config's policy index, canonical JSON (sorted keys, no spaces).
+std::string build_config(const std::vector<Policy>& policies, const std::vector<std::string>& file_names);
+
+bool is_policy_layer(const std::string& media_type);
+bool is_kubearmor_artifact(const Manifest& manifest);
+// "a container image", "a Helm chart", … for messages about artifacts we refuse.
+std::string describe_artifact(const Manifest& manifest);
+
+struct FetchedLayer {
+    Descriptor descriptor;
+    std::string bytes;  // verified against the descriptor
+};
+
+// Parses the policies of every policy layer; problems (of every layer) are appended.
+std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, const LoadOptions& options,
+                                       const ArchiveLimits& limits, std::vector<Diagnostic>& problems);
+
+}  // namespace karmor::bundle

@@ -1,0 +1,63 @@
+// The command-line layer: flags in, library calls, text and exit codes out. Everything the
+// user sees is written here and nowhere in the library.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+#include "karmor/options.hpp"
+#include "karmor/result.hpp"
+
+namespace karmor::cli {
+
+// Documented in README.md ("Exit codes").
+enum ExitCode : int {
+    exit_ok = 0,
+    exit_internal = 1,
+    exit_usage = 2,
+    exit_validation = 3,
+    exit_not_found = 4,
+    exit_auth = 5,
+    exit_registry = 6,
+    exit_io = 7,
+};
+
+struct Streams {
+    std::ostream& out;
+    std::ostream& err;
+    std::istream& in;
+};
+
+// The flags every command that talks to a registry shares (SPEC §2 "Remote options").
+struct RemoteFlags {
+    bool plain_http = false;
+    bool insecure = false;
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    std::string username;
+    bool password_stdin = false;
+    bool verbose = false;
+
+    void add_to(CLI::App& command);
+    // Reads the password from standard input when asked to.
+    Result<RemoteOptions> resolve(Streams& io) const;
+};
+
+// A command registers its flags and returns the action to run once parsing succeeded.
+using Action = std::function<int(Streams&)>;
+
+void add_push_command(CLI::App& oci, Action& action);
+void add_pull_command(CLI::App& oci, Action& action);
+void add_version_command(CLI::App& app, Action& action);
+
+// Prints the error (message, details, hint) to err and returns its exit code.
+int report_error(const Error& error, Streams& io);
+int exit_code_for(ErrorKind kind);
+
+int run(int argc, char** argv, Streams io);
+
+}  // namespace karmor::cli

@@ -1,0 +1,187 @@
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "oci/http.hpp"
+
+namespace karmor::oci {
+namespace {
+
+struct CurlEasyDeleter {
+    void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+struct CurlSlistDeleter {
+    void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+struct Transfer {
+    HttpResponse* response;
+    std::uint64_t limit;
+    bool too_large = false;
+    std::string_view upload;
+    std::size_t uploaded = 0;
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t n = size * count;
+    if (t->response->body.size() + n > t->limit) {
+        t->too_large = true;
+        return 0;  // aborts the transfer
+    }
+    t->response->body.append(data, n);
+    return n;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t n = size * count;
+    std::string_view line(data, n);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    if (line.rfind("HTTP/", 0) == 0) {
+        t->response->headers.clear();  // a new response (after 100 Continue)
+        return n;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return n;
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    t->response->headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+    return n;
+}
+
+size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t n = std::min(size * count, t->upload.size() - t->uploaded);
+    std::copy_n(t->upload.data() + t->uploaded, n, buffer);
+    t->uploaded += n;
+    return n;
+}
+
+TransportStatus classify(CURLcode code) {
+    switch (code) {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return TransportStatus::connect_failed;
+        case CURLE_SSL_CONNECT_ERROR:
+            return TransportStatus::tls_handshake_failed;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+            return TransportStatus::tls_verify_failed;
+        case CURLE_OPERATION_TIMEDOUT:
+            return TransportStatus::timeout;
+        default:
+            return TransportStatus::failed;
+    }
+}
+
+class CurlTransport final : public HttpTransport {
+public:
+    explicit CurlTransport(const TransportOptions& options) : options_(options), handle_(curl_easy_init()) {}
+
+    HttpResult send(const HttpRequest& request) override {
+        HttpResult result;
+        CURL* h = handle_.get();
+        curl_easy_reset(h);  // keeps the connection cache
+
+        Transfer transfer{&result.response, request.max_response_bytes, false, request.body, 0};
+        CurlSlist headers;
+        curl_slist* list = nullptr;
+        for (const auto& [name, value] : request.headers) {
+            const auto line = name + ": " + value;
+            list = curl_slist_append(list, line.c_str());
+        }
+        // libcurl adds "Expect: 100-continue" to large uploads; registries do not need the round trip.
+        list = curl_slist_append(list, "Expect:");
+        headers.reset(list);
+
+        char error_buffer[CURL_ERROR_SIZE] = {0};
+        curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "karmor-oci/" KARMOR_VERSION);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit_bytes);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_seconds);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, options_.total_timeout_seconds);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+        if (options_.insecure) {
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
+        if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+        if (!options_.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, options_.cert_file.c_str());
+        if (!options_.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, options_.key_file.c_str());
+
+        if (request.method == "HEAD") {
+            curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        } else if (request.method == "GET") {
+            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        } else if (request.method == "PUT" || request.method == "PATCH") {
+            curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload);
+            curl_easy_setopt(h, CURLOPT_READDATA, &transfer);
+            curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+            if (request.method == "PATCH") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
+        } else if (request.method == "POST") {
+            curl_easy_setopt(h, CURLOPT_POST, 1L);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        } else {
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        }
+
+        const CURLcode code = curl_easy_perform(h);
+        if (code != CURLE_OK) {
+            result.transport = transfer.too_large ? TransportStatus::response_too_large : classify(code);
+            result.transport_error = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+            return result;
+        }
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result.response.status);
+        return result;
+    }
+
+private:
+    TransportOptions options_;
+    CurlEasy handle_;
+};
+
+}  // namespace
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+std::string HttpResponse::header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+        if (equals_ignore_case(k, name)) return v;
+    return {};
+}
+
+std::vector<std::string> HttpResponse::all_headers(std::string_view name) const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : headers)
+        if (equals_ignore_case(k, name)) out.push_back(v);
+    return out;
+}
+
+std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options) {
+    return std::make_unique<CurlTransport>(options);
+}
+
+}  // namespace karmor::oci

@@ -1,0 +1,74 @@
+// The HTTP transport is an interface (STYLE.md §6): libcurl in production, a scripted fake
+// in unit tests of the auth, redirect and retry logic.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace karmor::oci {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string url;
+    HeaderList headers;
+    std::string_view body;  // must outlive send()
+    std::uint64_t max_response_bytes = 64ull << 20;
+};
+
+struct HttpResponse {
+    long status = 0;
+    HeaderList headers;  // names as received
+    std::string body;
+
+    // The first header with this name (case-insensitive), or "".
+    std::string header(std::string_view name) const;
+    std::vector<std::string> all_headers(std::string_view name) const;
+};
+
+enum class TransportStatus {
+    ok,
+    connect_failed,        // refused, unreachable, DNS
+    tls_handshake_failed,  // includes "the server does not speak TLS"
+    tls_verify_failed,     // the certificate did not verify: never a reason to fall back
+    timeout,
+    response_too_large,
+    failed,                // anything else (reset mid-transfer, protocol errors)
+};
+
+struct HttpResult {
+    TransportStatus transport = TransportStatus::ok;
+    std::string transport_error;  // libcurl's words, when transport != ok
+    HttpResponse response;
+    bool delivered() const { return transport == TransportStatus::ok; }
+};
+
+struct TransportOptions {
+    bool insecure = false;  // skip certificate verification (--insecure)
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    long connect_timeout_ms = 15'000;
+    long low_speed_limit_bytes = 1;    // a transfer slower than this …
+    long low_speed_time_seconds = 60;  // … for this long is abandoned
+    long total_timeout_seconds = 0;    // 0: bounded by the low-speed rule only
+};
+
+class HttpTransport {
+public:
+    virtual ~HttpTransport() = default;
+    // Sends one request; does not follow redirects.
+    virtual HttpResult send(const HttpRequest& request) = 0;
+};
+
+// One libcurl easy handle for the whole run, so connections are reused.
+std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);
+
+bool equals_ignore_case(std::string_view a, std::string_view b);
+
+}  // namespace karmor::oci

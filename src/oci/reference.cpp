@@ -1,0 +1,139 @@
+// SPEC §3. The grammar follows the distribution reference grammar: a repository is
+// path components of [a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)* separated by '/'.
+#include "karmor/reference.hpp"
+
+#include <regex>
+
+namespace karmor {
+namespace {
+
+constexpr const char* expected_form =
+    "a reference has the form [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:HEX], "
+    "for example localhost:5000/team/policies:v1";
+
+Unexpected<Error> invalid(std::string_view text, const std::string& why) {
+    return unexpected(
+        Error(ErrorKind::usage, "invalid reference \"" + std::string(text) + "\": " + why, expected_form));
+}
+
+bool looks_like_registry(std::string_view component) {
+    return component.find('.') != std::string_view::npos || component.find(':') != std::string_view::npos ||
+           component == "localhost";
+}
+
+const std::regex& path_component_pattern() {
+    static const std::regex pattern("[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*");
+    return pattern;
+}
+
+const std::regex& tag_pattern() {
+    static const std::regex pattern("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+    return pattern;
+}
+
+// host[:port], where host is a DNS name, an IPv4 address or a bracketed IPv6 address.
+const std::regex& registry_pattern() {
+    static const std::regex pattern(
+        R"((?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?)");
+    return pattern;
+}
+
+}  // namespace
+
+Result<Reference> Reference::parse(std::string_view text) {
+    if (text.empty()) return invalid(text, "it is empty");
+    if (text.size() > 4096) return invalid(text.substr(0, 64), "it is longer than 4096 characters");
+
+    Reference ref;
+    std::string_view rest = text;
+
+    if (const auto at = rest.find('@'); at != std::string_view::npos) {
+        auto digest = Digest::parse(rest.substr(at + 1));
+        if (!digest) return invalid(text, digest.error().message);
+        ref.digest_ = *digest;
+        rest = rest.substr(0, at);
+    }
+
+    std::string_view name = rest;
+    if (const auto slash = rest.find('/'); slash != std::string_view::npos && looks_like_registry(rest.substr(0, slash))) {
+        ref.registry_ = std::string(rest.substr(0, slash));
+        name = rest.substr(slash + 1);
+    } else {
+        ref.registry_ = "docker.io";
+    }
+
+    // A tag is after the last ':' of the repository part (the registry's port is gone).
+    if (const auto colon = name.rfind(':'); colon != std::string_view::npos) {
+        ref.tag_ = std::string(name.substr(colon + 1));
+        name = name.substr(0, colon);
+        if (!std::regex_match(ref.tag_, tag_pattern()))
+            return invalid(text, "tag \"" + ref.tag_ + "\" must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+    }
+
+    if (!std::regex_match(ref.registry_, registry_pattern()))
+        return invalid(text, "registry \"" + ref.registry_ + "\" is not a host name with an optional port");
+    if (name.empty()) return invalid(text, "the repository is missing");
+    if (name.size() > 255) return invalid(text, "the repository is longer than 255 characters");
+
+    std::size_t start = 0;
+    while (true) {
+        const auto slash = name.find('/', start);
+        const auto component = name.substr(start, slash == std::string_view::npos ? name.size() - start : slash - start);
+        if (component.empty()) return invalid(text, "the repository has an empty path component");
+        if (!std::regex_match(component.begin(), component.end(), path_component_pattern())) {
+            for (char c : component)
+                if (c >= 'A' && c <= 'Z') return invalid(text, "repository names must be lowercase");
+            return invalid(text, "repository component \"" + std::string(component) +
+                                     "\" may hold only lowercase letters, digits and single separators (. _ __ -)");
+        }
+        if (slash == std::string_view::npos) break;
+        start = slash + 1;
+    }
+    ref.repository_ = std::string(name);
+
+    if (ref.registry_ == "docker.io" && ref.repository_.find('/') == std::string::npos)
+        ref.repository_ = "library/" + ref.repository_;
+    if (ref.tag_.empty() && !ref.digest_) ref.tag_ = "latest";
+    return ref;
+}
+
+std::string Reference::api_host() const {
+    if (registry_ == "docker.io" || registry_ == "index.docker.io") return "registry-1.docker.io";
+    return registry_;
+}
+
+std::string Reference::manifest_reference() const { return digest_ ? digest_->str() : tag_; }
+
+bool Reference::is_loopback() const {
+    std::string host = registry_;
+    if (!host.empty() && host.front() == '[') {
+        host = host.substr(1, host.find(']') - 1);
+        return host == "::1";
+    }
+    host = host.substr(0, host.find(':'));
+    if (host == "localhost") return true;
+    static const std::regex ipv4_loopback(R"(127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})");
+    return std::regex_match(host, ipv4_loopback);
+}
+
+Reference Reference::with_digest(const Digest& digest) const {
+    Reference copy = *this;
+    copy.digest_ = digest;
+    return copy;
+}
+
+Reference Reference::with_tag(std::string tag) const {
+    Reference copy = *this;
+    copy.tag_ = std::move(tag);
+    copy.digest_.reset();
+    return copy;
+}
+
+std::string Reference::str() const {
+    std::string out = registry_ + "/" + repository_;
+    if (!tag_.empty()) out += ":" + tag_;
+    if (digest_) out += "@" + digest_->str();
+    return out;
+}
+
+}  // namespace karmor

@@ -1,0 +1,434 @@
+#include "oci/registry_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "oci/auth_challenge.hpp"
+#include "oci/manifest_json.hpp"
+#include "util/encoding.hpp"
+
+namespace karmor::oci {
+namespace {
+
+constexpr int max_redirects = 5;
+constexpr long max_retry_after_ms = 30'000;
+
+constexpr const char* manifest_accept =
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
+    "application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json";
+
+bool is_transient_status(long status) {
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+bool is_transient_transport(TransportStatus s) {
+    return s == TransportStatus::connect_failed || s == TransportStatus::timeout || s == TransportStatus::failed;
+}
+
+bool is_redirect(long status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// scheme://host[:port] of an absolute URL.
+std::string origin_of(const std::string& url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) return {};
+    const auto path_start = url.find('/', scheme_end + 3);
+    return url.substr(0, path_start);
+}
+
+std::string path_of(const std::string& url) {
+    const auto scheme_end = url.find("://");
+    const auto path_start = scheme_end == std::string::npos ? 0 : url.find('/', scheme_end + 3);
+    return path_start == std::string::npos ? "/" : url.substr(path_start);
+}
+
+long retry_after_ms(const HttpResponse& response) {
+    const auto value = response.header("Retry-After");
+    if (value.empty()) return -1;
+    try {
+        std::size_t used = 0;
+        const long seconds = std::stol(value, &used);
+        if (used == value.size() && seconds >= 0) return std::min(seconds * 1000, max_retry_after_ms);
+    } catch (const std::exception&) {
+    }
+    return -1;  // an HTTP date: fall back to our own backoff
+}
+
+std::string describe_transport(TransportStatus s) {
+    switch (s) {
+        case TransportStatus::connect_failed: return "cannot connect";
+        case TransportStatus::tls_handshake_failed: return "TLS handshake failed";
+        case TransportStatus::tls_verify_failed: return "the server's TLS certificate did not verify";
+        case TransportStatus::timeout: return "timed out";
+        case TransportStatus::response_too_large: return "the response is larger than allowed";
+        default: return "transfer failed";
+    }
+}
+
+}  // namespace
+
+RegistryClient::RegistryClient(const Reference& target, ClientOptions options, HttpTransport& transport)
+    : registry_(target.registry()),
+      api_host_(target.api_host()),
+      repository_(target.repository()),
+      loopback_(target.is_loopback()),
+      options_(std::move(options)),
+      transport_(transport) {
+    if (options_.plain_http) scheme_ = "http";
+}
+
+std::string RegistryClient::base_url() const { return scheme_.value_or("https") + "://" + api_host_; }
+
+void RegistryClient::trace(const std::string& line) const {
+    if (options_.trace) options_.trace(line);
+}
+
+std::string RegistryClient::resolve_location(const std::string& location, const std::string& request_url) const {
+    if (location.find("://") != std::string::npos) return location;
+    if (!location.empty() && location.front() == '/') return origin_of(request_url) + location;
+    // Relative to the request's directory.
+    const auto base = request_url.substr(0, request_url.rfind('/') + 1);
+    return base + location;
+}
+
+HttpResult RegistryClient::perform_once(HttpRequest& request) {
+    const auto request_origin = origin_of(request.url);
+    for (int hop = 0;; ++hop) {
+        trace("> " + request.method + " " + request.url);
+        HttpResult result = transport_.send(request);
+        if (!result.delivered()) {
+            trace("< " + describe_transport(result.transport) + ": " + result.transport_error);
+            return result;
+        }
+        auto& response = result.response;
+        trace("< " + std::to_string(response.status) + " " + request.method + " " + path_of(request.url) + " (" +
+              std::to_string(response.body.size()) + " bytes)");
+        if (!is_redirect(response.status) || response.header("Location").empty()) return result;
+        if (hop >= max_redirects) {
+            result.transport = TransportStatus::failed;
+            result.transport_error = "more than " + std::to_string(max_redirects) + " redirects";
+            return result;
+        }
+        request.url = resolve_location(response.header("Location"), request.url);
+        if (response.status == 303) {
+            request.method = "GET";
+            request.body = {};
+        }
+        // Credentials are for the registry: never for the host a redirect points to
+        // (blob storage, a CDN).
+        if (origin_of(request.url) != request_origin) {
+            std::erase_if(request.headers, [](const auto& h) { return equals_ignore_case(h.first, "Authorization"); });
+        }
+    }
+}
+
+Error RegistryClient::transport_error(const HttpRequest& request, const HttpResult& result) const {
+    Error error(ErrorKind::registry, registry_ + ": " + request.method + " " + path_of(request.url) + ": " +
+                                         describe_transport(result.transport) + " (" + result.transport_error + ")");
+    switch (result.transport) {
+        case TransportStatus::tls_verify_failed:
+            error.hint = "if the registry uses a private CA, pass it with --ca-file; --insecure skips the check";
+            break;
+        case TransportStatus::connect_failed:
+            error.hint = "check that the registry address is right and that it is running";
+            break;
+        case TransportStatus::tls_handshake_failed:
+            error.hint = "if the registry speaks plain HTTP, pass --plain-http";
+            break;
+        default:
+            break;
+    }
+    return error;
+}
+
+Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
+    bool authenticated_once = false;
+    int attempt = 0;
+    std::mt19937 jitter(std::random_device{}());
+    while (true) {
+        HttpRequest request = exchange.request;
+        request.url = exchange.absolute_url.empty() ? base_url() + exchange.path : exchange.absolute_url;
+        if (!authorization_.empty() &&
+            (exchange.absolute_url.empty() || origin_of(exchange.absolute_url) == base_url()))
+            request.headers.emplace_back("Authorization", authorization_);
+
+        HttpResult outcome = perform_once(request);
+        ++attempt;
+        if (!outcome.delivered()) {
+            // The loopback rule (SPEC §2): a local server that does not speak TLS is spoken to
+            // in plain HTTP. A certificate that fails verification is never such a reason.
+            if (!scheme_ && loopback_ && outcome.transport == TransportStatus::tls_handshake_failed) {
+                trace("* " + api_host_ + " does not speak TLS; using plain HTTP (loopback)");
+                scheme_ = "http";
+                --attempt;
+                continue;
+            }
+            if (!is_transient_transport(outcome.transport) || attempt >= options_.max_attempts) {
+                Error error = transport_error(request, outcome);
+                if (attempt > 1) error.message += " (gave up after " + std::to_string(attempt) + " attempts)";
+                return unexpected(std::move(error));
+            }
+            const long delay = std::min(options_.retry_max_delay_ms, options_.retry_base_delay_ms << (attempt - 1));
+            std::this_thread::sleep_for(std::chrono::milliseconds(
+                delay / 2 + std::uniform_int_distribution<long>(0, std::max(1L, delay / 2))(jitter)));
+            continue;
+        }
+        if (!scheme_) scheme_ = origin_of(request.url).substr(0, origin_of(request.url).find(':'));
+
+        auto& response = outcome.response;
+        if (response.status == 401 && !authenticated_once) {
+            authenticated_once = true;
+            if (auto auth = authenticate(response); !auth) return unexpected(std::move(auth).error());
+            --attempt;
+            continue;
+        }
+        if (is_transient_status(response.status) && attempt < options_.max_attempts) {
+            long delay = retry_after_ms(response);
+            if (delay < 0) {
+                delay = std::min(options_.retry_max_delay_ms, options_.retry_base_delay_ms << (attempt - 1));
+                delay = delay / 2 + std::uniform_int_distribution<long>(0, std::max(1L, delay / 2))(jitter);
+            }
+            trace("* retrying in " + std::to_string(delay) + " ms");
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+            continue;
+        }
+        return std::move(response);
+    }
+}
+
+Result<void> RegistryClient::authenticate(const HttpResponse& response) {
+    const auto challenges = parse_www_authenticate(response.header("WWW-Authenticate"));
+    for (const auto& challenge : challenges) {
+        if (challenge.scheme == "bearer") return fetch_token(challenge.params);
+    }
+    for (const auto& challenge : challenges) {
+        if (challenge.scheme != "basic") continue;
+        const auto& c = options_.credentials;
+        if (c.username.empty() && c.password.empty())
+            return unexpected(Error(ErrorKind::auth, registry_ + " requires authentication",
+                                    "log in with `karmor oci login " + registry_ +
+                                        "`, or pass -u USER with --password-stdin"));
+        authorization_ = "Basic " + util::base64_encode(c.username + ":" + c.password);
+        return {};
+    }
+    return unexpected(Error(ErrorKind::auth,
+                            registry_ + " answered 401 without a challenge we support (WWW-Authenticate: \"" +
+                                response.header("WWW-Authenticate") + "\")",
+                            "the registry needs an authentication scheme this tool does not speak"));
+}
+
+Result<void> RegistryClient::fetch_token(const std::map<std::string, std::string>& challenge) {
+    const auto realm_it = challenge.find("realm");
+    if (realm_it == challenge.end() || realm_it->second.empty())
+        return unexpected(Error(ErrorKind::auth, registry_ + ": the Bearer challenge has no realm"));
+    const auto& realm = realm_it->second;
+    const std::string scope = "repository:" + repository_ + ":" + (options_.push_access ? "pull,push" : "pull");
+    const auto service_it = challenge.find("service");
+    const std::string service = service_it == challenge.end() ? std::string() : service_it->second;
+
+    HttpRequest request;
+    std::string form;
+    const auto& c = options_.credentials;
+    if (!c.identity_token.empty()) {
+        // OAuth2 refresh-token grant (the Docker token spec's POST form).
+        request.method = "POST";
+        request.url = realm;
+        form = "grant_type=refresh_token&client_id=karmor&service=" + util::url_encode(service) +
+               "&scope=" + util::url_encode(scope) + "&refresh_token=" + util::url_encode(c.identity_token);
+        request.body = form;
+        request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    } else {
+        request.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
+                      (service.empty() ? "" : "service=" + util::url_encode(service) + "&") +
+                      "scope=" + util::url_encode(scope);
+        if (!c.username.empty() || !c.password.empty())
+            request.headers.emplace_back("Authorization", "Basic " + util::base64_encode(c.username + ":" + c.password));
+    }
+    request.max_response_bytes = 1 << 20;
+    HttpResult outcome = perform_once(request);
+    if (!outcome.delivered()) return unexpected(transport_error(request, outcome));
+    const HttpResponse* response = &outcome.response;
+    if (response->status == 401 || response->status == 403) {
+        return unexpected(Error(ErrorKind::auth,
+                                "the token service " + origin_of(realm) + " refused " +
+                                    (c.empty() ? std::string("anonymous access") : std::string("the credentials")) +
+                                    " for " + scope + " (HTTP " + std::to_string(response->status) + ")",
+                                c.empty() ? "log in with `karmor oci login " + registry_ + "`"
+                                          : "check the user name and password"));
+    }
+    if (response->status != 200)
+        return unexpected(Error(ErrorKind::registry, "the token service " + origin_of(realm) + " answered HTTP " +
+                                                         std::to_string(response->status)));
+    const auto body = nlohmann::json::parse(response->body, nullptr, false);
+    std::string token;
+    if (body.is_object()) {
+        if (auto t = body.find("token"); t != body.end() && t->is_string()) token = t->get<std::string>();
+        if (token.empty())
+            if (auto t = body.find("access_token"); t != body.end() && t->is_string()) token = t->get<std::string>();
+    }
+    if (token.empty())
+        return unexpected(Error(ErrorKind::auth, "the token service " + origin_of(realm) + " sent no token"));
+    authorization_ = "Bearer " + token;
+    return {};
+}
+
+Error RegistryClient::http_error(const std::string& method, const std::string& path, const HttpResponse& response) const {
+    std::string detail;
+    const auto body = nlohmann::json::parse(response.body, nullptr, false);
+    if (body.is_object() && body.contains("errors") && body["errors"].is_array()) {
+        for (const auto& e : body["errors"]) {
+            if (!e.is_object()) continue;
+            if (!detail.empty()) detail += "; ";
+            if (e.contains("code") && e["code"].is_string()) detail += e["code"].get<std::string>();
+            if (e.contains("message") && e["message"].is_string()) detail += ": " + e["message"].get<std::string>();
+        }
+    }
+    std::string message = registry_ + ": " + method + " " + path + ": HTTP " + std::to_string(response.status) +
+                          (detail.empty() ? "" : " (" + detail + ")");
+    switch (response.status) {
+        case 401:
+            return Error(ErrorKind::auth, message + ": authentication failed",
+                         "check the credentials (karmor oci login " + registry_ + ", or -u with --password-stdin)");
+        case 403:
+            return Error(ErrorKind::auth, message + ": access denied",
+                         "the credentials have no " + std::string(options_.push_access ? "push" : "pull") +
+                             " access to " + repository_);
+        case 404:
+            return Error(ErrorKind::not_found, message, "check the repository, tag and digest");
+        default:
+            return Error(ErrorKind::registry, message,
+                         response.status >= 500 ? "the registry failed; try again later" : "");
+    }
+}
+
+Result<std::optional<FetchedManifest>> RegistryClient::fetch_manifest(const std::string& reference) {
+    Exchange ex;
+    ex.path = "/v2/" + repository_ + "/manifests/" + reference;
+    ex.request.headers.emplace_back("Accept", manifest_accept);
+    ex.request.max_response_bytes = max_manifest_bytes;
+    auto response = perform(ex);
+    if (!response) {
+        if (response.error().message.find("larger than allowed") != std::string::npos)
+            response.error().message += " (manifests are limited to 4 MiB)";
+        return unexpected(std::move(response).error());
+    }
+    if (response->status == 404) return std::optional<FetchedManifest>();
+    if (response->status != 200) return unexpected(http_error("GET", ex.path, *response));
+
+    FetchedManifest out;
+    out.bytes = std::move(response->body);
+    out.content_type = response->header("Content-Type");
+    out.digest = Digest::sha256_of(out.bytes);
+    const std::string where = registry_ + "/" + repository_ + "@" + reference;
+    if (auto requested = Digest::parse(reference); requested) {
+        if (!requested->matches(out.bytes))
+            return unexpected(Error(ErrorKind::validation,
+                                    where + ": the registry sent a manifest that does not match the digest asked for",
+                                    "the registry or something between is corrupting data; nothing was written"));
+        out.digest = *requested;
+    }
+    if (const auto claimed = response->header("Docker-Content-Digest"); !claimed.empty()) {
+        auto claimed_digest = Digest::parse(claimed);
+        if (claimed_digest && !claimed_digest->matches(out.bytes))
+            return unexpected(Error(ErrorKind::validation,
+                                    where + ": the manifest does not hash to the registry's Docker-Content-Digest " + claimed,
+                                    "the registry or something between is corrupting data; nothing was written"));
+    }
+    auto manifest = parse_manifest(out.bytes, out.content_type, where);
+    if (!manifest) return unexpected(std::move(manifest).error());
+    out.manifest = std::move(*manifest);
+    return std::optional<FetchedManifest>(std::move(out));
+}
+
+Result<Digest> RegistryClient::put_manifest(const std::string& reference, const std::string& media_type,
+                                            std::string_view bytes) {
+    Exchange ex;
+    ex.path = "/v2/" + repository_ + "/manifests/" + reference;
+    ex.request.method = "PUT";
+    ex.request.body = bytes;
+    ex.request.headers.emplace_back("Content-Type", media_type);
+    auto response = perform(ex);
+    if (!response) return unexpected(std::move(response).error());
+    if (response->status != 201 && response->status != 200) return unexpected(http_error("PUT", ex.path, *response));
+    const Digest digest = Digest::sha256_of(bytes);
+    if (const auto claimed = response->header("Docker-Content-Digest"); !claimed.empty() && claimed != digest.str())
+        return unexpected(Error(ErrorKind::registry, registry_ + ": the registry stored the manifest as " + claimed +
+                                                         " but its bytes hash to " + digest.str()));
+    return digest;
+}
+
+Result<bool> RegistryClient::blob_exists(const Descriptor& blob) {
+    Exchange ex;
+    ex.path = "/v2/" + repository_ + "/blobs/" + blob.digest.str();
+    ex.request.method = "HEAD";
+    auto response = perform(ex);
+    if (!response) return unexpected(std::move(response).error());
+    if (response->status == 200) return true;
+    if (response->status == 404) return false;
+    return unexpected(http_error("HEAD", ex.path, *response));
+}
+
+Result<void> RegistryClient::upload_blob(const Descriptor& blob, std::string_view bytes) {
+    Error last_error;
+    // A failed PUT leaves the upload session in an unknown state: start a new session.
+    for (int session = 1; session <= options_.max_attempts; ++session) {
+        Exchange start;
+        start.path = "/v2/" + repository_ + "/blobs/uploads/";
+        start.request.method = "POST";
+        start.request.headers.emplace_back("Content-Length", "0");
+        auto started = perform(start);
+        if (!started) return unexpected(std::move(started).error());
+        if (started->status == 201) return {};  // the registry mounted or already had it
+        if (started->status != 202) return unexpected(http_error("POST", start.path, *started));
+        const auto location = started->header("Location");
+        if (location.empty())
+            return unexpected(Error(ErrorKind::registry, registry_ + ": the upload session has no Location"));
+
+        Exchange put;
+        put.absolute_url = resolve_location(location, base_url() + start.path);
+        put.absolute_url += (put.absolute_url.find('?') == std::string::npos ? "?" : "&");
+        put.absolute_url += "digest=" + util::url_encode(blob.digest.str());
+        put.request.method = "PUT";
+        put.request.body = bytes;
+        put.request.headers.emplace_back("Content-Type", "application/octet-stream");
+        auto finished = perform(put);
+        if (finished && (finished->status == 201 || finished->status == 204)) return {};
+        if (finished && !is_transient_status(finished->status) && finished->status != 404)
+            return unexpected(http_error("PUT", path_of(put.absolute_url), *finished));
+        last_error = finished ? http_error("PUT", path_of(put.absolute_url), *finished) : finished.error();
+        trace("* upload of " + blob.digest.str() + " failed; starting a new upload session");
+    }
+    last_error.message += " (gave up after " + std::to_string(options_.max_attempts) + " upload sessions)";
+    return unexpected(std::move(last_error));
+}
+
+Result<std::string> RegistryClient::fetch_blob(const Descriptor& blob, std::uint64_t max_bytes) {
+    if (blob.size < 0 || static_cast<std::uint64_t>(blob.size) > max_bytes)
+        return unexpected(Error(ErrorKind::validation, registry_ + "/" + repository_ + "@" + blob.digest.str() +
+                                                           ": blob of " + std::to_string(blob.size) +
+                                                           " bytes is over the limit of " + std::to_string(max_bytes)));
+    Exchange ex;
+    ex.path = "/v2/" + repository_ + "/blobs/" + blob.digest.str();
+    // One byte more than announced, so that a server sending too much is caught.
+    ex.request.max_response_bytes = static_cast<std::uint64_t>(blob.size) + 1;
+    auto response = perform(ex);
+    if (!response) return unexpected(std::move(response).error());
+    if (response->status != 200) return unexpected(http_error("GET", ex.path, *response));
+    const std::string where = registry_ + "/" + repository_ + "@" + blob.digest.str();
+    if (response->body.size() != static_cast<std::size_t>(blob.size))
+        return unexpected(Error(ErrorKind::validation,
+                                where + ": received " + std::to_string(response->body.size()) + " bytes, expected " +
+                                    std::to_string(blob.size),
+                                "the registry or something between is corrupting data; nothing was written"));
+    if (!blob.digest.matches(response->body))
+        return unexpected(Error(ErrorKind::validation, where + ": the blob does not match its digest",
+                                "the registry or something between is corrupting data; nothing was written"));
+    return std::move(response->body);
+}
+
+}  // namespace karmor::oci

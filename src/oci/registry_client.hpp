@@ -1,0 +1,83 @@
+// A client of one repository of one registry (OCI distribution spec): manifests, blobs,
+// authentication (anonymous, Basic, Bearer tokens), redirects and the loopback rule.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "karmor/oci_types.hpp"
+#include "karmor/options.hpp"
+#include "karmor/reference.hpp"
+#include "karmor/result.hpp"
+#include "oci/http.hpp"
+
+namespace karmor::oci {
+
+struct FetchedManifest {
+    std::string bytes;
+    std::string content_type;
+    Digest digest;  // computed over `bytes`
+    Manifest manifest;
+};
+
+struct ClientOptions {
+    bool plain_http = false;
+    Credentials credentials;
+    bool push_access = false;  // ask token services for pull,push
+    std::function<void(const std::string&)> trace;
+    int max_attempts = 4;          // transient failures: 1 try + 3 retries
+    long retry_base_delay_ms = 200;
+    long retry_max_delay_ms = 5'000;
+};
+
+inline constexpr std::uint64_t max_manifest_bytes = 4ull << 20;  // what registries accept
+
+class RegistryClient {
+public:
+    RegistryClient(const Reference& target, ClientOptions options, HttpTransport& transport);
+
+    // The manifest at `reference` (a tag or a digest), verified against the digest when the
+    // reference is one. Not found is a value: std::nullopt.
+    Result<std::optional<FetchedManifest>> fetch_manifest(const std::string& reference);
+    Result<Digest> put_manifest(const std::string& reference, const std::string& media_type, std::string_view bytes);
+
+    Result<bool> blob_exists(const Descriptor& blob);
+    Result<void> upload_blob(const Descriptor& blob, std::string_view bytes);
+    // The blob's bytes, checked against the descriptor's size and digest.
+    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes);
+
+    // Human-readable registry/repository for messages.
+    std::string where() const { return registry_ + "/" + repository_; }
+
+private:
+    struct Exchange {
+        HttpRequest request;
+        std::string path;  // after the host, e.g. /v2/NAME/manifests/TAG
+        std::string absolute_url;  // set instead of path for upload Locations on another host
+    };
+    Result<HttpResponse> perform(Exchange exchange);
+    // Sends one request, following redirects; no retries, no authentication.
+    HttpResult perform_once(HttpRequest& request);
+    Error transport_error(const HttpRequest& request, const HttpResult& result) const;
+    Result<void> authenticate(const HttpResponse& challenge_response);
+    Result<void> fetch_token(const std::map<std::string, std::string>& challenge);
+    std::string base_url() const;
+    std::string resolve_location(const std::string& location, const std::string& request_url) const;
+    Error http_error(const std::string& method, const std::string& path, const HttpResponse& response) const;
+    void trace(const std::string& line) const;
+
+    std::string registry_;
+    std::string api_host_;
+    std::string repository_;
+    bool loopback_ = false;
+    ClientOptions options_;
+    HttpTransport& transport_;
+    std::optional<std::string> scheme_;  // decided by the first request
+    std::string authorization_;          // the header value to send, once known
+    bool basic_failed_ = false;
+};
+
+}  // namespace karmor::oci

@@ -1,0 +1,129 @@
+#include "ops/output_directory.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace karmor::ops {
+namespace {
+
+namespace fs = std::filesystem;
+
+Unexpected<Error> io_error(const std::string& what, const fs::path& path, const std::string& why) {
+    return unexpected(Error(ErrorKind::io, what + " " + path.string() + ": " + why,
+                            "check that the directory exists and is writable"));
+}
+
+bool same_content(const fs::path& path, const std::string& content) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str() == content;
+}
+
+// Removes the temporary directory on every path out.
+class TemporaryDirectory {
+public:
+    static Result<TemporaryDirectory> create_beside(const fs::path& target) {
+        std::string pattern = target.string() + ".karmor-tmp-XXXXXX";
+        if (char* made = mkdtemp(pattern.data()); made == nullptr)
+            return io_error("cannot create a temporary directory beside", target, std::strerror(errno));
+        return TemporaryDirectory(pattern);
+    }
+    TemporaryDirectory(TemporaryDirectory&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+    TemporaryDirectory(const TemporaryDirectory&) = delete;
+    TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+    TemporaryDirectory& operator=(TemporaryDirectory&&) = delete;
+    ~TemporaryDirectory() {
+        if (!path_.empty()) {
+            std::error_code ec;
+            fs::remove_all(path_, ec);
+        }
+    }
+    const fs::path& path() const { return path_; }
+    void release() { path_.clear(); }
+
+private:
+    explicit TemporaryDirectory(fs::path path) : path_(std::move(path)) {}
+    fs::path path_;
+};
+
+Result<void> write_file(const fs::path& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.close();
+    if (!out) return io_error("cannot write", path, std::strerror(errno));
+    return {};
+}
+
+}  // namespace
+
+Result<WriteReport> write_output_files(const fs::path& directory, const std::vector<OutputFile>& files, bool force) {
+    WriteReport report;
+    std::error_code ec;
+    const fs::path target = directory.lexically_normal().empty() ? fs::path(".") : directory.lexically_normal();
+    const bool exists = fs::exists(target, ec);
+    if (exists && !fs::is_directory(target, ec))
+        return io_error("cannot pull into", target, "it exists and is not a directory");
+
+    std::vector<const OutputFile*> to_write;
+    std::vector<std::string> conflicts;
+    for (const auto& file : files) {
+        const fs::path path = target / file.name;
+        if (exists && fs::exists(fs::symlink_status(path, ec))) {
+            if (!fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_regular_file(path, ec) &&
+                same_content(path, file.content)) {
+                report.unchanged.push_back(path);
+                continue;
+            }
+            if (!force || fs::is_symlink(fs::symlink_status(path, ec)) || !fs::is_regular_file(path, ec)) {
+                conflicts.push_back(path.string());
+                continue;
+            }
+        }
+        to_write.push_back(&file);
+    }
+    if (!conflicts.empty()) {
+        Error error(ErrorKind::io,
+                    std::to_string(conflicts.size()) + " file(s) in " + target.string() +
+                        " exist with other content; nothing was written",
+                    "pass --force to replace them (regular files only), or pull into another directory");
+        error.details = conflicts;
+        return unexpected(std::move(error));
+    }
+    if (to_write.empty()) return report;
+
+    if (!exists) {
+        // A new directory: fill it under a temporary name, then rename it into place.
+        if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+        auto temp = TemporaryDirectory::create_beside(target);
+        if (!temp) return unexpected(std::move(temp).error());
+        for (const auto* file : to_write) {
+            if (auto w = write_file(temp->path() / file->name, file->content); !w) return unexpected(std::move(w).error());
+            report.written.push_back(target / file->name);
+        }
+        fs::permissions(temp->path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                          fs::perms::others_read | fs::perms::others_exec, ec);
+        fs::rename(temp->path(), target, ec);
+        if (ec) return io_error("cannot create", target, ec.message());
+        temp->release();
+        return report;
+    }
+
+    auto temp = TemporaryDirectory::create_beside(target / ".karmor-pull");
+    if (!temp) return unexpected(std::move(temp).error());
+    for (const auto* file : to_write)
+        if (auto w = write_file(temp->path() / file->name, file->content); !w) return unexpected(std::move(w).error());
+    for (const auto* file : to_write) {
+        fs::rename(temp->path() / file->name, target / file->name, ec);
+        if (ec) return io_error("cannot move a pulled file into", target, ec.message());
+        report.written.push_back(target / file->name);
+    }
+    return report;
+}
+
+}  // namespace karmor::ops

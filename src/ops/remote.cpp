@@ -1,0 +1,35 @@
+#include "ops/remote.hpp"
+
+#include <ctime>
+
+namespace karmor::ops {
+
+Remote connect(const Reference& reference, const RemoteOptions& options, bool push_access) {
+    oci::TransportOptions transport_options;
+    transport_options.insecure = options.insecure;
+    transport_options.ca_file = options.ca_file;
+    transport_options.cert_file = options.cert_file;
+    transport_options.key_file = options.key_file;
+
+    oci::ClientOptions client_options;
+    client_options.plain_http = options.plain_http;
+    client_options.credentials = options.credentials;
+    client_options.push_access = push_access;
+    client_options.trace = options.trace;
+
+    Remote remote;
+    remote.transport = oci::make_curl_transport(transport_options);
+    remote.client = std::make_unique<oci::RegistryClient>(reference, client_options, *remote.transport);
+    return remote;
+}
+
+std::string rfc3339(std::int64_t seconds_since_epoch) {
+    const std::time_t t = static_cast<std::time_t>(seconds_since_epoch);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return buffer;
+}
+
+}  // namespace karmor::ops

@@ -1,0 +1,23 @@
+// What push and pull share: building a registry client from the user's remote options.
+#pragma once
+
+#include <memory>
+
+#include "karmor/options.hpp"
+#include "karmor/reference.hpp"
+#include "oci/http.hpp"
+#include "oci/registry_client.hpp"
+
+namespace karmor::ops {
+
+struct Remote {
+    std::unique_ptr<oci::HttpTransport> transport;
+    std::unique_ptr<oci::RegistryClient> client;
+};
+
+Remote connect(const Reference& reference, const RemoteOptions& options, bool push_access);
+
+// RFC 3339 in UTC, e.g. 2026-11-27T17:00:00Z.
+std::string rfc3339(std::int64_t seconds_since_epoch);
+
+}  // namespace karmor::ops

@@ -1,0 +1,308 @@
+// SPEC §5: inputs, the four kinds, duplicates, serialization and file names.
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "karmor/digest.hpp"
+#include "karmor/policy.hpp"
+#include "policy/validate.hpp"
+#include "policy/yaml_document.hpp"
+
+namespace karmor {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct KindInfo {
+    const char* kind;
+    const char* abbreviation;
+    bool namespaced;
+};
+
+constexpr KindInfo kinds[] = {
+    {"KubeArmorPolicy", "ksp", true},
+    {"KubeArmorHostPolicy", "hsp", false},
+    {"KubeArmorClusterPolicy", "csp", false},
+    {"KubeArmorNetworkPolicy", "knp", false},
+};
+
+const KindInfo* find_kind(std::string_view kind) {
+    for (const auto& info : kinds)
+        if (kind == info.kind) return &info;
+    return nullptr;
+}
+
+bool is_policy_file(const std::filesystem::path& path) {
+    const auto ext = path.extension().string();
+    return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+std::string scalar_or_empty(const YAML::Node& node) {
+    return node && node.IsScalar() ? node.Scalar() : std::string();
+}
+
+// Reads what identifies the document and checks that it is a KubeArmor policy at all.
+bool check_kind(const YAML::Node& doc, const SourcePosition& where, std::vector<Diagnostic>& problems) {
+    const auto api_version = scalar_or_empty(doc["apiVersion"]);
+    const auto kind = scalar_or_empty(doc["kind"]);
+    if (kind.empty()) {
+        problems.push_back({policy::position_of(doc, where), "kind",
+                            "document " + std::to_string(where.document) +
+                                " has no kind: expected one of KubeArmorPolicy, KubeArmorHostPolicy, "
+                                "KubeArmorClusterPolicy, KubeArmorNetworkPolicy"});
+        return false;
+    }
+    if (!find_kind(kind) || api_version != kubearmor_api_version) {
+        std::string what = kind + (api_version.empty() ? "" : " (" + api_version + ")");
+        problems.push_back({policy::position_of(doc["kind"], where), "kind",
+                            "document " + std::to_string(where.document) + " is a " + what +
+                                ", not a KubeArmor policy: expected apiVersion " + kubearmor_api_version +
+                                " and kind KubeArmorPolicy, KubeArmorHostPolicy, KubeArmorClusterPolicy or "
+                                "KubeArmorNetworkPolicy"});
+        return false;
+    }
+    return true;
+}
+
+std::string read_file(const std::filesystem::path& path, std::string& error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot read the file";
+        return {};
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) error = "error while reading the file";
+    return std::move(buffer).str();
+}
+
+std::vector<std::filesystem::path> list_policy_files(const std::filesystem::path& dir, bool recursive,
+                                                     std::error_code& ec) {
+    std::vector<std::filesystem::path> files;
+    const auto add = [&](const std::filesystem::directory_entry& entry) {
+        std::error_code type_ec;
+        if (entry.is_regular_file(type_ec) && is_policy_file(entry.path())) files.push_back(entry.path());
+    };
+    if (recursive) {
+        for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+            add(*it);
+    } else {
+        for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+             it.increment(ec))
+            add(*it);
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+}  // namespace
+
+std::string PolicyIdentity::str() const {
+    return namespace_name.empty() ? kind + "/" + name : kind + "/" + namespace_name + "/" + name;
+}
+
+std::string SourcePosition::str() const {
+    std::string out = file;
+    if (line > 0) {
+        out += ":" + std::to_string(line);
+        if (column > 0) out += ":" + std::to_string(column);
+    }
+    return out;
+}
+
+std::string Diagnostic::str() const {
+    std::string out = where.str() + ": ";
+    if (!field_path.empty()) out += field_path + ": ";
+    return out + message;
+}
+
+bool is_kubearmor_kind(std::string_view kind) { return find_kind(kind) != nullptr; }
+
+bool is_namespaced_kind(std::string_view kind) {
+    const auto* info = find_kind(kind);
+    return info && info->namespaced;
+}
+
+std::string kind_abbreviation(std::string_view kind) {
+    const auto* info = find_kind(kind);
+    return info ? info->abbreviation : "policy";
+}
+
+std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name,
+                                      const LoadOptions& options, std::vector<Diagnostic>& problems) {
+    std::vector<Policy> policies;
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+        SourcePosition where{source_name, 0, e.mark.is_null() ? 0 : e.mark.line + 1,
+                             e.mark.is_null() ? 0 : e.mark.column + 1};
+        problems.push_back({where, "", "YAML syntax error: " + e.msg});
+        return policies;
+    }
+
+    int index = 0;
+    for (const auto& doc : documents) {
+        ++index;
+        SourcePosition where{source_name, index, 0, 0};
+        if (doc.IsNull()) continue;  // an empty document between two `---`
+        where = policy::position_of(doc, where);
+        if (!doc.IsMap()) {
+            problems.push_back({where, "", "document " + std::to_string(index) + " is not a mapping"});
+            continue;
+        }
+        if (!check_kind(doc, where, problems)) continue;
+
+        const auto problems_before = problems.size();
+        if (options.skip_validation) {
+            const auto name = doc["metadata"]["name"];
+            if (!name || !name.IsScalar() || name.Scalar().empty())
+                problems.push_back({where, "metadata.name", "required field is missing"});
+        } else {
+            policy::validate_policy_document(doc, where, problems);
+        }
+        Policy policy;
+        policy.document = policy::yaml_to_json(doc, where, problems);
+        if (problems.size() != problems_before) continue;
+
+        policy.identity.kind = policy.document["kind"].get<std::string>();
+        const auto& metadata = policy.document["metadata"];
+        policy.identity.name = metadata["name"].is_string() ? metadata["name"].get<std::string>()
+                                                            : metadata["name"].dump();
+        if (is_namespaced_kind(policy.identity.kind)) {
+            policy.identity.namespace_name =
+                metadata.contains("namespace") && metadata["namespace"].is_string()
+                    ? metadata["namespace"].get<std::string>()
+                    : "default";
+        }
+        policy.origin = where;
+        policies.push_back(std::move(policy));
+    }
+    return policies;
+}
+
+Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem::path>& inputs,
+                                              const LoadOptions& options) {
+    std::vector<Policy> policies;
+    std::vector<Diagnostic> problems;
+    bool only_io_problems = true;
+
+    const auto load_one = [&](const std::filesystem::path& file) {
+        std::string error;
+        const auto text = read_file(file, error);
+        if (!error.empty()) {
+            problems.push_back({{file.string()}, "", error});
+            return;
+        }
+        const auto before_policies = policies.size();
+        const auto before_problems = problems.size();
+        auto parsed = parse_policy_text(text, file.string(), options, problems);
+        if (problems.size() != before_problems) only_io_problems = false;
+        std::move(parsed.begin(), parsed.end(), std::back_inserter(policies));
+        if (policies.size() == before_policies && problems.size() == before_problems) {
+            problems.push_back({{file.string()}, "", "the file holds no policy"});
+            only_io_problems = false;
+        }
+    };
+
+    if (inputs.empty()) return unexpected(Error(ErrorKind::usage, "no policy files given", "name files or directories with -p"));
+
+    for (const auto& input : inputs) {
+        std::error_code ec;
+        const auto status = std::filesystem::status(input, ec);
+        if (ec || !std::filesystem::exists(status)) {
+            problems.push_back({{input.string()}, "", "no such file or directory"});
+            continue;
+        }
+        if (std::filesystem::is_directory(status)) {
+            auto files = list_policy_files(input, options.recursive, ec);
+            if (ec) {
+                problems.push_back({{input.string()}, "", "cannot list the directory: " + ec.message()});
+                continue;
+            }
+            if (files.empty()) {
+                problems.push_back({{input.string()}, "",
+                                    std::string("the directory holds no *.yaml, *.yml or *.json file") +
+                                        (options.recursive ? "" : " (use --recursive for subdirectories)")});
+                only_io_problems = false;
+                continue;
+            }
+            for (const auto& file : files) load_one(file);
+        } else {
+            load_one(input);
+        }
+    }
+
+    find_duplicate_policies(policies, problems);
+    if (!problems.empty()) {
+        for (const auto& p : problems)
+            if (p.message.rfind("cannot", 0) != 0 && p.message != "no such file or directory") only_io_problems = false;
+        Error error(only_io_problems ? ErrorKind::io : ErrorKind::validation,
+                    std::to_string(problems.size()) + (problems.size() == 1 ? " problem" : " problems") +
+                        " in the policies; nothing was pushed",
+                    only_io_problems ? "check the paths given with -p"
+                                     : "fix the policies above; each line gives file:line:column and the field");
+        for (const auto& p : problems) error.details.push_back(p.str());
+        return unexpected(std::move(error));
+    }
+    sort_policies(policies);
+    return policies;
+}
+
+void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems) {
+    std::map<PolicyIdentity, const Policy*> seen;
+    for (const auto& policy : policies) {
+        auto [it, inserted] = seen.emplace(policy.identity, &policy);
+        if (!inserted) {
+            problems.push_back({policy.origin, "metadata.name",
+                                policy.identity.str() + " is defined twice: here and at " + it->second->origin.str()});
+        }
+    }
+}
+
+void sort_policies(std::vector<Policy>& policies) {
+    std::sort(policies.begin(), policies.end(),
+              [](const Policy& a, const Policy& b) { return a.identity < b.identity; });
+}
+
+std::string to_yaml(const nlohmann::ordered_json& document) { return policy::emit_yaml(document); }
+
+std::string serialize_policy(const Policy& policy, PolicyFormat format) {
+    if (format == PolicyFormat::json) return policy.document.dump(2) + "\n";
+    return policy::emit_yaml(policy.document);
+}
+
+std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format) {
+    const std::string extension = format == PolicyFormat::json ? ".json" : ".yaml";
+    const auto safe = [](const std::string& s) {
+        std::string out;
+        for (char c : s) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+            out.push_back(ok ? c : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : '_');
+        }
+        while (!out.empty() && out.front() == '.') out.front() = '_';
+        if (out.size() > 200) out.resize(200);
+        return out;
+    };
+    std::vector<std::string> names;
+    std::map<std::string, int> counts;
+    for (const auto& p : policies) {
+        std::string base = kind_abbreviation(p.identity.kind);
+        if (!p.identity.namespace_name.empty()) base += "-" + safe(p.identity.namespace_name);
+        base += "-" + safe(p.identity.name);
+        names.push_back(base);
+        ++counts[base];
+    }
+    // Different identities can flatten to one name (namespace "a-b" + name "c" and namespace
+    // "a" + name "b-c", or names that needed escaping): those get a hash of the identity.
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (counts[names[i]] > 1)
+            names[i] += "-" + Digest::sha256_of(policies[i].identity.str()).hex().substr(0, 8);
+        names[i] += extension;
+    }
+    return names;
+}
+
+}  // namespace karmor

@@ -1,0 +1,286 @@
+#include "policy/yaml_document.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <regex>
+#include <unordered_set>
+
+namespace karmor::policy {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Aliases let a small document expand exponentially ("billion laughs"); a policy has a few
+// hundred nodes, so this bound is generous and still stops the attack early.
+constexpr std::size_t max_nodes_per_document = 1'000'000;
+
+constexpr const char* tag_prefix = "tag:yaml.org,2002:";
+
+bool is_null_word(const std::string& s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+
+std::optional<bool> bool_word(const std::string& s) {
+    static const std::unordered_set<std::string> truthy = {"y", "Y", "yes", "Yes", "YES", "true",
+                                                           "True", "TRUE", "on", "On", "ON"};
+    static const std::unordered_set<std::string> falsy = {"n", "N", "no", "No", "NO", "false",
+                                                          "False", "FALSE", "off", "Off", "OFF"};
+    if (truthy.count(s)) return true;
+    if (falsy.count(s)) return false;
+    return std::nullopt;
+}
+
+std::optional<json> integer_value(const std::string& text) {
+    static const std::regex pattern(R"([-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[1-9][0-9_]*|0))");
+    if (!std::regex_match(text, pattern)) return std::nullopt;
+    std::string digits;
+    for (char c : text)
+        if (c != '_') digits.push_back(c);
+    bool negative = false;
+    std::size_t pos = 0;
+    if (digits[pos] == '-' || digits[pos] == '+') negative = digits[pos++] == '-';
+    int base = 10;
+    if (digits.size() - pos > 1 && digits[pos] == '0') {
+        const char marker = digits[pos + 1];
+        if (marker == 'x') base = 16, pos += 2;
+        else if (marker == 'b') base = 2, pos += 2;
+        else if (marker == 'o') base = 8, pos += 2;
+        else base = 8, pos += 1;
+    }
+    std::uint64_t magnitude = 0;
+    const auto* first = digits.data() + pos;
+    const auto* last = digits.data() + digits.size();
+    if (first == last) return std::nullopt;
+    auto [end, ec] = std::from_chars(first, last, magnitude, base);
+    if (ec != std::errc() || end != last) return std::nullopt;
+    if (!negative) {
+        if (magnitude <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            return json(static_cast<std::int64_t>(magnitude));
+        return json(magnitude);
+    }
+    if (magnitude <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + 1)
+        return json(static_cast<std::int64_t>(0 - magnitude));
+    return std::nullopt;
+}
+
+std::optional<json> float_value(const std::string& text) {
+    static const std::regex pattern(R"([-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?)");
+    if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf")
+        return json(std::numeric_limits<double>::infinity());
+    if (text == "-.inf" || text == "-.Inf" || text == "-.INF") return json(-std::numeric_limits<double>::infinity());
+    if (text == ".nan" || text == ".NaN" || text == ".NAN") return json(std::nan(""));
+    if (!std::regex_match(text, pattern)) return std::nullopt;
+    std::string digits;
+    for (char c : text)
+        if (c != '_') digits.push_back(c);
+    try {
+        return json(std::stod(digits));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+struct Converter {
+    const SourcePosition& where;
+    std::vector<Diagnostic>& problems;
+    std::size_t nodes = 0;
+    bool exhausted = false;
+
+    json convert(const YAML::Node& node, const std::string& path) {
+        if (++nodes > max_nodes_per_document) {
+            if (!exhausted)
+                problems.push_back({position_of(node, where), path,
+                                    "the document expands to more than 1,000,000 nodes (aliases?)"});
+            exhausted = true;
+            return nullptr;
+        }
+        switch (node.Type()) {
+            case YAML::NodeType::Null:
+            case YAML::NodeType::Undefined:
+                return nullptr;
+            case YAML::NodeType::Scalar:
+                return scalar(node);
+            case YAML::NodeType::Sequence: {
+                json out = json::array();
+                std::size_t index = 0;
+                for (const auto& item : node) {
+                    out.push_back(convert(item, path + "[" + std::to_string(index++) + "]"));
+                }
+                return out;
+            }
+            case YAML::NodeType::Map:
+                return mapping(node, path);
+        }
+        return nullptr;
+    }
+
+    json mapping(const YAML::Node& node, const std::string& path) {
+        json out = json::object();
+        for (const auto& entry : node) {
+            if (!entry.first.IsScalar()) {
+                problems.push_back({position_of(entry.first, where), path, "mapping keys must be strings"});
+                continue;
+            }
+            const auto& key = entry.first.Scalar();
+            const auto child_path = path.empty() ? key : path + "." + key;
+            if (out.contains(key)) {
+                problems.push_back(
+                    {position_of(entry.first, where), child_path, "duplicate field \"" + key + "\""});
+                continue;
+            }
+            json value = convert(entry.second, child_path);
+            if (value.is_null()) continue;  // pruned, as the API server does
+            out[key] = std::move(value);
+        }
+        return out;
+    }
+
+    static json scalar(const YAML::Node& node) {
+        const std::string& text = node.Scalar();
+        const std::string& tag = node.Tag();
+        if (tag == "!" || tag == std::string(tag_prefix) + "str") return text;
+        if (tag == "?" || tag.rfind(tag_prefix, 0) == 0) {
+            // Plain scalars, and scalars with a core tag (!!int "5" is the integer 5).
+            json resolved = resolve_plain_scalar(text);
+            return resolved;
+        }
+        return text;  // a local tag: keep the text
+    }
+};
+
+bool plain_safe(const std::string& s) {
+    if (s.empty() || s.size() > 1024) return false;
+    if (s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
+    const unsigned char first = static_cast<unsigned char>(s.front());
+    if (!(std::isalnum(first) || first == '/' || first == '_' || first == '.')) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (std::isalnum(c)) continue;
+        switch (c) {
+            case ' ':
+                if (i + 1 < s.size() && s[i + 1] == '#') return false;
+                continue;
+            case ':':
+                if (i + 1 < s.size() && s[i + 1] == ' ') return false;
+                continue;
+            case '_': case '.': case '/': case '-': case '+': case '=': case '@':
+            case '~': case '(': case ')': case '$': case '^': case ',': case '*':
+                continue;
+            default:
+                return false;
+        }
+    }
+    return resolve_plain_scalar(s).is_string();
+}
+
+void append_quoted(std::string& out, const std::string& s) {
+    // JSON string escaping is valid YAML double-quoted style.
+    out += json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void append_scalar(std::string& out, const json& value) {
+    if (value.is_string()) {
+        const auto& s = value.get_ref<const std::string&>();
+        if (plain_safe(s)) out += s;
+        else append_quoted(out, s);
+    } else if (value.is_number_float()) {
+        const double d = value.get<double>();
+        if (std::isnan(d)) out += ".nan";
+        else if (std::isinf(d)) out += d > 0 ? ".inf" : "-.inf";
+        else out += value.dump();
+    } else {
+        out += value.dump();
+    }
+}
+
+void append_key(std::string& out, const std::string& key) {
+    if (plain_safe(key)) out += key;
+    else append_quoted(out, key);
+    out += ':';
+}
+
+bool is_empty_container(const json& v) { return (v.is_object() || v.is_array()) && v.empty(); }
+
+void emit_node(std::string& out, const json& value, int indent);
+
+void emit_mapping(std::string& out, const json& value, int indent, bool first_inline) {
+    bool first = true;
+    for (const auto& [key, child] : value.items()) {
+        if (!(first && first_inline)) out.append(static_cast<std::size_t>(indent), ' ');
+        first = false;
+        append_key(out, key);
+        if (child.is_object() && !child.empty()) {
+            out += '\n';
+            emit_mapping(out, child, indent + 2, false);
+        } else if (child.is_array() && !child.empty()) {
+            out += '\n';
+            emit_node(out, child, indent + 2);
+        } else {
+            out += ' ';
+            if (is_empty_container(child)) out += child.is_object() ? "{}" : "[]";
+            else append_scalar(out, child);
+            out += '\n';
+        }
+    }
+}
+
+void emit_node(std::string& out, const json& value, int indent) {
+    if (value.is_object() && !value.empty()) {
+        emit_mapping(out, value, indent, false);
+    } else if (value.is_array() && !value.empty()) {
+        for (const auto& item : value) {
+            out.append(static_cast<std::size_t>(indent), ' ');
+            out += "- ";
+            if (item.is_object() && !item.empty()) {
+                emit_mapping(out, item, indent + 2, true);
+            } else if (item.is_array() && !item.empty()) {
+                out += '\n';
+                emit_node(out, item, indent + 2);
+            } else {
+                if (is_empty_container(item)) out += item.is_object() ? "{}" : "[]";
+                else append_scalar(out, item);
+                out += '\n';
+            }
+        }
+    } else {
+        if (is_empty_container(value)) out += value.is_object() ? "{}" : "[]";
+        else append_scalar(out, value);
+        out += '\n';
+    }
+}
+
+}  // namespace
+
+SourcePosition position_of(const YAML::Node& node, const SourcePosition& document) {
+    SourcePosition out = document;
+    const auto mark = node.Mark();
+    if (!mark.is_null()) {
+        out.line = mark.line + 1;
+        out.column = mark.column + 1;
+    }
+    return out;
+}
+
+json resolve_plain_scalar(const std::string& text) {
+    if (is_null_word(text)) return nullptr;
+    if (auto b = bool_word(text)) return *b;
+    const char first = text.front();
+    if ((first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.') {
+        if (auto i = integer_value(text)) return *i;
+        if (auto f = float_value(text)) return *f;
+    }
+    return text;
+}
+
+json yaml_to_json(const YAML::Node& node, const SourcePosition& where, std::vector<Diagnostic>& problems) {
+    Converter converter{where, problems};
+    return converter.convert(node, "");
+}
+
+std::string emit_yaml(const json& value) {
+    std::string out;
+    out.reserve(512);
+    emit_node(out, value, 0);
+    return out;
+}
+
+}  // namespace karmor::policy

@@ -1,0 +1,29 @@
+// YAML nodes to JSON values, resolved as Kubernetes resolves them (go-yaml v2, YAML 1.1
+// scalars), and JSON values back to YAML text that any YAML 1.1 or 1.2 reader reads alike.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "karmor/policy.hpp"
+
+namespace karmor::policy {
+
+// Converts `node`, dropping null mapping values (the API server prunes them). Duplicate
+// mapping keys and non-scalar keys are reported against `where`.
+nlohmann::ordered_json yaml_to_json(const YAML::Node& node, const SourcePosition& where,
+                                    std::vector<Diagnostic>& problems);
+
+// The JSON value that a plain (unquoted, untagged) YAML scalar resolves to.
+nlohmann::ordered_json resolve_plain_scalar(const std::string& text);
+
+// Block-style YAML ending in a newline, keys in the document's order.
+std::string emit_yaml(const nlohmann::ordered_json& value);
+
+SourcePosition position_of(const YAML::Node& node, const SourcePosition& document);
+
+}  // namespace karmor::policy
