@@ -2,8 +2,115 @@
 
 #include "karmor/reference.hpp"
 
-TEST(Reference, Smoke) {
-    auto r = karmor::Reference::parse("localhost:5000/myimage:latest");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->registry(), "localhost:5000");
+namespace karmor {
+namespace {
+
+struct ValidCase {
+    const char* input;
+    const char* registry;
+    const char* api_host;
+    const char* repository;
+    const char* tag;
+    const char* digest;  // "" when none
+    const char* normalized;
+};
+
+const char* const hex64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+class ValidReference : public ::testing::TestWithParam<ValidCase> {};
+
+TEST_P(ValidReference, ParsesAndNormalizes) {
+    const auto& c = GetParam();
+    auto ref = Reference::parse(c.input);
+    ASSERT_TRUE(ref) << ref.error().message;
+    EXPECT_EQ(ref->registry(), c.registry);
+    EXPECT_EQ(ref->api_host(), c.api_host);
+    EXPECT_EQ(ref->repository(), c.repository);
+    EXPECT_EQ(ref->tag(), c.tag);
+    EXPECT_EQ(ref->digest() ? ref->digest()->str() : "", c.digest);
+    EXPECT_EQ(ref->str(), c.normalized);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ValidReference,
+    ::testing::Values(
+        ValidCase{"localhost:5000/myimage:latest", "localhost:5000", "localhost:5000", "myimage", "latest", "",
+                  "localhost:5000/myimage:latest"},
+        ValidCase{"localhost/policies", "localhost", "localhost", "policies", "latest", "", "localhost/policies:latest"},
+        ValidCase{"registry.example.com/team/policies:v3", "registry.example.com", "registry.example.com",
+                  "team/policies", "v3", "", "registry.example.com/team/policies:v3"},
+        ValidCase{"registry.example.com:8443/a/b/c/d:1.0_rc-2", "registry.example.com:8443",
+                  "registry.example.com:8443", "a/b/c/d", "1.0_rc-2", "",
+                  "registry.example.com:8443/a/b/c/d:1.0_rc-2"},
+        ValidCase{"nginx", "docker.io", "registry-1.docker.io", "library/nginx", "latest", "",
+                  "docker.io/library/nginx:latest"},
+        ValidCase{"kubearmor/policies:v1", "docker.io", "registry-1.docker.io", "kubearmor/policies", "v1", "",
+                  "docker.io/kubearmor/policies:v1"},
+        ValidCase{"docker.io/nginx:1.25", "docker.io", "registry-1.docker.io", "library/nginx", "1.25", "",
+                  "docker.io/library/nginx:1.25"},
+        ValidCase{"127.0.0.1:5000/my-repo/sub_dir/x.y__z", "127.0.0.1:5000", "127.0.0.1:5000",
+                  "my-repo/sub_dir/x.y__z", "latest", "", "127.0.0.1:5000/my-repo/sub_dir/x.y__z:latest"},
+        ValidCase{"[::1]:5000/p:t", "[::1]:5000", "[::1]:5000", "p", "t", "", "[::1]:5000/p:t"}),
+    [](const auto& test_case) { return "case" + std::to_string(test_case.index); });
+
+TEST(Reference, DigestOnlyHasNoTag) {
+    auto ref = Reference::parse(std::string("localhost:5000/p@sha256:") + hex64);
+    ASSERT_TRUE(ref);
+    EXPECT_EQ(ref->tag(), "");
+    EXPECT_EQ(ref->manifest_reference(), std::string("sha256:") + hex64);
+}
+
+TEST(Reference, TagAndDigestResolveByDigest) {
+    auto ref = Reference::parse(std::string("localhost:5000/p:v1@sha256:") + hex64);
+    ASSERT_TRUE(ref);
+    EXPECT_EQ(ref->tag(), "v1");
+    EXPECT_EQ(ref->manifest_reference(), std::string("sha256:") + hex64);
+    EXPECT_EQ(ref->str(), std::string("localhost:5000/p:v1@sha256:") + hex64);
+}
+
+TEST(Reference, Sha512Digest) {
+    const std::string hex128 = std::string(hex64) + hex64;
+    auto ref = Reference::parse("r.io/p@sha512:" + hex128);
+    ASSERT_TRUE(ref);
+    EXPECT_EQ(ref->digest()->algorithm(), "sha512");
+}
+
+TEST(Reference, Loopback) {
+    for (const char* r : {"localhost:5000/p", "127.0.0.1:5000/p", "127.1.2.3/p", "[::1]:80/p", "localhost/p"})
+        EXPECT_TRUE(Reference::parse(r)->is_loopback()) << r;
+    for (const char* r : {"registry.example.com/p", "10.0.0.1:5000/p", "128.0.0.1/p", "localhost.example.com/p", "p"})
+        EXPECT_FALSE(Reference::parse(r)->is_loopback()) << r;
+}
+
+struct InvalidCase {
+    const char* input;
+    const char* message_part;
+};
+
+class InvalidReference : public ::testing::TestWithParam<InvalidCase> {};
+
+TEST_P(InvalidReference, IsRefusedWithTheExpectedForm) {
+    const auto& c = GetParam();
+    auto ref = Reference::parse(c.input);
+    ASSERT_FALSE(ref) << c.input << " parsed as " << ref->str();
+    EXPECT_EQ(ref.error().kind, ErrorKind::usage);
+    EXPECT_NE(ref.error().message.find(c.message_part), std::string::npos) << ref.error().message;
+    EXPECT_NE(ref.error().hint.find("[REGISTRY[:PORT]/]REPOSITORY[:TAG]"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, InvalidReference,
+    ::testing::Values(InvalidCase{"", "empty"}, InvalidCase{"localhost:5000/MyImage:latest", "lowercase"},
+                      InvalidCase{"localhost:5000/", "repository is missing"},
+                      InvalidCase{"localhost:5000/a//b", "empty path component"},
+                      InvalidCase{"localhost:5000/p:bad tag", "tag"}, InvalidCase{"localhost:5000/p:-x", "tag"},
+                      InvalidCase{"localhost:5000/p@sha256:abc", "64 hex digits"},
+                      InvalidCase{"localhost:5000/p@md5:0123", "unsupported algorithm"},
+                      InvalidCase{"localhost:5000/p@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+                                  "lowercase hex"},
+                      InvalidCase{"local_host:5000/p", "registry"}, InvalidCase{"localhost:5000/p-:t", "component"},
+                      InvalidCase{"localhost:5000/-p", "component"}),
+    [](const auto& test_case) { return "case" + std::to_string(test_case.index); });
+
+}  // namespace
+}  // namespace karmor

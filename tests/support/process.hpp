@@ -1,0 +1,63 @@
+// Running programs from tests: the karmor binary, skopeo, openssl, docker-registry.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace karmor::testing {
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs argv to completion, feeding `input` on stdin. `env` entries are added to (or replace
+// names in) the current environment.
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = {},
+                          const std::map<std::string, std::string>& env = {},
+                          const std::filesystem::path& cwd = {});
+
+// The karmor binary under test, with arguments.
+CommandResult run_karmor(const std::vector<std::string>& args, const std::string& input = {},
+                         const std::map<std::string, std::string>& env = {});
+
+// The path of a program on PATH, if any.
+std::optional<std::filesystem::path> find_program(const std::string& name);
+
+// A program the test needs. When it is missing the test fails (or, with
+// KARMOR_TESTS_ALLOW_SKIP=1 in the environment, is skipped with a loud message).
+#define KARMOR_REQUIRE_PROGRAM(name)                                                                         \
+    do {                                                                                                     \
+        if (!::karmor::testing::find_program(name)) {                                                        \
+            if (::karmor::testing::skipping_allowed())                                                       \
+                GTEST_SKIP() << "SKIPPED: required program '" << (name) << "' is not installed";             \
+            FAIL() << "required program '" << (name) << "' is not installed: run scripts/setup.sh";           \
+        }                                                                                                    \
+    } while (0)
+
+bool skipping_allowed();
+
+// A directory removed at the end of the test.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+void write_text(const std::filesystem::path& path, const std::string& content);
+std::string read_text(const std::filesystem::path& path);
+
+}  // namespace karmor::testing

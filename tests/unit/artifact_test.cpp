@@ -1,0 +1,157 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "bundle/artifact.hpp"
+#include "oci/manifest_json.hpp"
+
+namespace karmor::bundle {
+namespace {
+
+std::vector<Policy> parse(const std::string& text, const std::string& file = "in.yaml") {
+    std::vector<Diagnostic> problems;
+    auto policies = parse_policy_text(text, file, {}, problems);
+    EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.front().str());
+    return policies;
+}
+
+std::string policy_text(const std::string& kind, const std::string& name, const std::string& extra = "") {
+    const bool host = kind != "KubeArmorPolicy" && kind != "KubeArmorClusterPolicy";
+    return "apiVersion: security.kubearmor.com/v1\nkind: " + kind + "\nmetadata:\n  name: " + name + "\n" + extra +
+           "spec:\n" + (host ? "  nodeSelector:\n    matchLabels:\n      os: linux\n" : "") +
+           "  process:\n    matchPaths:\n      - path: /bin/" + name + "\n  action: Block\n";
+}
+
+TEST(Artifact, OnePolicyIsOneYamlLayer) {
+    auto policies = parse(policy_text("KubeArmorPolicy", "block-sh"));
+    auto artifact = build_artifact(policies, {});
+    ASSERT_TRUE(artifact) << artifact.error().message;
+    ASSERT_EQ(artifact->layers.size(), 1u);
+    const auto& layer = artifact->layers[0].descriptor;
+    EXPECT_EQ(layer.media_type, media_type::kubearmor_layer_yaml);
+    EXPECT_EQ(layer.annotations.at(annotation::title), "ksp-default-block-sh.yaml");
+    EXPECT_EQ(artifact->manifest.artifact_type, media_type::kubearmor_config);
+    EXPECT_EQ(artifact->manifest.config->media_type, media_type::kubearmor_config);
+    EXPECT_EQ(artifact->config.bytes,
+              R"({"formatVersion":1,"policies":[{"action":"Block","apiVersion":"security.kubearmor.com/v1","file":"ksp-default-block-sh.yaml","kind":"KubeArmorPolicy","name":"block-sh","namespace":"default"}]})");
+    EXPECT_TRUE(layer.digest.matches(artifact->layers[0].bytes));
+    EXPECT_EQ(static_cast<std::size_t>(layer.size), artifact->layers[0].bytes.size());
+
+    BuildOptions json_options;
+    json_options.format = PolicyFormat::json;
+    auto as_json = build_artifact(policies, json_options);
+    ASSERT_TRUE(as_json);
+    EXPECT_EQ(as_json->layers[0].descriptor.media_type, media_type::kubearmor_layer_json);
+    EXPECT_EQ(nlohmann::json::parse(as_json->layers[0].bytes)["metadata"]["name"], "block-sh");
+}
+
+TEST(Artifact, ManifestCarriesCreatedAnnotationsAndSubject) {
+    BuildOptions options;
+    options.created = "2026-01-02T03:04:05Z";
+    options.annotations = {{"team", "security"}};
+    Descriptor subject;
+    subject.media_type = media_type::oci_manifest;
+    subject.digest = Digest::sha256_of("image");
+    subject.size = 5;
+    options.subject = subject;
+    auto artifact = build_artifact(parse(policy_text("KubeArmorPolicy", "a")), options);
+    ASSERT_TRUE(artifact);
+    const auto manifest = nlohmann::json::parse(artifact->manifest_bytes);
+    EXPECT_EQ(manifest["schemaVersion"], 2);
+    EXPECT_EQ(manifest["mediaType"], media_type::oci_manifest);
+    EXPECT_EQ(manifest["artifactType"], media_type::kubearmor_config);
+    EXPECT_EQ(manifest["annotations"][annotation::created], "2026-01-02T03:04:05Z");
+    EXPECT_EQ(manifest["annotations"]["team"], "security");
+    EXPECT_EQ(manifest["subject"]["digest"], subject.digest.str());
+    EXPECT_EQ(artifact->manifest_digest, Digest::sha256_of(artifact->manifest_bytes));
+
+    auto parsed = oci::parse_manifest(artifact->manifest_bytes, "", "test");
+    ASSERT_TRUE(parsed);
+    EXPECT_TRUE(is_kubearmor_artifact(*parsed));
+    EXPECT_EQ(parsed->subject, artifact->manifest.subject);
+}
+
+// SPEC §4 "Determinism": the same policies in any order, under any file names, with any
+// comments and whitespace give byte-identical config and layers.
+TEST(Artifact, SamePoliciesGiveTheSameBlobs) {
+    const auto a = policy_text("KubeArmorPolicy", "a");
+    const auto b = policy_text("KubeArmorHostPolicy", "b");
+    const auto c = policy_text("KubeArmorClusterPolicy", "c");
+    auto first = parse(a + "---\n" + b + "---\n" + c, "one.yaml");
+    sort_policies(first);
+
+    std::string b_noisy = "# a comment\n\n" + b;
+    std::replace(b_noisy.begin(), b_noisy.end(), '\n', '\n');
+    b_noisy.insert(b_noisy.find("spec:"), "   # trailing spaces and a comment\n");
+    auto second = parse(c, "z.yaml");
+    auto more = parse(b_noisy, "other-name.yml");
+    auto last = parse(a + "\n\n", "x.yaml");
+    second.insert(second.end(), more.begin(), more.end());
+    second.insert(second.end(), last.begin(), last.end());
+    sort_policies(second);
+
+    auto one = build_artifact(first, {});
+    auto two = build_artifact(second, {});
+    ASSERT_TRUE(one);
+    ASSERT_TRUE(two);
+    EXPECT_EQ(one->config.bytes, two->config.bytes);
+    ASSERT_EQ(one->layers.size(), 1u);
+    EXPECT_EQ(one->layers[0].descriptor.media_type, media_type::kubearmor_layer_tar_gzip);
+    EXPECT_EQ(one->layers[0].bytes, two->layers[0].bytes);
+    EXPECT_EQ(one->manifest_bytes, two->manifest_bytes);
+
+    auto entries = read_tar_gz(one->layers[0].bytes, "layer");
+    ASSERT_TRUE(entries);
+    ASSERT_EQ(entries->size(), 3u);
+    EXPECT_EQ((*entries)[0].name, "csp-c.yaml");
+    EXPECT_EQ((*entries)[1].name, "hsp-b.yaml");
+    EXPECT_EQ((*entries)[2].name, "ksp-default-a.yaml");
+}
+
+TEST(Artifact, ReadsLayersOfOtherTools) {
+    // ORAS-style: one layer per file, a multi-document YAML among them, a JSON layer.
+    const auto a = policy_text("KubeArmorPolicy", "a");
+    const auto b = policy_text("KubeArmorHostPolicy", "b");
+    const auto c = policy_text("KubeArmorClusterPolicy", "c");
+    std::vector<FetchedLayer> layers;
+    FetchedLayer multi;
+    multi.descriptor.media_type = media_type::kubearmor_layer_yaml;
+    multi.descriptor.annotations[annotation::title] = "bundle.yaml";
+    multi.bytes = a + "---\n" + b;
+    layers.push_back(multi);
+    FetchedLayer json;
+    json.descriptor.media_type = media_type::kubearmor_layer_json;
+    json.bytes = parse(c)[0].document.dump();
+    layers.push_back(json);
+    std::vector<Diagnostic> problems;
+    auto policies = read_policy_layers(layers, {}, {}, problems);
+    EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.front().str());
+    ASSERT_EQ(policies.size(), 3u);
+    EXPECT_EQ(policies[0].identity.name, "c");
+    EXPECT_EQ(policies[2].origin.file, "bundle.yaml");
+}
+
+TEST(Artifact, DescribesWhatItRefuses) {
+    Manifest image;
+    image.media_type = media_type::oci_manifest;
+    image.config = Descriptor{media_type::oci_image_config, Digest::sha256_of("c"), 1, "", {}, std::nullopt};
+    image.layers.push_back(Descriptor{"application/vnd.oci.image.layer.v1.tar+gzip", Digest::sha256_of("l"), 1, "", {},
+                                      std::nullopt});
+    EXPECT_FALSE(is_kubearmor_artifact(image));
+    EXPECT_EQ(describe_artifact(image), "a container image");
+    Manifest chart = image;
+    chart.config->media_type = media_type::helm_config;
+    EXPECT_EQ(describe_artifact(chart), "a Helm chart");
+    Manifest index;
+    index.media_type = media_type::oci_index;
+    EXPECT_FALSE(is_kubearmor_artifact(index));
+    EXPECT_NE(describe_artifact(index).find("index"), std::string::npos);
+
+    Manifest empty_config = image;  // another tool: empty config, our layer types
+    empty_config.config->media_type = media_type::oci_empty;
+    empty_config.layers[0].media_type = media_type::kubearmor_layer_yaml;
+    EXPECT_TRUE(is_kubearmor_artifact(empty_config));
+}
+
+}  // namespace
+}  // namespace karmor::bundle

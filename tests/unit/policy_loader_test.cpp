@@ -1,0 +1,195 @@
+#include <gtest/gtest.h>
+
+#include "karmor/policy.hpp"
+#include "policy/yaml_document.hpp"
+#include "support/process.hpp"
+
+namespace karmor {
+namespace {
+
+using testing::TempDir;
+using testing::write_text;
+
+const char* const block_shell = R"(apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata:
+  name: block-shell
+spec:
+  selector:
+    matchLabels:
+      app: nginx
+  process:
+    matchPaths:
+      - path: /bin/sh
+  action: Block
+)";
+
+std::vector<Policy> parse(const std::string& text, std::vector<Diagnostic>& problems) {
+    return parse_policy_text(text, "test.yaml", {}, problems);
+}
+
+TEST(PolicyLoader, SingleDocumentIdentityDefaultsNamespace) {
+    std::vector<Diagnostic> problems;
+    auto policies = parse(block_shell, problems);
+    ASSERT_TRUE(problems.empty()) << problems.front().str();
+    ASSERT_EQ(policies.size(), 1u);
+    EXPECT_EQ(policies[0].identity.kind, "KubeArmorPolicy");
+    EXPECT_EQ(policies[0].identity.namespace_name, "default");
+    EXPECT_EQ(policies[0].identity.name, "block-shell");
+    EXPECT_EQ(policies[0].origin.line, 1);
+}
+
+TEST(PolicyLoader, MultiDocumentCrlfLeadingSeparatorNoFinalNewline) {
+    std::string text = std::string("---\r\n") + block_shell + "---\r\n" +
+                       "apiVersion: security.kubearmor.com/v1\r\nkind: KubeArmorHostPolicy\r\nmetadata:\r\n"
+                       "  name: audit-passwd\t# a comment after a TAB\r\nspec:\r\n  nodeSelector:\r\n"
+                       "    matchLabels:\r\n      kubernetes.io/os: linux\r\n  action: Audit";
+    std::vector<Diagnostic> problems;
+    auto policies = parse(text, problems);
+    ASSERT_TRUE(problems.empty()) << problems.front().str();
+    ASSERT_EQ(policies.size(), 2u);
+    EXPECT_EQ(policies[1].identity.kind, "KubeArmorHostPolicy");
+    EXPECT_EQ(policies[1].identity.namespace_name, "");
+    EXPECT_EQ(policies[1].identity.name, "audit-passwd");
+    EXPECT_EQ(policies[1].origin.document, 2);
+}
+
+TEST(PolicyLoader, OtherKindsAreNamedWithTheirDocument) {
+    const std::string text = std::string(block_shell) +
+                             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n";
+    std::vector<Diagnostic> problems;
+    auto policies = parse(text, problems);
+    EXPECT_EQ(policies.size(), 1u);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].where.file, "test.yaml");
+    EXPECT_EQ(problems[0].where.line, 15);
+    EXPECT_NE(problems[0].message.find("document 2 is a Deployment (apps/v1)"), std::string::npos)
+        << problems[0].str();
+}
+
+TEST(PolicyLoader, YamlSyntaxErrorHasALine) {
+    std::vector<Diagnostic> problems;
+    parse("apiVersion: security.kubearmor.com/v1\nkind: [unclosed\n", problems);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_GT(problems[0].where.line, 0);
+    EXPECT_NE(problems[0].message.find("YAML syntax error"), std::string::npos);
+}
+
+TEST(PolicyLoader, InvalidNameIsReportedWithPosition) {
+    std::string text = block_shell;
+    text.replace(text.find("block-shell"), 11, "Block Shell");
+    std::vector<Diagnostic> problems;
+    parse(text, problems);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].field_path, "metadata.name");
+    EXPECT_EQ(problems[0].where.line, 4);
+    EXPECT_EQ(problems[0].where.column, 9);
+}
+
+TEST(PolicyLoader, DuplicateKeysAreRefused) {
+    std::vector<Diagnostic> problems;
+    parse(std::string(block_shell) + "  action: Audit\n", problems);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].field_path, "spec.action");
+}
+
+TEST(PolicyLoader, SerializationDropsCommentsAndNullsKeepsKeyOrder) {
+    const std::string text = "# leading comment\napiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+                             "metadata:\n  name: p   # trailing\n  namespace: shop\nspec:\n  severity: null\n"
+                             "  selector:\n    matchLabels: {app: web}\n  file:\n    matchPaths:\n"
+                             "    - path: /etc/passwd\n      fromSource: ~\n  action: Audit\n";
+    std::vector<Diagnostic> problems;
+    auto policies = parse(text, problems);
+    ASSERT_TRUE(problems.empty()) << problems.front().str();
+    EXPECT_EQ(serialize_policy(policies[0], PolicyFormat::yaml),
+              "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: p\n  namespace: shop\n"
+              "spec:\n  selector:\n    matchLabels:\n      app: web\n  file:\n    matchPaths:\n"
+              "      - path: /etc/passwd\n  action: Audit\n");
+    EXPECT_EQ(policies[0].document.dump(),
+              R"({"apiVersion":"security.kubearmor.com/v1","kind":"KubeArmorPolicy","metadata":{"name":"p","namespace":"shop"},"spec":{"selector":{"matchLabels":{"app":"web"}},"file":{"matchPaths":[{"path":"/etc/passwd"}]},"action":"Audit"}})");
+}
+
+// Scalars resolve as Kubernetes resolves them (YAML 1.1 through go-yaml v2), and the
+// serializer quotes every string that would otherwise read back as something else.
+TEST(YamlDocument, ScalarResolutionAndRoundTrip) {
+    using nlohmann::ordered_json;
+    EXPECT_EQ(policy::resolve_plain_scalar("5"), ordered_json(5));
+    EXPECT_EQ(policy::resolve_plain_scalar("-12"), ordered_json(-12));
+    EXPECT_EQ(policy::resolve_plain_scalar("0x1F"), ordered_json(31));
+    EXPECT_EQ(policy::resolve_plain_scalar("1.5"), ordered_json(1.5));
+    EXPECT_EQ(policy::resolve_plain_scalar("true"), ordered_json(true));
+    EXPECT_EQ(policy::resolve_plain_scalar("yes"), ordered_json(true));
+    EXPECT_EQ(policy::resolve_plain_scalar("Off"), ordered_json(false));
+    EXPECT_TRUE(policy::resolve_plain_scalar("~").is_null());
+    EXPECT_EQ(policy::resolve_plain_scalar("/bin/sh"), ordered_json("/bin/sh"));
+    EXPECT_EQ(policy::resolve_plain_scalar("1.2.3"), ordered_json("1.2.3"));
+
+    ordered_json doc = {{"strings", {"true", "5", "yes", "", " padded", "a: b", "#x", "-dash", "multi\nline", "null",
+                                      "0755", "tab\there", "ünïcode", "1e3", "C:\\dir"}},
+                        {"numbers", {1, -2, 3.25}},
+                        {"bools", {true, false}},
+                        {"empty_map", ordered_json::object()},
+                        {"empty_list", ordered_json::array()},
+                        {"nested", {{{"k", {1, 2}}}, {1, 2}}},
+                        {"key: with colon", "v"}};
+    const auto yaml = policy::emit_yaml(doc);
+    std::vector<Diagnostic> problems;
+    const auto reparsed = policy::yaml_to_json(YAML::Load(yaml), {"emitted"}, problems);
+    EXPECT_TRUE(problems.empty());
+    EXPECT_EQ(reparsed, doc) << yaml;
+}
+
+TEST(PolicyFiles, DirectoriesDuplicatesAndEmptyInputs) {
+    TempDir dir;
+    write_text(dir / "a.yaml", block_shell);
+    write_text(dir / "b.yml", block_shell);  // the same identity again
+    write_text(dir / "notes.txt", "ignored");
+    auto result = load_policy_files({dir.path()});
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().kind, ErrorKind::validation);
+    ASSERT_EQ(result.error().details.size(), 1u);
+    EXPECT_NE(result.error().details[0].find("b.yml:1:1"), std::string::npos) << result.error().details[0];
+    EXPECT_NE(result.error().details[0].find("a.yaml:1:1"), std::string::npos) << result.error().details[0];
+
+    TempDir empty;
+    auto none = load_policy_files({empty.path()});
+    ASSERT_FALSE(none);
+    EXPECT_NE(none.error().details[0].find("holds no *.yaml"), std::string::npos);
+
+    write_text(empty / "blank.yaml", "# only a comment\n");
+    auto blank = load_policy_files({empty / "blank.yaml"});
+    ASSERT_FALSE(blank);
+    EXPECT_NE(blank.error().details[0].find("holds no policy"), std::string::npos);
+
+    auto missing = load_policy_files({dir / "missing.yaml"});
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().kind, ErrorKind::io);
+}
+
+TEST(PolicyFiles, RecursiveOnlyWhenAsked) {
+    TempDir dir;
+    write_text(dir / "sub" / "p.yaml", block_shell);
+    EXPECT_FALSE(load_policy_files({dir.path()}));
+    LoadOptions options;
+    options.recursive = true;
+    auto loaded = load_policy_files({dir.path()}, options);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(loaded->size(), 1u);
+}
+
+TEST(PolicyFileNames, ShowKindNamespaceNameAndAreUnique) {
+    std::vector<Policy> policies(4);
+    policies[0].identity = {"KubeArmorPolicy", "default", "block-shell"};
+    policies[1].identity = {"KubeArmorHostPolicy", "", "block-chfn"};
+    policies[2].identity = {"KubeArmorPolicy", "a-b", "c"};  // flattens like a/b-c
+    policies[3].identity = {"KubeArmorPolicy", "a", "b-c"};
+    const auto names = policy_file_names(policies, PolicyFormat::yaml);
+    EXPECT_EQ(names[0], "ksp-default-block-shell.yaml");
+    EXPECT_EQ(names[1], "hsp-block-chfn.yaml");
+    EXPECT_NE(names[2], names[3]);
+    EXPECT_EQ(names[2].rfind("ksp-a-b-c-", 0), 0u);
+    EXPECT_EQ(policy_file_names(policies, PolicyFormat::yaml), names) << "names must be deterministic";
+}
+
+}  // namespace
+}  // namespace karmor
