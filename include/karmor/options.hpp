@@ -20,6 +20,10 @@ struct RemoteOptions {
     std::string cert_file;
     std::string key_file;
     Credentials credentials;  // -u with --password-stdin
+    long connect_timeout_ms = 15'000;
+    // A transfer that moves less than 1 byte/s for this long is abandoned (and retried).
+    long stall_timeout_seconds = 60;
+    int max_attempts = 4;  // transient failures: 1 try + 3 retries
     // Receives one line per HTTP exchange (-v). Secrets are redacted before it is called.
     std::function<void(const std::string&)> trace;
 };

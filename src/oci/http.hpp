@@ -25,6 +25,7 @@ struct HttpResponse {
     long status = 0;
     HeaderList headers;  // names as received
     std::string body;
+    int attempts = 1;  // how often the client sent the request to get this answer
 
     // The first header with this name (case-insensitive), or "".
     std::string header(std::string_view name) const;

@@ -197,6 +197,7 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
             std::this_thread::sleep_for(std::chrono::milliseconds(delay));
             continue;
         }
+        response.attempts = attempt;
         return std::move(response);
     }
 }
@@ -290,6 +291,7 @@ Error RegistryClient::http_error(const std::string& method, const std::string& p
     }
     std::string message = registry_ + ": " + method + " " + path + ": HTTP " + std::to_string(response.status) +
                           (detail.empty() ? "" : " (" + detail + ")");
+    if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
     switch (response.status) {
         case 401:
             return Error(ErrorKind::auth, message + ": authentication failed",

@@ -10,12 +10,15 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
     transport_options.ca_file = options.ca_file;
     transport_options.cert_file = options.cert_file;
     transport_options.key_file = options.key_file;
+    transport_options.connect_timeout_ms = options.connect_timeout_ms;
+    transport_options.low_speed_time_seconds = options.stall_timeout_seconds;
 
     oci::ClientOptions client_options;
     client_options.plain_http = options.plain_http;
     client_options.credentials = options.credentials;
     client_options.push_access = push_access;
     client_options.trace = options.trace;
+    client_options.max_attempts = options.max_attempts;
 
     Remote remote;
     remote.transport = oci::make_curl_transport(transport_options);

@@ -1,0 +1,47 @@
+# Sourced by scripts that need a throwaway docker-registry on loopback.
+# start_local_registry DIR: starts it with storage and log in DIR; sets REGISTRY_PORT and REGISTRY_PID.
+# stop_local_registry: stops it.
+start_local_registry() {
+  local dir=$1
+  mkdir -p "$dir"
+  cat > "$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:0
+  secret: karmor-local
+YAML
+  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  REGISTRY_PORT=""
+  for _ in $(seq 1 150); do
+    REGISTRY_PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$dir/registry.log" | head -n1 | sed 's/.*://') || true
+    [ -n "$REGISTRY_PORT" ] && return 0
+    sleep 0.1
+  done
+  echo "docker-registry did not start:" >&2
+  cat "$dir/registry.log" >&2
+  return 1
+}
+
+stop_local_registry() {
+  if [ -n "${REGISTRY_PID:-}" ]; then
+    kill "$REGISTRY_PID" 2>/dev/null || true
+    wait "$REGISTRY_PID" 2>/dev/null || true
+    REGISTRY_PID=""
+  fi
+}
+
+# Counts /v2/ requests in the registry's access log.
+count_registry_requests() {
+  grep -cE '"(GET|HEAD|POST|PUT|PATCH|DELETE) /v2/' "$1/registry.log" || true
+}
