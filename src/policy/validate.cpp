@@ -154,7 +154,7 @@ public:
 
     // `anchor` is where the value was introduced (its key, or the list item): required fields
     // that are missing are reported there. `enclosing` is the object schema one level up.
-    void check(const YAML::Node& value, const Node& schema, const SourcePosition& anchor, const Node* enclosing) {
+    void check(const YAML::Node& value, const Node& schema, const YAML::Mark& anchor, const Node* enclosing) {
         if (++visited_ > max_checked_nodes) return;
         switch (schema.type) {
         case Type::object: return check_object(value, schema, anchor, enclosing);
@@ -164,8 +164,19 @@ public:
     }
 
 private:
-    void report(const YAML::Node& at, std::string message) {
-        problems_.push_back({position_of(at, where_), path_, std::move(message)});
+    // Positions are built only for problems: copying the file name for every node would
+    // cost more than the checks themselves.
+    SourcePosition at(const YAML::Mark& mark) const {
+        SourcePosition position = where_;
+        if (!mark.is_null()) {
+            position.line = mark.line + 1;
+            position.column = mark.column + 1;
+        }
+        return position;
+    }
+
+    void report(const YAML::Node& node, std::string message) {
+        problems_.push_back({at(node.Mark()), path_, std::move(message)});
     }
 
     void report_type(const YAML::Node& value, const json& resolved, Type expected) {
@@ -181,20 +192,20 @@ private:
         report(value, std::move(message));
     }
 
-    void check_object(const YAML::Node& value, const Node& schema, const SourcePosition& anchor,
-                      const Node* enclosing) {
+    void check_object(const YAML::Node& value, const Node& schema, const YAML::Mark& anchor, const Node* enclosing) {
         if (!value.IsMap()) return report_type(value, value.IsScalar() ? scalar_value(value) : json(), Type::object);
         for (const auto& entry : value) {
             if (!entry.first.IsScalar()) continue; // yaml_to_json reports non-string keys
             const auto& name = entry.first.Scalar();
             PathSegment segment(path_, name);
-            const auto key_position = position_of(entry.first, where_);
             if (const auto* property = schema.find(name)) {
-                if (!is_absent(entry.second)) check(entry.second, *property->schema, key_position, &schema);
+                if (!is_absent(entry.second)) check(entry.second, *property->schema, entry.first.Mark(), &schema);
             } else if (schema.additional_properties) {
                 if (schema.key_rule && !schema.key_rule->accepts(name))
-                    report(entry.first, "invalid key " + in_quotes(name) + ": expected " + schema.key_rule->expectation());
-                if (!is_absent(entry.second)) check(entry.second, *schema.additional_properties, key_position, &schema);
+                    report(entry.first,
+                           "invalid key " + in_quotes(name) + ": expected " + schema.key_rule->expectation());
+                if (!is_absent(entry.second))
+                    check(entry.second, *schema.additional_properties, entry.first.Mark(), &schema);
             } else if (!schema.preserve_unknown_fields) {
                 report(entry.first, unknown_field_message(name, schema, enclosing));
             }
@@ -204,10 +215,10 @@ private:
             PathSegment segment(path_, required);
             std::string message = "required field is missing";
             if (!schema.why_required.empty()) message += ": " + schema.why_required;
-            problems_.push_back({anchor, path_, std::move(message)});
+            problems_.push_back({at(anchor), path_, std::move(message)});
         }
         for (const auto& rule : schema.rules)
-            if (!rule.holds(value)) problems_.push_back({anchor, path_, rule.message});
+            if (!rule.holds(value)) problems_.push_back({at(anchor), path_, rule.message});
     }
 
     void check_array(const YAML::Node& value, const Node& schema, const Node* enclosing) {
@@ -219,11 +230,13 @@ private:
         std::size_t index = 0;
         for (const auto& item : value) {
             PathSegment segment(path_, index++);
-            check(item, *schema.items, position_of(item, where_), enclosing);
+            check(item, *schema.items, item.Mark(), enclosing);
         }
     }
 
     void check_scalar(const YAML::Node& value, const Node& schema) {
+        if (schema.type == Type::string && value.IsScalar() && scalar_is_string(value))
+            return check_string(value, schema);
         const json resolved = value.IsScalar() ? scalar_value(value) : json();
         switch (schema.type) {
         case Type::string:
@@ -299,7 +312,7 @@ void validate_policy_document(const YAML::Node& document, const SourcePosition& 
     // The CRD does not list metadata as required, but a name is, and it lives there.
     if (is_absent(document["metadata"]))
         problems.push_back({position_of(document, where), "metadata", "required field is missing"});
-    Walker(where, problems).check(document, *schema, where, nullptr);
+    Walker(where, problems).check(document, *schema, document.Mark(), nullptr);
 }
 
 } // namespace karmor::policy

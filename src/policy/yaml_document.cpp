@@ -268,6 +268,19 @@ json scalar_value(const YAML::Node& node) {
     return text;  // a local tag: keep the text
 }
 
+bool scalar_is_string(const YAML::Node& node) {
+    const std::string& text = node.Scalar();
+    const std::string& tag = node.Tag();
+    if (tag != "?" && tag.rfind(tag_prefix, 0) != 0) return true;  // quoted, or a local tag
+    if (tag == std::string(tag_prefix) + "str") return true;
+    // No null or boolean word is longer than five characters, and every number starts with
+    // a digit, a sign or a dot: anything else stays a string without resolving it.
+    const char first = text.empty() ? '\0' : text.front();
+    const bool may_be_number = (first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.';
+    if (text.size() > 5 && !may_be_number) return true;
+    return resolve_plain_scalar(text).is_string();
+}
+
 json yaml_to_json(const YAML::Node& node, const SourcePosition& where, std::vector<Diagnostic>& problems) {
     Converter converter{where, problems};
     return converter.convert(node, "");

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "karmor/policy.hpp"
+#include "policy/yaml_document.hpp"
 #include "support/process.hpp"
 
 namespace karmor {
@@ -374,6 +375,18 @@ TEST(Validation, TenValidAndThreeBrokenFilesGiveThreeErrors) {
     EXPECT_EQ(details[2], (dir / "broken-typo.yaml").string() +
                               R"(:9:9: spec.file.matchDirectories[0].recurive: unknown field (did you mean )"
                               R"("recursive"?))");
+}
+
+// The validator's shortcut for string fields must agree with the full scalar resolution.
+TEST(Validation, StringShortcutAgreesWithScalarResolution) {
+    for (const std::string text :
+         {"yes",    "FALSE", "Off",   "~",    "null", "Null",     "0x1F",    "1e3",      ".inf",
+          "-.inf",  "+5",    "1_000", "0o17", ".nan", "1.2.3",    "/bin/sh", "true_ish", "offset",
+          "abcdef", "y",     "-",     "--x",  "'5'",  "\"true\"", "!!str 5", "!!int 5",  "!local 5"}) {
+        SCOPED_TRACE(text);
+        const auto node = YAML::Load(text);
+        EXPECT_EQ(policy::scalar_is_string(node), policy::scalar_value(node).is_string());
+    }
 }
 
 } // namespace
