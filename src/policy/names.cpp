@@ -1,5 +1,7 @@
 #include "policy/names.hpp"
 
+#include <string>
+
 namespace karmor::policy {
 namespace {
 
@@ -49,6 +51,13 @@ bool is_qualified_name(std::string_view name) {
         name = name.substr(slash + 1);
     }
     return !name.empty() && is_label_value(name);
+}
+
+bool is_annotation_key(std::string_view key) {
+    std::string lowered(key);
+    for (auto& c : lowered)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return is_qualified_name(lowered);
 }
 
 } // namespace karmor::policy

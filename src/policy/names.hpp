@@ -14,6 +14,8 @@ bool is_dns1123_label(std::string_view name);
 // Qualified name (label and annotation keys): an optional DNS-1123 subdomain prefix and '/',
 // then at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric.
 bool is_qualified_name(std::string_view name);
+// Annotation key: a qualified name once lowercased (the API server lowercases before checking).
+bool is_annotation_key(std::string_view key);
 // Label value: empty, or at most 63 characters like the name part of a qualified name.
 bool is_label_value(std::string_view value);
 

@@ -146,6 +146,9 @@ struct Patterns {
     StringRule qualified_name = StringRule::predicate(
         is_qualified_name, "a qualified name: an optional DNS subdomain prefix and '/', then at most 63 letters, "
                            "digits, '-', '_' or '.', starting and ending with a letter or digit");
+    StringRule annotation_key = StringRule::predicate(
+        is_annotation_key, "a qualified name: an optional DNS subdomain prefix and '/', then at most 63 letters, "
+                           "digits, '-', '_' or '.', starting and ending with a letter or digit");
     StringRule label_value = StringRule::predicate(
         is_label_value, "empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
                         "letter or digit");
@@ -343,7 +346,7 @@ NodePtr network_policy_spec(const Pieces& s) {
 NodePtr object_meta(const Pieces& s, bool namespaced) {
     const auto& p = s.p;
     auto labels = map_of(string_with(p.label_value), &p.qualified_name);
-    auto annotations = map_of(s.string, &p.qualified_name);
+    auto annotations = map_of(s.string, &p.annotation_key);
     auto int64 = integer(std::nullopt, std::nullopt, "int64");
     auto owner_reference = object({{"apiVersion", s.string},
                                    {"blockOwnerDeletion", s.boolean},

@@ -106,6 +106,12 @@ const std::vector<InvalidCase> invalid_cases = {
      "spec.file.matchPaths[0].path", 8, 15, "is 201 characters long: at most 200 are allowed"},
     {"file path pattern", document(ksp, "  file:\n    matchPaths:\n      - path: etc/passwd\n"),
      "spec.file.matchPaths[0].path", 8, 15, "expected an absolute file path, not ending with '/'"},
+    {"file or directory pattern", document(ksp, "  syscalls:\n    matchPaths:\n      - path: etc/\n"),
+     "spec.syscalls.matchPaths[0].path", 8, 15, "expected an absolute file path, or a directory path ending with '/'"},
+    {"fromSource path pattern",
+     document(ksp,
+              "  process:\n    matchPaths:\n      - path: /bin/sh\n        fromSource:\n          - path: /bin/\n"),
+     "spec.process.matchPaths[0].fromSource[0].path", 10, 19, "expected an absolute file path, not ending with '/'"},
     {"capability pattern", document(ksp, "  capabilities:\n    matchCapabilities:\n      - capability: CAP_NET_RAW\n"),
      "spec.capabilities.matchCapabilities[0].capability", 8, 21, "does not match the pattern (chown|"},
     {"protocol pattern", document(ksp, "  network:\n    matchProtocols:\n      - protocol: TCP6\n"),
@@ -235,11 +241,12 @@ const std::vector<ValidCase> valid_cases = {
                                                        "          protocol: tcp\n  level: policy\n")},
     {"network container quota", document(knp, "  selector:\n    matchLabels: {app: x}\n  egress:\n"
                                               "    - limit: 500MB\n      duration: 1h\n")},
-    {"object metadata", "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: a.b-c\n"
-                        "  namespace: shop\n  generateName: x-\n  creationTimestamp: null\n  uid: abc-123\n"
-                        "  labels:\n    app.kubernetes.io/name: web\n    empty: \"\"\n  annotations:\n"
-                        "    example.com/note: \"any text: here\"\n  finalizers: [example.com/f]\n"
-                        "  ownerReferences:\n    - {apiVersion: v1, kind: ConfigMap, name: c, uid: \"1\"}\n"},
+    {"object metadata",
+     "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: a.b-c\n"
+     "  namespace: shop\n  generateName: x-\n  creationTimestamp: null\n  uid: abc-123\n"
+     "  labels:\n    app.kubernetes.io/name: web\n    empty: \"\"\n  annotations:\n"
+     "    example.com/note: \"any text: here\"\n    Example.com/Upper: x\n  finalizers: [example.com/f]\n"
+     "  ownerReferences:\n    - {apiVersion: v1, kind: ConfigMap, name: c, uid: \"1\"}\n"},
 };
 
 TEST(Validation, EachRuleAcceptsItsValidCase) {
