@@ -113,8 +113,10 @@ bool every_rule_has_limit_and_duration(const YAML::Node& spec, const char* direc
     if (!targets_containers(spec) || !has(spec, direction)) return true;
     const auto rules = spec[direction];
     if (!rules.IsSequence()) return true; // a type error, reported by the schema
-    return std::all_of(rules.begin(), rules.end(),
-                       [](const YAML::Node& rule) { return has(rule, "limit") && has(rule, "duration"); });
+    return std::all_of(rules.begin(), rules.end(), [](const YAML::Node& rule) {
+        // Items that are not objects are type errors, reported by the schema.
+        return !rule.IsMap() || (has(rule, "limit") && has(rule, "duration"));
+    });
 }
 
 // The patterns of the CRDs, each compiled once.
