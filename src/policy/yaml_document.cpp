@@ -98,7 +98,7 @@ struct Converter {
             case YAML::NodeType::Undefined:
                 return nullptr;
             case YAML::NodeType::Scalar:
-                return scalar(node);
+                return scalar_value(node);
             case YAML::NodeType::Sequence: {
                 json out = json::array();
                 std::size_t index = 0;
@@ -132,18 +132,6 @@ struct Converter {
             out[key] = std::move(value);
         }
         return out;
-    }
-
-    static json scalar(const YAML::Node& node) {
-        const std::string& text = node.Scalar();
-        const std::string& tag = node.Tag();
-        if (tag == "!" || tag == std::string(tag_prefix) + "str") return text;
-        if (tag == "?" || tag.rfind(tag_prefix, 0) == 0) {
-            // Plain scalars, and scalars with a core tag (!!int "5" is the integer 5).
-            json resolved = resolve_plain_scalar(text);
-            return resolved;
-        }
-        return text;  // a local tag: keep the text
     }
 };
 
@@ -269,6 +257,28 @@ json resolve_plain_scalar(const std::string& text) {
         if (auto f = float_value(text)) return *f;
     }
     return text;
+}
+
+json scalar_value(const YAML::Node& node) {
+    const std::string& text = node.Scalar();
+    const std::string& tag = node.Tag();
+    if (tag == "!" || tag == std::string(tag_prefix) + "str") return text;
+    // Plain scalars, and scalars with a core tag (!!int "5" is the integer 5).
+    if (tag == "?" || tag.rfind(tag_prefix, 0) == 0) return resolve_plain_scalar(text);
+    return text;  // a local tag: keep the text
+}
+
+bool scalar_is_string(const YAML::Node& node) {
+    const std::string& text = node.Scalar();
+    const std::string& tag = node.Tag();
+    if (tag != "?" && tag.rfind(tag_prefix, 0) != 0) return true;  // quoted, or a local tag
+    if (tag == std::string(tag_prefix) + "str") return true;
+    // No null or boolean word is longer than five characters, and every number starts with
+    // a digit, a sign or a dot: anything else stays a string without resolving it.
+    const char first = text.empty() ? '\0' : text.front();
+    const bool may_be_number = (first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.';
+    if (text.size() > 5 && !may_be_number) return true;
+    return resolve_plain_scalar(text).is_string();
 }
 
 json yaml_to_json(const YAML::Node& node, const SourcePosition& where, std::vector<Diagnostic>& problems) {

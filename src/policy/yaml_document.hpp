@@ -21,6 +21,13 @@ nlohmann::ordered_json yaml_to_json(const YAML::Node& node, const SourcePosition
 // The JSON value that a plain (unquoted, untagged) YAML scalar resolves to.
 nlohmann::ordered_json resolve_plain_scalar(const std::string& text);
 
+// The JSON value of a scalar node: quoted scalars are strings, plain ones are resolved.
+nlohmann::ordered_json scalar_value(const YAML::Node& scalar);
+
+// Whether scalar_value(scalar) is a string, without building it: the validator asks this of
+// every string field.
+bool scalar_is_string(const YAML::Node& scalar);
+
 // Block-style YAML ending in a newline, keys in the document's order.
 std::string emit_yaml(const nlohmann::ordered_json& value);
 
