@@ -1,6 +1,7 @@
 // Options shared by every operation that talks to a registry (SPEC §2 "Remote options").
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -24,6 +25,9 @@ struct RemoteOptions {
     // A transfer that moves less than 1 byte/s for this long is abandoned (and retried).
     long stall_timeout_seconds = 60;
     int max_attempts = 4;  // transient failures: 1 try + 3 retries
+    // Set (from a signal handler, say) to stop at the next safe point: transfers abort,
+    // nothing more is written, temporary files are removed.
+    const std::atomic<bool>* cancel = nullptr;
     // Receives one line per HTTP exchange (-v). Secrets are redacted before it is called.
     std::function<void(const std::string&)> trace;
 };

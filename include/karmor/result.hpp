@@ -18,6 +18,7 @@ enum class ErrorKind {
     auth,        // authentication or authorization refused
     registry,    // network failures and registry errors other than the above
     io,          // local files and directories
+    cancelled,   // interrupted (SIGINT, SIGTERM) before it finished
 };
 
 struct Error {

@@ -1,8 +1,32 @@
+#include <signal.h>
 #include <iostream>
 
 #include "cli/cli.hpp"
 
 namespace karmor::cli {
+
+namespace {
+
+// The one piece of global state: what a signal handler may touch.
+std::atomic<bool> interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_interrupt(int) { interrupted.store(true); }
+
+// The first SIGINT/SIGTERM asks for a clean stop (temporary files removed, the output
+// directory unchanged); SA_RESETHAND makes a second one end the process at once.
+void install_interrupt_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
+const std::atomic<bool>& interruption_flag() { return interrupted; }
 
 int exit_code_for(ErrorKind kind) {
     switch (kind) {
@@ -12,6 +36,7 @@ int exit_code_for(ErrorKind kind) {
         case ErrorKind::auth: return exit_auth;
         case ErrorKind::registry: return exit_registry;
         case ErrorKind::io: return exit_io;
+        case ErrorKind::cancelled: return exit_interrupted;
     }
     return exit_internal;
 }
@@ -47,6 +72,7 @@ int run(int argc, char** argv, Streams io) {
         return exit_usage;
     }
     if (!action) return exit_usage;
+    install_interrupt_handlers();
     try {
         return action(io);
     } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <functional>
 #include <iosfwd>
 #include <string>
@@ -23,6 +24,7 @@ enum ExitCode : int {
     exit_auth = 5,
     exit_registry = 6,
     exit_io = 7,
+    exit_interrupted = 130,  // 128 + SIGINT, as shells report it
 };
 
 struct Streams {
@@ -57,6 +59,9 @@ void add_version_command(CLI::App& app, Action& action);
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);
 int exit_code_for(ErrorKind kind);
+
+// Set by SIGINT/SIGTERM once run() installed its handlers; operations stop at a safe point.
+const std::atomic<bool>& interruption_flag();
 
 int run(int argc, char** argv, Streams io);
 

@@ -38,6 +38,7 @@ Result<RemoteOptions> RemoteFlags::resolve(Streams& io) const {
                                 "pipe the password in: echo \"$PASSWORD\" | karmor oci ... -u USER --password-stdin"));
     }
     options.credentials.username = username;
+    options.cancel = &interruption_flag();
     if (verbose) {
         std::ostream* err = &io.err;
         options.trace = [err](const std::string& line) { *err << "karmor: " << line << "\n"; };

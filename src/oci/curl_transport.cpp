@@ -53,6 +53,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     return n;
 }
 
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    const auto* cancel = static_cast<const std::atomic<bool>*>(user);
+    return cancel->load() ? 1 : 0;  // non-zero aborts the transfer
+}
+
 size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
     auto* t = static_cast<Transfer*>(user);
     const size_t n = std::min(size * count, t->upload.size() - t->uploaded);
@@ -116,6 +121,11 @@ public:
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+        if (options_.cancel) {
+            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+            curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(options_.cancel));
+        }
         if (options_.insecure) {
             curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
             curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -144,7 +154,9 @@ public:
 
         const CURLcode code = curl_easy_perform(h);
         if (code != CURLE_OK) {
-            result.transport = transfer.too_large ? TransportStatus::response_too_large : classify(code);
+            result.transport = transfer.too_large ? TransportStatus::response_too_large
+                               : code == CURLE_ABORTED_BY_CALLBACK ? TransportStatus::cancelled
+                                                                   : classify(code);
             result.transport_error = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
             return result;
         }

@@ -2,6 +2,7 @@
 // in unit tests of the auth, redirect and retry logic.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,6 +40,7 @@ enum class TransportStatus {
     tls_verify_failed,     // the certificate did not verify: never a reason to fall back
     timeout,
     response_too_large,
+    cancelled,             // TransportOptions::cancel was set
     failed,                // anything else (reset mid-transfer, protocol errors)
 };
 
@@ -58,6 +60,7 @@ struct TransportOptions {
     long low_speed_limit_bytes = 1;    // a transfer slower than this …
     long low_speed_time_seconds = 60;  // … for this long is abandoned
     long total_timeout_seconds = 0;    // 0: bounded by the low-speed rule only
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 class HttpTransport {

@@ -84,6 +84,16 @@ RegistryClient::RegistryClient(const Reference& target, ClientOptions options, H
 
 std::string RegistryClient::base_url() const { return scheme_.value_or("https") + "://" + api_host_; }
 
+bool RegistryClient::wait_before_retry(long milliseconds) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (options_.cancel && options_.cancel->load()) return false;
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+            std::chrono::milliseconds(50), deadline - std::chrono::steady_clock::now()));
+    }
+    return !(options_.cancel && options_.cancel->load());
+}
+
 void RegistryClient::trace(const std::string& line) const {
     if (options_.trace) options_.trace(line);
 }
@@ -128,6 +138,8 @@ HttpResult RegistryClient::perform_once(HttpRequest& request) {
 }
 
 Error RegistryClient::transport_error(const HttpRequest& request, const HttpResult& result) const {
+    if (result.transport == TransportStatus::cancelled)
+        return Error(ErrorKind::cancelled, "interrupted during " + request.method + " " + path_of(request.url));
     Error error(ErrorKind::registry, registry_ + ": " + request.method + " " + path_of(request.url) + ": " +
                                          describe_transport(result.transport) + " (" + result.transport_error + ")");
     switch (result.transport) {
@@ -174,8 +186,8 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
                 return unexpected(std::move(error));
             }
             const long delay = std::min(options_.retry_max_delay_ms, options_.retry_base_delay_ms << (attempt - 1));
-            std::this_thread::sleep_for(std::chrono::milliseconds(
-                delay / 2 + std::uniform_int_distribution<long>(0, std::max(1L, delay / 2))(jitter)));
+            if (!wait_before_retry(delay / 2 + std::uniform_int_distribution<long>(0, std::max(1L, delay / 2))(jitter)))
+                return unexpected(Error(ErrorKind::cancelled, "interrupted while waiting to retry"));
             continue;
         }
         if (!scheme_) scheme_ = origin_of(request.url).substr(0, origin_of(request.url).find(':'));
@@ -194,7 +206,8 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
                 delay = delay / 2 + std::uniform_int_distribution<long>(0, std::max(1L, delay / 2))(jitter);
             }
             trace("* retrying in " + std::to_string(delay) + " ms");
-            std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+            if (!wait_before_retry(delay))
+                return unexpected(Error(ErrorKind::cancelled, "interrupted while waiting to retry"));
             continue;
         }
         response.attempts = attempt;

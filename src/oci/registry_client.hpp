@@ -31,6 +31,7 @@ struct ClientOptions {
     int max_attempts = 4;          // transient failures: 1 try + 3 retries
     long retry_base_delay_ms = 200;
     long retry_max_delay_ms = 5'000;
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 inline constexpr std::uint64_t max_manifest_bytes = 4ull << 20;  // what registries accept
@@ -68,6 +69,8 @@ private:
     std::string resolve_location(const std::string& location, const std::string& request_url) const;
     Error http_error(const std::string& method, const std::string& path, const HttpResponse& response) const;
     void trace(const std::string& line) const;
+    // Waits before a retry; false when cancelled meanwhile.
+    bool wait_before_retry(long milliseconds) const;
 
     std::string registry_;
     std::string api_host_;

@@ -62,7 +62,12 @@ Result<void> write_file(const fs::path& path, const std::string& content) {
 
 }  // namespace
 
-Result<WriteReport> write_output_files(const fs::path& directory, const std::vector<OutputFile>& files, bool force) {
+Result<WriteReport> write_output_files(const fs::path& directory, const std::vector<OutputFile>& files, bool force,
+                                       const std::atomic<bool>* cancel) {
+    const auto cancelled = [cancel] { return cancel && cancel->load(); };
+    const auto interrupted = [] {
+        return unexpected(Error(ErrorKind::cancelled, "interrupted; the output directory is unchanged"));
+    };
     WriteReport report;
     std::error_code ec;
     const fs::path target = directory.lexically_normal().empty() ? fs::path(".") : directory.lexically_normal();
@@ -103,9 +108,11 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
         auto temp = TemporaryDirectory::create_beside(target);
         if (!temp) return unexpected(std::move(temp).error());
         for (const auto* file : to_write) {
+            if (cancelled()) return interrupted();
             if (auto w = write_file(temp->path() / file->name, file->content); !w) return unexpected(std::move(w).error());
             report.written.push_back(target / file->name);
         }
+        if (cancelled()) return interrupted();
         fs::permissions(temp->path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                           fs::perms::others_read | fs::perms::others_exec, ec);
         fs::rename(temp->path(), target, ec);
@@ -116,8 +123,11 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
 
     auto temp = TemporaryDirectory::create_beside(target / ".karmor-pull");
     if (!temp) return unexpected(std::move(temp).error());
-    for (const auto* file : to_write)
+    for (const auto* file : to_write) {
+        if (cancelled()) return interrupted();
         if (auto w = write_file(temp->path() / file->name, file->content); !w) return unexpected(std::move(w).error());
+    }
+    if (cancelled()) return interrupted();
     for (const auto* file : to_write) {
         fs::rename(temp->path() / file->name, target / file->name, ec);
         if (ec) return io_error("cannot move a pulled file into", target, ec.message());

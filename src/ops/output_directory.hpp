@@ -2,6 +2,7 @@
 // (SPEC §8): everything goes to a temporary directory first, and is moved in at the end.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -21,7 +22,8 @@ struct WriteReport {
 };
 
 // Refuses, before writing anything, when a file exists with other content and !force.
+// Stops before moving anything in when `cancel` is set, leaving the directory as it was.
 Result<WriteReport> write_output_files(const std::filesystem::path& directory, const std::vector<OutputFile>& files,
-                                       bool force);
+                                       bool force, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace karmor::ops

@@ -90,7 +90,7 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     std::vector<ops::OutputFile> files;
     files.reserve(policies.size());
     for (std::size_t i = 0; i < policies.size(); ++i) files.push_back({names[i], to_yaml(policies[i].document)});
-    auto written = ops::write_output_files(options.output_directory, files, options.force);
+    auto written = ops::write_output_files(options.output_directory, files, options.force, options.remote.cancel);
     if (!written) return unexpected(std::move(written).error());
     result.files_written = std::move(written->written);
     result.files_unchanged = std::move(written->unchanged);

@@ -12,6 +12,7 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
     transport_options.key_file = options.key_file;
     transport_options.connect_timeout_ms = options.connect_timeout_ms;
     transport_options.low_speed_time_seconds = options.stall_timeout_seconds;
+    transport_options.cancel = options.cancel;
 
     oci::ClientOptions client_options;
     client_options.plain_http = options.plain_http;
@@ -19,6 +20,7 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
     client_options.push_access = push_access;
     client_options.trace = options.trace;
     client_options.max_attempts = options.max_attempts;
+    client_options.cancel = options.cancel;
 
     Remote remote;
     remote.transport = oci::make_curl_transport(transport_options);

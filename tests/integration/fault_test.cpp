@@ -1,6 +1,9 @@
 // Transient faults and lying servers between karmor and a real registry (SPEC §8).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <csignal>
+
 #include "karmor/oci.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/local_registry.hpp"
@@ -122,6 +125,34 @@ TEST(Faults, OversizedManifestIsRefused) {
     ASSERT_FALSE(pulled);
     EXPECT_NE(pulled.error().message.find("4 MiB"), std::string::npos) << pulled.error().message;
     EXPECT_FALSE(std::filesystem::exists(out / "p"));
+}
+
+}  // namespace
+}  // namespace karmor
+
+namespace karmor {
+namespace {
+
+// SPEC §8: a pull interrupted by SIGTERM (or Ctrl-C) leaves the directory exactly as it was
+// and no temporary file behind.
+TEST(Faults, InterruptedPullLeavesTheDirectoryAsItWas) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    FaultProxy proxy(registry->port());
+    ASSERT_TRUE(push_policies(push_to(proxy, "slow:v1")));
+    proxy.add_fault({"GET", "/blobs/", FaultKind::stall, 100, 0, 5000, 0});
+    TempDir out;
+    testing::write_text(out / "policies" / "mine.yaml", "keep\n");
+    const auto result = testing::run_command_with_signal(
+        {KARMOR_BINARY, "oci", "pull", "--plain-http", "-i", "127.0.0.1:" + std::to_string(proxy.port()) + "/slow:v1",
+         "-o", (out / "policies").string()},
+        SIGTERM, 700);
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_NE(result.err.find("interrupted"), std::string::npos) << result.err;
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(out.path()))
+        left.push_back(e.path().lexically_relative(out.path()).string());
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{"policies", "policies/mine.yaml"}));
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -36,8 +39,11 @@ bool skipping_allowed() {
     return value && std::string(value) == "1";
 }
 
-CommandResult run_command(const std::vector<std::string>& argv, const std::string& input,
-                          const std::map<std::string, std::string>& env, const std::filesystem::path& cwd) {
+namespace {
+
+CommandResult run_process(const std::vector<std::string>& argv, const std::string& input,
+                          const std::map<std::string, std::string>& env, const std::filesystem::path& cwd,
+                          int signal_number, int signal_after_ms) {
     int in_pipe[2], out_pipe[2], err_pipe[2];
     if (pipe2(in_pipe, O_CLOEXEC) || pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC))
         throw std::runtime_error("pipe failed");
@@ -80,6 +86,13 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
         return result;
     }
 
+    std::thread signaller;
+    if (signal_number != 0) {
+        signaller = std::thread([pid, signal_number, signal_after_ms] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(signal_after_ms));
+            kill(pid, signal_number);
+        });
+    }
     std::size_t written = 0;
     if (input.empty()) {
         close(in_pipe[1]);
@@ -115,8 +128,20 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
     if (in_pipe[1] >= 0) close(in_pipe[1]);
     int status = 0;
     waitpid(pid, &status, 0);
+    if (signaller.joinable()) signaller.join();
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
+}
+
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input,
+                          const std::map<std::string, std::string>& env, const std::filesystem::path& cwd) {
+    return run_process(argv, input, env, cwd, 0, 0);
+}
+
+CommandResult run_command_with_signal(const std::vector<std::string>& argv, int signal_number, int after_ms) {
+    return run_process(argv, {}, {}, {}, signal_number, after_ms);
 }
 
 CommandResult run_karmor(const std::vector<std::string>& args, const std::string& input,

@@ -23,6 +23,9 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
                           const std::map<std::string, std::string>& env = {},
                           const std::filesystem::path& cwd = {});
 
+// Like run_command, and sends `signal` to the process `after_ms` after it started.
+CommandResult run_command_with_signal(const std::vector<std::string>& argv, int signal, int after_ms);
+
 // The karmor binary under test, with arguments.
 CommandResult run_karmor(const std::vector<std::string>& args, const std::string& input = {},
                          const std::map<std::string, std::string>& env = {});
