@@ -168,6 +168,9 @@ TEST(FallbackTag, AnotherWriterBetweenReadAndWriteIsMerged) {
     auto attached = attach(*s, "rule-a", 1000);
     ASSERT_TRUE(attached) << attached.error().message;
     EXPECT_EQ(attached->indexing, ReferrersIndexing::fallback_tag);
+    // The change was seen before writing: one PUT, after a second read-merge round.
+    EXPECT_EQ(tag_reads, 6);
+    EXPECT_EQ(count_containing(s->registry->requests(), "PUT /v2/shop/cart/manifests/" + tag), 1u);
     const auto index = nlohmann::json::parse(*s->registry->manifest("shop/cart", tag));
     ASSERT_EQ(index["manifests"].size(), 2u) << index.dump();
     EXPECT_EQ(index["manifests"][0]["digest"], sbom_entry.digest.str());
@@ -201,6 +204,7 @@ TEST(FallbackTag, AWriterThatDropsOurEntryAfterOurPutIsRepaired) {
     auto attached = attach(*s, "rule-a", 1000);
     ASSERT_TRUE(attached) << attached.error().message;
     EXPECT_TRUE(clobbered);
+    EXPECT_EQ(count_containing(s->registry->requests(), "PUT /v2/shop/cart/manifests/" + tag), 2u);
     const auto index = nlohmann::json::parse(*s->registry->manifest("shop/cart", tag));
     ASSERT_EQ(index["manifests"].size(), 2u) << index.dump();
     EXPECT_EQ(index["manifests"][1]["digest"], attached->manifest_digest.str());
