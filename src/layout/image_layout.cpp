@@ -190,8 +190,14 @@ Result<std::optional<Descriptor>> ImageLayout::resolve(const std::string& refere
     std::optional<Descriptor> found;
     for (const auto& d : *entries)
         if (ref_name_of(d) == tag) found = d;
-    if (!found && reference.empty() && entries->size() == 1) found = entries->front();
-    if (!found && reference.empty() && entries->size() > 1) {
+    // No tag named and none is "latest": the only tagged manifest (untagged entries are
+    // attached artifacts), or the only manifest of all.
+    std::vector<Descriptor> candidates;
+    for (const auto& d : *entries)
+        if (!ref_name_of(d).empty()) candidates.push_back(d);
+    if (candidates.empty()) candidates = *entries;
+    if (!found && reference.empty() && candidates.size() == 1) found = candidates.front();
+    if (!found && reference.empty() && candidates.size() > 1) {
         std::string tags;
         for (const auto& d : *entries)
             if (!ref_name_of(d).empty()) tags += (tags.empty() ? "" : ", ") + ref_name_of(d);
@@ -283,16 +289,16 @@ Result<oci::StoredManifest> ImageLayout::put_manifest(const std::string& referen
 }
 
 Result<bool> ImageLayout::blob_exists(const Descriptor& blob) {
-    std::error_code ec;
-    const auto path = blob_path(blob.digest);
-    return fs::is_regular_file(path, ec) && fs::file_size(path, ec) == static_cast<std::uintmax_t>(blob.size);
+    // Only an intact blob counts: a damaged one is written again by put_blob.
+    if (blob.size < 0) return false;
+    auto existing = read_file(blob_path(blob.digest), static_cast<std::uint64_t>(blob.size));
+    return existing && *existing && blob.digest.matches(**existing);
 }
 
 Result<void> ImageLayout::put_blob(const Descriptor& blob, std::string_view bytes) {
     if (!blob.digest.matches(bytes) || static_cast<std::size_t>(blob.size) != bytes.size())
         return unexpected(Error(ErrorKind::validation, "blob " + blob.digest.str() + " does not match its bytes"));
-    auto exists = blob_exists(blob);
-    if (*exists) return {};
+    if (auto exists = blob_exists(blob); *exists) return {};
     std::error_code ec;
     fs::create_directories(blob_path(blob.digest).parent_path(), ec);
     if (ec) return io_error("cannot create", blob_path(blob.digest).parent_path(), ec.message());

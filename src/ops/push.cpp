@@ -144,9 +144,11 @@ Result<PushResult> push_policies(const PushOptions& options) {
     std::optional<ops::OpenedTarget> opened;
     bundle::BuildOptions build;
     if (options.attach) {
-        // The image is resolved even for --dry-run: the subject is part of the manifest.
+        // The image is resolved even for --dry-run: the subject is part of the manifest. A
+        // layout must already hold the image, so it is not created (pull access).
+        const bool read_only = options.dry_run || options.layout.has_value();
         auto target = ops::open_target(options.reference, options.layout, options.remote,
-                                       options.dry_run ? ops::Access::pull : ops::Access::push);
+                                       read_only ? ops::Access::pull : ops::Access::push);
         if (!target) return unexpected(std::move(target).error());
         opened = std::move(*target);
         auto subject = resolve_subject(*opened->target, opened->manifest_reference());

@@ -130,6 +130,33 @@ TEST(Layout, ReplacingATagKeepsTheOtherEntries) {
     EXPECT_EQ(ambiguous.error().kind, ErrorKind::usage);
 }
 
+TEST(Layout, AttachToAMissingLayoutCreatesNothing) {
+    TempDir work, in;
+    write_text(in / "a.yaml", ksp("rule-a"));
+    auto options = layout_push((work / "nowhere").string() + ":1.4", {in / "a.yaml"});
+    options.attach = true;
+    auto attached = push_policies(options);
+    ASSERT_FALSE(attached);
+    EXPECT_EQ(attached.error().kind, ErrorKind::not_found);
+    EXPECT_FALSE(std::filesystem::exists(work / "nowhere"));
+}
+
+TEST(Layout, ADamagedBlobIsRewrittenByTheNextPush) {
+    TempDir work, in;
+    write_text(in / "a.yaml", ksp("rule-a"));
+    const auto dir = (work / "layout").string();
+    auto pushed = push_policies(layout_push(dir + ":v1", {in / "a.yaml"}));
+    ASSERT_TRUE(pushed) << pushed.error().message;
+    const auto layer = work / "layout" / "blobs" / "sha256" / pushed->manifest.layers[0].digest.hex();
+    auto text = read_text(layer);
+    text[0] = '#';
+    write_text(layer, text);
+    ASSERT_TRUE(push_policies(layout_push(dir + ":v2", {in / "a.yaml"})));
+    TempDir out;
+    auto pulled = pull_policies(layout_pull(dir + ":v1", out.path()));
+    ASSERT_TRUE(pulled) << pulled.error().message;
+}
+
 TEST(Layout, ACorruptBlobIsRefused) {
     TempDir work, in;
     write_text(in / "a.yaml", ksp("rule-a"));
@@ -183,7 +210,8 @@ TEST(Layout, AttachInALayoutAddsAnUntaggedEntryFoundFromTheImage) {
     EXPECT_FALSE(index["manifests"][1].contains("annotations") &&
                  index["manifests"][1]["annotations"].contains(annotation::ref_name));
 
-    auto pulled = pull_policies(layout_pull(dir + ":1.4", work / "out"));
+    // No tag: the only tagged manifest, the image; its newest attached policies are pulled.
+    auto pulled = pull_policies(layout_pull(dir, work / "out"));
     ASSERT_TRUE(pulled) << pulled.error().message;
     EXPECT_EQ(pulled->manifest_digest, newer->manifest_digest);
     EXPECT_TRUE(std::filesystem::exists(work / "out" / "ksp-shop-rule-b.yaml"));
