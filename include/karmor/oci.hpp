@@ -1,4 +1,5 @@
-// The library's entry points: push policies as an OCI artifact, pull them back (SPEC §2).
+// The library's entry points: push policies as an OCI artifact, pull them back, inspect what a
+// reference holds (SPEC §2, §6).
 // The library never prints and never exits; the CLI turns results into text and exit codes.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "karmor/layout.hpp"
 #include "karmor/oci_types.hpp"
 #include "karmor/options.hpp"
 #include "karmor/policy.hpp"
@@ -19,12 +21,17 @@ namespace karmor {
 
 struct PushOptions {
     Reference reference;
+    // --oci-layout: push into this image layout instead of the registry of `reference`.
+    std::optional<LayoutReference> layout;
     std::vector<std::filesystem::path> inputs;
     LoadOptions load;
     PolicyFormat format = PolicyFormat::yaml;
     std::map<std::string, std::string> annotations;
     bool force = false;    // replace a tag that holds something other than a KubeArmor artifact
     bool dry_run = false;  // build everything, send nothing
+    // --attach: `reference` names an image; the artifact gets it as `subject` and no tag
+    // (SPEC §6, image-spec "Refers" and distribution-spec "Listing Referrers").
+    bool attach = false;
     // Seconds since the epoch for org.opencontainers.image.created and tar mtimes
     // (SOURCE_DATE_EPOCH); the current time for `created` when unset.
     std::optional<std::int64_t> source_date_epoch;
@@ -36,12 +43,27 @@ struct PolicySummary {
     std::string file;  // name in the artifact, or the file written by pull
 };
 
+// How an attached artifact can be found from its image.
+enum class ReferrersIndexing {
+    none,          // not attached
+    registry,      // the registry indexes referrers itself (OCI-Subject, referrers API)
+    fallback_tag,  // we maintain the sha256-<hex> tag (image-spec "Referrers Tag Schema")
+    layout,        // an image layout: an untagged index.json entry, as ORAS writes it
+};
+
 struct PushResult {
-    Reference reference;  // what was pushed to, with the manifest digest
+    Reference reference;   // what was pushed to, with the manifest digest
+    std::string location;  // for messages: REF@DIGEST or DIR@DIGEST
     Digest manifest_digest;
     Manifest manifest;
     std::vector<PolicySummary> policies;
     bool tag_unchanged = false;  // the tag already held exactly these policies
+    // --attach: the image, how the artifact is indexed, and whether the newest KubeArmor
+    // artifact attached to the image already held exactly these policies (nothing pushed).
+    std::optional<Descriptor> subject;
+    ReferrersIndexing indexing = ReferrersIndexing::none;
+    std::string referrers_tag;  // the fallback tag, when indexing == fallback_tag
+    bool already_attached = false;
     int blobs_uploaded = 0;
     int blobs_skipped = 0;
 };
@@ -49,7 +71,10 @@ struct PushResult {
 Result<PushResult> push_policies(const PushOptions& options);
 
 struct PullOptions {
+    // A KubeArmor artifact, or an image (or index) whose newest attached KubeArmor artifact
+    // is pulled (SPEC §6).
     Reference reference;
+    std::optional<LayoutReference> layout;  // --oci-layout
     // Where policy files go; ignored when `stream` is set.
     std::filesystem::path output_directory;
     std::ostream* stream = nullptr;  // -o -: one multi-document YAML stream
@@ -60,12 +85,61 @@ struct PullOptions {
 
 struct PullResult {
     Reference reference;
+    std::string location;  // for messages: REF@DIGEST or DIR@DIGEST of the artifact pulled
     Digest manifest_digest;
+    std::optional<Descriptor> subject;  // the image, when the artifact was found attached to it
     std::vector<PolicySummary> policies;
     std::vector<std::filesystem::path> files_written;    // new or replaced
     std::vector<std::filesystem::path> files_unchanged;  // already there with the same content
 };
 
 Result<PullResult> pull_policies(const PullOptions& options);
+
+struct InspectOptions {
+    Reference reference;
+    std::optional<LayoutReference> layout;  // --oci-layout
+    RemoteOptions remote;
+};
+
+enum class ReferenceKind { kubearmor_artifact, image, index, other };
+const char* to_string(ReferenceKind kind);
+
+// One entry of the policy index in a KubeArmor artifact's config.
+struct PolicyInfo {
+    std::string api_version;
+    std::string kind;
+    std::string namespace_name;  // empty for cluster-scoped kinds
+    std::string name;
+    std::string file;
+    std::string action;  // empty when the policy has none
+    std::optional<int> severity;
+};
+
+struct ArtifactInfo {
+    Digest digest;
+    std::int64_t size = 0;
+    std::string media_type;
+    std::string artifact_type;      // empty when absent
+    std::string config_media_type;  // empty for an index
+    std::string created;            // org.opencontainers.image.created, empty when absent
+    std::map<std::string, std::string> annotations;
+    std::optional<Descriptor> subject;
+    std::vector<Descriptor> layers;     // an image manifest's
+    std::vector<Descriptor> manifests;  // an index's
+    // Read from the config (KubeArmor artifacts); empty when its config has no index.
+    std::vector<PolicyInfo> policies;
+};
+
+struct InspectResult {
+    std::string location;  // REF@DIGEST or DIR@DIGEST
+    ReferenceKind kind = ReferenceKind::other;
+    std::string description;  // "a KubeArmor policy artifact", "a container image", …
+    ArtifactInfo artifact;
+    // For an image or index: the KubeArmor artifacts attached to it, newest first.
+    std::vector<ArtifactInfo> attached;
+    std::string referrers_source;  // where `attached` came from, for people
+};
+
+Result<InspectResult> inspect_reference(const InspectOptions& options);
 
 }  // namespace karmor

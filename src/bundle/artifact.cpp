@@ -95,6 +95,12 @@ bool is_kubearmor_artifact(const Manifest& m) {
     return true;
 }
 
+bool is_container_image(const Manifest& m) {
+    if (m.is_index() || !m.config) return false;
+    return m.config->media_type == media_type::oci_image_config ||
+           m.config->media_type == media_type::docker_image_config;
+}
+
 std::string describe_artifact(const Manifest& m) {
     if (m.is_index()) return "an image index (a multi-platform image)";
     const std::string config = m.config ? m.config->media_type : "";

@@ -45,6 +45,7 @@ std::string build_config(const std::vector<Policy>& policies, const std::vector<
 
 bool is_policy_layer(const std::string& media_type);
 bool is_kubearmor_artifact(const Manifest& manifest);
+bool is_container_image(const Manifest& manifest);
 // "a container image", "a Helm chart", … for messages about artifacts we refuse.
 std::string describe_artifact(const Manifest& manifest);
 

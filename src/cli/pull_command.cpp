@@ -9,14 +9,21 @@ struct PullFlags {
     std::string output;
     bool force = false;
     bool skip_validation = false;
+    bool oci_layout = false;
     RemoteFlags remote;
 };
 
 int run_pull(const PullFlags& flags, Streams& io) {
     PullOptions options;
-    auto reference = Reference::parse(flags.reference);
-    if (!reference) return report_error(reference.error(), io);
-    options.reference = *reference;
+    if (flags.oci_layout) {
+        auto layout = LayoutReference::parse(flags.reference);
+        if (!layout) return report_error(layout.error(), io);
+        options.layout = *layout;
+    } else {
+        auto reference = Reference::parse(flags.reference);
+        if (!reference) return report_error(reference.error(), io);
+        options.reference = *reference;
+    }
     if (flags.output == "-") options.stream = &io.out;
     else options.output_directory = flags.output;
     options.force = flags.force;
@@ -29,7 +36,8 @@ int run_pull(const PullFlags& flags, Streams& io) {
     auto result = pull_policies(options);
     if (!result) return report_error(result.error(), io);
     const auto count = result->policies.size();
-    io.err << "Pulled " << count << (count == 1 ? " policy" : " policies") << " from " << result->reference.str();
+    io.err << "Pulled " << count << (count == 1 ? " policy" : " policies") << " from " << result->location;
+    if (result->subject) io.err << " (attached to " << flags.reference << ", " << result->subject->digest.str() << ")";
     if (!options.stream) {
         io.err << " into " << flags.output;
         if (!result->files_unchanged.empty())
@@ -45,14 +53,17 @@ int run_pull(const PullFlags& flags, Streams& io) {
 
 void add_pull_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<PullFlags>();
-    auto* cmd = oci.add_subcommand("pull", "pull a KubeArmor policy artifact into one YAML file per policy");
-    cmd->add_option("-i,--image", flags->reference, "reference to pull, e.g. localhost:5000/team/policies:v1")
+    auto* cmd = oci.add_subcommand("pull", "pull a KubeArmor policy artifact (or the newest attached to an image) "
+                                           "into one YAML file per policy");
+    cmd->add_option("-i,--image", flags->reference,
+                    "reference to pull, e.g. localhost:5000/team/policies:v1, or an image with policies attached")
         ->required();
     cmd->add_option("-o,--output-dir,-d,--directory", flags->output,
                     "directory to write the policies to; - writes one YAML stream to stdout")
         ->required();
     cmd->add_flag("--force", flags->force, "replace files that exist with other content");
     cmd->add_flag("--skip-validation", flags->skip_validation, "write policies without schema validation (warns)");
+    cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     flags->remote.add_to(*cmd);
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_pull(*flags, io); }; });
 }

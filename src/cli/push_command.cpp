@@ -15,6 +15,8 @@ struct PushFlags {
     bool dry_run = false;
     bool recursive = false;
     bool skip_validation = false;
+    bool attach = false;
+    bool oci_layout = false;
     RemoteFlags remote;
 };
 
@@ -32,9 +34,16 @@ Result<std::int64_t> source_date_epoch(const char* value) {
 
 Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     PushOptions options;
-    auto reference = Reference::parse(flags.reference);
-    if (!reference) return unexpected(std::move(reference).error());
-    options.reference = *reference;
+    if (flags.oci_layout) {
+        auto layout = LayoutReference::parse(flags.reference);
+        if (!layout) return unexpected(std::move(layout).error());
+        options.layout = *layout;
+    } else {
+        auto reference = Reference::parse(flags.reference);
+        if (!reference) return unexpected(std::move(reference).error());
+        options.reference = *reference;
+    }
+    options.attach = flags.attach;
     for (const auto& input : flags.inputs) options.inputs.emplace_back(input);
     options.format = flags.format == "json" ? PolicyFormat::json : PolicyFormat::yaml;
     for (const auto& pair : flags.annotations) {
@@ -69,17 +78,31 @@ int run_push(const PushFlags& flags, Streams& io) {
 
     const auto count = result->policies.size();
     const std::string policies = std::to_string(count) + (count == 1 ? " policy" : " policies");
+    const std::string target = options->layout ? options->layout->str() : options->reference.str();
     if (options->dry_run) {
-        io.err << "Dry run: would push " << policies << " to " << options->reference.str() << "\n";
+        io.err << "Dry run: would " << (options->attach ? "attach " : "push ") << policies << " to " << target << "\n";
         for (const auto& p : result->policies) io.err << "  " << p.identity.str() << "  (" << p.file << ")\n";
         io.err << "  config " << result->manifest.config->digest.str() << "\n";
         for (const auto& layer : result->manifest.layers)
             io.err << "  layer  " << layer.digest.str() << "  " << layer.media_type << "\n";
     } else if (result->tag_unchanged) {
-        io.err << options->reference.str() << " already holds these " << policies << "; the tag is unchanged\n";
+        io.err << target << " already holds these " << policies << "; the tag is unchanged\n";
+    } else if (result->already_attached) {
+        io.err << "The newest KubeArmor artifact attached to " << target << " (" << result->subject->digest.str()
+               << ") already holds these " << policies << "; nothing was pushed\n";
+    } else if (options->attach) {
+        io.err << "Attached " << policies << " to " << target << " (" << result->subject->digest.str() << ") as "
+               << result->location << " (" << result->blobs_uploaded << " blobs uploaded, " << result->blobs_skipped
+               << " already there; ";
+        switch (result->indexing) {
+            case ReferrersIndexing::fallback_tag: io.err << "listed in the tag " << result->referrers_tag; break;
+            case ReferrersIndexing::registry: io.err << "indexed by the registry's referrers API"; break;
+            default: io.err << "listed in the layout's index.json"; break;
+        }
+        io.err << ")\n";
     } else {
-        io.err << "Pushed " << policies << " to " << options->reference.str() << " (" << result->blobs_uploaded
-               << " blobs uploaded, " << result->blobs_skipped << " already there)\n";
+        io.err << "Pushed " << policies << " to " << target << " (" << result->blobs_uploaded << " blobs uploaded, "
+               << result->blobs_skipped << " already there)\n";
     }
     io.out << result->manifest_digest.str() << "\n";
     return exit_ok;
@@ -96,7 +119,12 @@ void add_push_command(CLI::App& oci, Action& action) {
     cmd->add_option("--format", flags->format, "serialization of the policies in the artifact")
         ->check(CLI::IsMember({"yaml", "json"}));
     cmd->add_option("-a,--annotation", flags->annotations, "manifest annotation KEY=VALUE (repeatable)");
-    cmd->add_flag("--force", flags->force, "replace a tag that holds something other than KubeArmor policies");
+    auto* force =
+        cmd->add_flag("--force", flags->force, "replace a tag that holds something other than KubeArmor policies");
+    cmd->add_flag("--attach", flags->attach,
+                  "attach the policies to the image REF (OCI 1.1 referrers: subject set, no tag)")
+        ->excludes(force);
+    cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     cmd->add_flag("--dry-run", flags->dry_run, "validate and build the artifact, print it, send nothing");
     cmd->add_flag("-r,--recursive", flags->recursive, "descend into subdirectories of directory inputs");
     cmd->add_flag("--skip-validation", flags->skip_validation, "push without schema validation (warns)");

@@ -362,6 +362,13 @@ Result<std::optional<FetchedManifest>> RegistryClient::fetch_manifest(const std:
 
 Result<Digest> RegistryClient::put_manifest(const std::string& reference, const std::string& media_type,
                                             std::string_view bytes) {
+    auto stored = store_manifest(reference, media_type, bytes);
+    if (!stored) return unexpected(std::move(stored).error());
+    return stored->digest;
+}
+
+Result<StoredManifest> RegistryClient::store_manifest(const std::string& reference, const std::string& media_type,
+                                                      std::string_view bytes) {
     Exchange ex;
     ex.path = "/v2/" + repository_ + "/manifests/" + reference;
     ex.request.method = "PUT";
@@ -370,11 +377,14 @@ Result<Digest> RegistryClient::put_manifest(const std::string& reference, const 
     auto response = perform(ex);
     if (!response) return unexpected(std::move(response).error());
     if (response->status != 201 && response->status != 200) return unexpected(http_error("PUT", ex.path, *response));
-    const Digest digest = Digest::sha256_of(bytes);
-    if (const auto claimed = response->header("Docker-Content-Digest"); !claimed.empty() && claimed != digest.str())
+    StoredManifest stored;
+    stored.digest = Digest::sha256_of(bytes);
+    if (const auto claimed = response->header("Docker-Content-Digest");
+        !claimed.empty() && claimed != stored.digest.str())
         return unexpected(Error(ErrorKind::registry, registry_ + ": the registry stored the manifest as " + claimed +
-                                                         " but its bytes hash to " + digest.str()));
-    return digest;
+                                                         " but its bytes hash to " + stored.digest.str()));
+    stored.oci_subject = response->header("OCI-Subject");
+    return stored;
 }
 
 Result<bool> RegistryClient::blob_exists(const Descriptor& blob) {
@@ -444,6 +454,63 @@ Result<std::string> RegistryClient::fetch_blob(const Descriptor& blob, std::uint
         return unexpected(Error(ErrorKind::validation, where + ": the blob does not match its digest",
                                 "the registry or something between is corrupting data; nothing was written"));
     return std::move(response->body);
+}
+
+namespace {
+
+constexpr int max_referrers_pages = 100;
+
+// The target of `Link: <URL>; rel="next"` (RFC 8288), or "" when there is no next page.
+std::string next_page_link(const HttpResponse& response) {
+    for (const auto& value : response.all_headers("Link")) {
+        const auto open = value.find('<');
+        const auto close = value.find('>', open == std::string::npos ? 0 : open);
+        if (open == std::string::npos || close == std::string::npos) continue;
+        const auto params = value.substr(close + 1);
+        if (params.find("rel=\"next\"") != std::string::npos || params.find("rel=next") != std::string::npos)
+            return value.substr(open + 1, close - open - 1);
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<std::optional<std::vector<Descriptor>>> RegistryClient::list_referrers(const Digest& subject,
+                                                                              const std::string& artifact_type) {
+    std::vector<Descriptor> referrers;
+    Exchange ex;
+    ex.path = "/v2/" + repository_ + "/referrers/" + subject.str();
+    if (!artifact_type.empty()) ex.path += "?artifactType=" + util::url_encode(artifact_type);
+    ex.request.headers.emplace_back("Accept", media_type::oci_index);
+    ex.request.max_response_bytes = max_manifest_bytes;
+    for (int page = 1;; ++page) {
+        const std::string shown = ex.absolute_url.empty() ? ex.path : path_of(ex.absolute_url);
+        auto response = perform(ex);
+        if (!response) return unexpected(std::move(response).error());
+        // A registry without the API answers 404 (distribution-spec: clients then fall back to
+        // the referrers tag schema). A registry with it answers 200 even for no referrers.
+        if (page == 1 && response->status == 404) return std::optional<std::vector<Descriptor>>();
+        if (response->status != 200) return unexpected(http_error("GET", shown, *response));
+        auto index = parse_manifest(response->body, media_type::oci_index, registry_ + shown);
+        if (!index) return unexpected(std::move(index).error());
+        if (!index->is_index())
+            return unexpected(Error(ErrorKind::registry,
+                                    registry_ + ": GET " + shown + " did not answer with an image index",
+                                    "the registry's referrers API is broken; report it to its operators"));
+        for (auto& d : index->manifests)
+            if (artifact_type.empty() || d.artifact_type == artifact_type) referrers.push_back(std::move(d));
+
+        const auto next = next_page_link(*response);
+        if (next.empty()) break;
+        if (page >= max_referrers_pages)
+            return unexpected(Error(ErrorKind::registry,
+                                    registry_ + ": the referrers of " + subject.str() + " span more than " +
+                                        std::to_string(max_referrers_pages) + " pages",
+                                    "remove referrers that are no longer needed"));
+        ex.path.clear();
+        ex.absolute_url = resolve_location(next, base_url() + shown);
+    }
+    return std::optional<std::vector<Descriptor>>(std::move(referrers));
 }
 
 }  // namespace karmor::oci

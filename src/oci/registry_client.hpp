@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "karmor/oci_types.hpp"
 #include "karmor/options.hpp"
@@ -21,6 +22,13 @@ struct FetchedManifest {
     std::string content_type;
     Digest digest;  // computed over `bytes`
     Manifest manifest;
+};
+
+struct StoredManifest {
+    Digest digest;  // computed over the bytes sent
+    // The OCI-Subject header of the answer: the registry indexed the manifest as a referrer
+    // of this digest (distribution-spec "Pushing Manifests with Subject"). Empty otherwise.
+    std::string oci_subject;
 };
 
 struct ClientOptions {
@@ -44,6 +52,14 @@ public:
     // reference is one. Not found is a value: std::nullopt.
     Result<std::optional<FetchedManifest>> fetch_manifest(const std::string& reference);
     Result<Digest> put_manifest(const std::string& reference, const std::string& media_type, std::string_view bytes);
+    Result<StoredManifest> store_manifest(const std::string& reference, const std::string& media_type,
+                                          std::string_view bytes);
+
+    // The referrers API (distribution-spec "Listing Referrers"): every page, following `Link`,
+    // keeping only `artifact_type` (when not empty) whether or not the registry filtered.
+    // std::nullopt when the registry does not implement the API (404).
+    Result<std::optional<std::vector<Descriptor>>> list_referrers(const Digest& subject,
+                                                                  const std::string& artifact_type);
 
     Result<bool> blob_exists(const Descriptor& blob);
     Result<void> upload_blob(const Descriptor& blob, std::string_view bytes);

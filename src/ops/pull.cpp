@@ -1,8 +1,10 @@
-// SPEC §2 pull, §4 reading artifacts of other tools, §5 file names, §8 verification.
+// SPEC §2 pull, §4 reading artifacts of other tools, §5 file names, §6 pulling from an image,
+// §8 verification.
 #include "bundle/artifact.hpp"
 #include "karmor/oci.hpp"
+#include "ops/open_target.hpp"
 #include "ops/output_directory.hpp"
-#include "ops/remote.hpp"
+#include "ops/referrers.hpp"
 
 namespace karmor {
 namespace {
@@ -18,31 +20,43 @@ Error invalid_artifact(const std::string& where, std::vector<Diagnostic> problem
     return error;
 }
 
-}  // namespace
-
-Result<PullResult> pull_policies(const PullOptions& options) {
-    auto remote = ops::connect(options.reference, options.remote, false);
-    auto& client = *remote.client;
-    const auto where = options.reference.str();
-
-    auto fetched = client.fetch_manifest(options.reference.manifest_reference());
+// SPEC §6: the reference is an image (or anything but a KubeArmor artifact): the newest
+// KubeArmor artifact attached to it, verified to name it as its subject.
+Result<oci::FetchedManifest> newest_attached(oci::Target& target, const oci::FetchedManifest& image,
+                                             const std::string& where) {
+    auto listing = ops::find_referrers(target, image.digest, media_type::kubearmor_config);
+    if (!listing) return unexpected(std::move(listing).error());
+    const auto what = bundle::describe_artifact(image.manifest);
+    if (listing->referrers.empty()) {
+        const bool image_like = image.manifest.is_index() || bundle::is_container_image(image.manifest);
+        return unexpected(Error(image_like ? ErrorKind::not_found : ErrorKind::validation,
+                                where + " is " + what + " (" + image.digest.str() +
+                                    ") and no KubeArmor policy artifact is attached to it (looked in " +
+                                    listing->source + ")",
+                                "attach policies with `karmor oci push --attach -i " + where + " -p POLICIES`"));
+    }
+    const auto& newest = listing->referrers.front();
+    auto fetched = target.fetch_manifest(newest.digest.str());
     if (!fetched) return unexpected(std::move(fetched).error());
+    const std::string artifact_where = target.where() + "@" + newest.digest.str();
     if (!*fetched)
-        return unexpected(Error(ErrorKind::not_found, where + ": not found in the registry",
-                                "check the repository and tag; `karmor oci inspect` shows what a reference holds"));
-    const auto& manifest = (*fetched)->manifest;
-    if (!bundle::is_kubearmor_artifact(manifest))
+        return unexpected(Error(ErrorKind::not_found,
+                                artifact_where + ", listed as attached to " + where + ", does not exist",
+                                "the referrers list is stale; attach the policies again"));
+    const auto& m = (*fetched)->manifest;
+    if (!bundle::is_kubearmor_artifact(m) || !m.subject || m.subject->digest != image.digest)
         return unexpected(Error(ErrorKind::validation,
-                                where + " is " + bundle::describe_artifact(manifest) + ", not a KubeArmor policy artifact",
-                                "pull a reference that was pushed with `karmor oci push`"));
+                                artifact_where + ", listed as attached to " + where +
+                                    ", is not a KubeArmor policy artifact whose subject is " + image.digest.str(),
+                                "the referrers list is wrong; attach the policies again"));
+    return std::move(**fetched);
+}
 
-    PullResult result;
-    result.manifest_digest = (*fetched)->digest;
-    result.reference = options.reference.with_digest(result.manifest_digest);
-
+Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& manifest, const std::string& where,
+                                          const LoadOptions& load) {
     // The config is verified like every blob; its index is informative, the layers are the truth.
     if (manifest.config && manifest.config->size > 0) {
-        auto config = client.fetch_blob(*manifest.config, max_config_bytes);
+        auto config = target.fetch_blob(*manifest.config, max_config_bytes);
         if (!config) return unexpected(std::move(config).error());
         if (manifest.config->media_type == media_type::kubearmor_config) {
             const auto parsed = nlohmann::json::parse(*config, nullptr, false);
@@ -60,27 +74,56 @@ Result<PullResult> pull_policies(const PullOptions& options) {
                                     where + ": layer " + layer.digest.str() + " has media type " + layer.media_type +
                                         ", which is not a KubeArmor policy layer",
                                     "pull with a tool that understands this artifact"));
-        const std::uint64_t max_bytes = layer.media_type == media_type::kubearmor_layer_tar_gzip
-                                            ? limits.max_total_bytes
-                                            : limits.max_entry_bytes;
-        auto bytes = client.fetch_blob(layer, max_bytes);
+        const std::uint64_t max_bytes =
+            layer.media_type == media_type::kubearmor_layer_tar_gzip ? limits.max_total_bytes : limits.max_entry_bytes;
+        auto bytes = target.fetch_blob(layer, max_bytes);
         if (!bytes) return unexpected(std::move(bytes).error());
         layers.push_back({layer, std::move(*bytes)});
     }
 
     std::vector<Diagnostic> problems;
-    auto policies = bundle::read_policy_layers(layers, options.load, limits, problems);
+    auto policies = bundle::read_policy_layers(layers, load, limits, problems);
     if (!problems.empty()) return unexpected(invalid_artifact(where, std::move(problems)));
-    if (policies.empty())
-        return unexpected(Error(ErrorKind::validation, where + ": the artifact holds no policy"));
+    if (policies.empty()) return unexpected(Error(ErrorKind::validation, where + ": the artifact holds no policy"));
+    return policies;
+}
 
-    const auto names = policy_file_names(policies, PolicyFormat::yaml);
-    for (std::size_t i = 0; i < policies.size(); ++i) result.policies.push_back({policies[i].identity, names[i]});
+}  // namespace
+
+Result<PullResult> pull_policies(const PullOptions& options) {
+    auto opened = ops::open_target(options.reference, options.layout, options.remote, ops::Access::pull);
+    if (!opened) return unexpected(std::move(opened).error());
+    auto& target = *opened->target;
+    const auto where = options.layout ? options.layout->str() : options.reference.str();
+
+    auto fetched = target.fetch_manifest(opened->manifest_reference());
+    if (!fetched) return unexpected(std::move(fetched).error());
+    if (!*fetched)
+        return unexpected(Error(ErrorKind::not_found, where + ": not found",
+                                "check the repository and tag; `karmor oci inspect` shows what a reference holds"));
+
+    PullResult result;
+    oci::FetchedManifest artifact = std::move(**fetched);
+    if (!bundle::is_kubearmor_artifact(artifact.manifest)) {
+        auto attached = newest_attached(target, artifact, where);
+        if (!attached) return unexpected(std::move(attached).error());
+        result.subject = attached->manifest.subject;
+        artifact = std::move(*attached);
+    }
+    result.manifest_digest = artifact.digest;
+    result.reference = options.reference.with_digest(result.manifest_digest);
+    if (result.subject) result.reference = options.reference.with_tag("").with_digest(result.manifest_digest);
+    result.location = target.where() + "@" + result.manifest_digest.str();
+
+    auto policies = read_policies(target, artifact.manifest, result.location, options.load);
+    if (!policies) return unexpected(std::move(policies).error());
+    const auto names = policy_file_names(*policies, PolicyFormat::yaml);
+    for (std::size_t i = 0; i < policies->size(); ++i) result.policies.push_back({(*policies)[i].identity, names[i]});
 
     if (options.stream) {
-        for (std::size_t i = 0; i < policies.size(); ++i) {
+        for (std::size_t i = 0; i < policies->size(); ++i) {
             if (i > 0) *options.stream << "---\n";
-            *options.stream << to_yaml(policies[i].document);
+            *options.stream << to_yaml((*policies)[i].document);
         }
         options.stream->flush();
         if (!*options.stream) return unexpected(Error(ErrorKind::io, "cannot write the policies to standard output"));
@@ -88,8 +131,8 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     }
 
     std::vector<ops::OutputFile> files;
-    files.reserve(policies.size());
-    for (std::size_t i = 0; i < policies.size(); ++i) files.push_back({names[i], to_yaml(policies[i].document)});
+    files.reserve(policies->size());
+    for (std::size_t i = 0; i < policies->size(); ++i) files.push_back({names[i], to_yaml((*policies)[i].document)});
     auto written = ops::write_output_files(options.output_directory, files, options.force, options.remote.cancel);
     if (!written) return unexpected(std::move(written).error());
     result.files_written = std::move(written->written);

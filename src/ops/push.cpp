@@ -1,8 +1,11 @@
-// SPEC §2 push, §4 the artifact, §6 no clobbering.
+// SPEC §2 push, §4 the artifact, §6 no clobbering and --attach.
 #include <chrono>
 
 #include "bundle/artifact.hpp"
 #include "karmor/oci.hpp"
+#include "ops/open_target.hpp"
+#include "ops/referrers.hpp"
+#include "ops/referrers_index.hpp"
 #include "ops/remote.hpp"
 
 namespace karmor {
@@ -25,17 +28,133 @@ bool holds_same_policies(const Manifest& existing, const bundle::BuiltArtifact& 
     return theirs == mine && existing.subject == ours.manifest.subject;
 }
 
+Result<void> upload_blobs(oci::Target& target, const bundle::BuiltArtifact& artifact, PushResult& result) {
+    std::vector<const bundle::Blob*> blobs{&artifact.config};
+    for (const auto& layer : artifact.layers) blobs.push_back(&layer);
+    for (const auto* blob : blobs) {
+        auto exists = target.blob_exists(blob->descriptor);
+        if (!exists) return unexpected(std::move(exists).error());
+        if (*exists) {
+            ++result.blobs_skipped;
+            continue;
+        }
+        if (auto uploaded = target.put_blob(blob->descriptor, blob->bytes); !uploaded)
+            return unexpected(std::move(uploaded).error());
+        ++result.blobs_uploaded;
+    }
+    return {};
+}
+
+// The image to attach to, as the descriptor that goes in `subject`.
+Result<Descriptor> resolve_subject(oci::Target& target, const std::string& reference) {
+    auto image = target.fetch_manifest(reference);
+    if (!image) return unexpected(std::move(image).error());
+    if (!*image)
+        return unexpected(Error(ErrorKind::not_found, "cannot attach to " + target.describe(reference) + ": not found",
+                                "push the image first, or check the repository and tag"));
+    Descriptor subject;
+    subject.media_type = (*image)->manifest.media_type;
+    subject.digest = (*image)->digest;
+    subject.size = static_cast<std::int64_t>((*image)->bytes.size());
+    return subject;
+}
+
+// SPEC §6: the artifact goes in untagged with `subject` set; the target indexes it, or we
+// add it to the fallback tag.
+Result<void> attach(oci::Target& target, const bundle::BuiltArtifact& artifact, bool is_layout, PushResult& result) {
+    const auto& subject = *artifact.manifest.subject;
+    auto listing = ops::find_referrers(target, subject.digest, media_type::kubearmor_config);
+    if (!listing) return unexpected(std::move(listing).error());
+    // The newest attached artifact already holds these policies: pulling from the image
+    // already gives them, so nothing is pushed (an older identical one does not count: a
+    // newer one would still win).
+    if (!listing->referrers.empty()) {
+        const auto& newest = listing->referrers.front();
+        auto current = target.fetch_manifest(newest.digest.str());
+        if (!current) return unexpected(std::move(current).error());
+        if (*current && holds_same_policies((*current)->manifest, artifact)) {
+            result.already_attached = true;
+            result.manifest = (*current)->manifest;
+            result.manifest_digest = (*current)->digest;
+            result.indexing = is_layout                 ? ReferrersIndexing::layout
+                              : listing->target_indexes ? ReferrersIndexing::registry
+                                                        : ReferrersIndexing::fallback_tag;
+            if (result.indexing == ReferrersIndexing::fallback_tag)
+                result.referrers_tag = ops::referrers_tag(subject.digest);
+            return {};
+        }
+    }
+
+    if (auto uploaded = upload_blobs(target, artifact, result); !uploaded) return uploaded;
+    auto stored =
+        target.put_manifest(artifact.manifest_digest.str(), media_type::oci_manifest, artifact.manifest_bytes);
+    if (!stored) return unexpected(std::move(stored).error());
+    if (is_layout) {
+        result.indexing = ReferrersIndexing::layout;
+    } else if (target.indexes_referrers_itself(*stored) || listing->target_indexes) {
+        result.indexing = ReferrersIndexing::registry;
+    } else {
+        auto tag = ops::add_to_fallback_tag(
+            target, subject.digest,
+            ops::referrer_descriptor(artifact.manifest, artifact.manifest_digest,
+                                     static_cast<std::int64_t>(artifact.manifest_bytes.size())));
+        if (!tag) return unexpected(std::move(tag).error());
+        result.indexing = ReferrersIndexing::fallback_tag;
+        result.referrers_tag = *tag;
+    }
+    return {};
+}
+
+// SPEC §6: a tag that holds anything but a KubeArmor artifact is not replaced without --force.
+Result<void> push_to_tag(oci::Target& target, const std::string& tag, const bundle::BuiltArtifact& artifact, bool force,
+                         PushResult& result) {
+    auto existing = target.fetch_manifest(tag);
+    if (!existing) return unexpected(std::move(existing).error());
+    if (*existing) {
+        const auto& current = (*existing)->manifest;
+        if (holds_same_policies(current, artifact)) {
+            result.tag_unchanged = true;
+            result.manifest = current;
+            result.manifest_digest = (*existing)->digest;
+            return {};
+        }
+        if (!bundle::is_kubearmor_artifact(current) && !force)
+            return unexpected(Error(ErrorKind::usage,
+                                    target.describe(tag) + " holds " + bundle::describe_artifact(current) + " (" +
+                                        (*existing)->digest.str() + "); pushing would replace it",
+                                    "use --attach to store the policies beside it, or --force to replace the tag"));
+    }
+    if (auto uploaded = upload_blobs(target, artifact, result); !uploaded) return uploaded;
+    auto stored = target.put_manifest(tag, media_type::oci_manifest, artifact.manifest_bytes);
+    if (!stored) return unexpected(std::move(stored).error());
+    return {};
+}
+
 }  // namespace
 
 Result<PushResult> push_policies(const PushOptions& options) {
-    if (options.reference.digest())
+    const bool by_digest = options.layout ? options.layout->digest.has_value() : options.reference.digest().has_value();
+    if (by_digest && !options.attach)
         return unexpected(Error(ErrorKind::usage, "cannot push to a digest reference (" + options.reference.str() + ")",
                                 "push to a tag, for example " + options.reference.registry() + "/" +
-                                    options.reference.repository() + ":v1"));
+                                    options.reference.repository() + ":v1; or pass --attach to attach to it"));
     auto policies = load_policy_files(options.inputs, options.load);
     if (!policies) return unexpected(std::move(policies).error());
 
+    std::optional<ops::OpenedTarget> opened;
     bundle::BuildOptions build;
+    if (options.attach) {
+        // The image is resolved even for --dry-run: the subject is part of the manifest. A
+        // layout must already hold the image, so it is not created (pull access).
+        const bool read_only = options.dry_run || options.layout.has_value();
+        auto target = ops::open_target(options.reference, options.layout, options.remote,
+                                       read_only ? ops::Access::pull : ops::Access::push);
+        if (!target) return unexpected(std::move(target).error());
+        opened = std::move(*target);
+        auto subject = resolve_subject(*opened->target, opened->manifest_reference());
+        if (!subject) return unexpected(std::move(subject).error());
+        build.subject = *subject;
+    }
     build.format = options.format;
     build.annotations = options.annotations;
     const std::int64_t now = options.source_date_epoch.value_or(
@@ -48,48 +167,31 @@ Result<PushResult> push_policies(const PushOptions& options) {
     PushResult result;
     result.manifest = artifact->manifest;
     result.manifest_digest = artifact->manifest_digest;
-    result.reference = options.reference.with_digest(artifact->manifest_digest);
+    result.subject = artifact->manifest.subject;
     const auto names = policy_file_names(*policies, options.format);
     for (std::size_t i = 0; i < policies->size(); ++i) result.policies.push_back({(*policies)[i].identity, names[i]});
-    if (options.dry_run) return result;
-
-    auto remote = ops::connect(options.reference, options.remote, true);
-    auto& client = *remote.client;
-    const auto& tag = options.reference.tag();
-
-    auto existing = client.fetch_manifest(tag);
-    if (!existing) return unexpected(std::move(existing).error());
-    if (*existing) {
-        const auto& current = (*existing)->manifest;
-        if (holds_same_policies(current, *artifact)) {
-            result.tag_unchanged = true;
-            result.manifest = current;
-            result.manifest_digest = (*existing)->digest;
-            result.reference = options.reference.with_digest(result.manifest_digest);
-            return result;
-        }
-        if (!bundle::is_kubearmor_artifact(current) && !options.force)
-            return unexpected(Error(ErrorKind::usage,
-                                    options.reference.str() + " holds " + bundle::describe_artifact(current) + " (" +
-                                        (*existing)->digest.str() + "); pushing would replace it",
-                                    "use --attach to store the policies beside it, or --force to replace the tag"));
+    const auto finish = [&](const std::string& shown) {
+        result.reference = options.reference.with_digest(result.manifest_digest);
+        if (options.attach) result.reference = options.reference.with_tag("").with_digest(result.manifest_digest);
+        result.location = shown + "@" + result.manifest_digest.str();
+    };
+    if (options.dry_run) {
+        finish(options.layout ? options.layout->str() : options.reference.str());
+        return result;
     }
 
-    std::vector<const bundle::Blob*> blobs{&artifact->config};
-    for (const auto& layer : artifact->layers) blobs.push_back(&layer);
-    for (const auto* blob : blobs) {
-        auto exists = client.blob_exists(blob->descriptor);
-        if (!exists) return unexpected(std::move(exists).error());
-        if (*exists) {
-            ++result.blobs_skipped;
-            continue;
-        }
-        if (auto uploaded = client.upload_blob(blob->descriptor, blob->bytes); !uploaded)
-            return unexpected(std::move(uploaded).error());
-        ++result.blobs_uploaded;
+    if (options.attach) {
+        if (auto attached = attach(*opened->target, *artifact, options.layout.has_value(), result); !attached)
+            return unexpected(std::move(attached).error());
+        finish(opened->target->where());
+        return result;
     }
-    auto digest = client.put_manifest(tag, media_type::oci_manifest, artifact->manifest_bytes);
-    if (!digest) return unexpected(std::move(digest).error());
+    auto target = ops::open_target(options.reference, options.layout, options.remote, ops::Access::push);
+    if (!target) return unexpected(std::move(target).error());
+    const std::string tag = target->tag.empty() ? "latest" : target->tag;
+    if (auto pushed = push_to_tag(*target->target, tag, *artifact, options.force, result); !pushed)
+        return unexpected(std::move(pushed).error());
+    finish(target->target->describe(tag));
     return result;
 }
 

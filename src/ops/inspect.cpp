@@ -1,0 +1,123 @@
+// SPEC §2 inspect, §6: what a reference is and, for an image, which KubeArmor artifacts are
+// attached to it. Policies are read from the config's index; layers are never downloaded.
+#include "bundle/artifact.hpp"
+#include "karmor/oci.hpp"
+#include "ops/open_target.hpp"
+#include "ops/referrers.hpp"
+
+namespace karmor {
+namespace {
+
+constexpr std::uint64_t max_config_bytes = 4ull << 20;
+
+std::string string_field(const nlohmann::json& object, const char* name) {
+    const auto it = object.find(name);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The config's index: {"formatVersion":1,"policies":[{apiVersion,kind,namespace?,name,file,
+// action?,severity?}]} (src/bundle/artifact.cpp build_config).
+Result<std::vector<PolicyInfo>> parse_policy_index(const std::string& bytes, const std::string& where) {
+    const auto config = nlohmann::json::parse(bytes, nullptr, false);
+    if (config.is_discarded() || !config.is_object())
+        return unexpected(Error(ErrorKind::validation, where + ": the config is not a JSON object",
+                                "the artifact is corrupt; push it again"));
+    std::vector<PolicyInfo> policies;
+    const auto list = config.find("policies");
+    if (list == config.end() || !list->is_array()) return policies;  // e.g. the {} config of other tools
+    for (const auto& entry : *list) {
+        if (!entry.is_object()) continue;
+        PolicyInfo p;
+        p.api_version = string_field(entry, "apiVersion");
+        p.kind = string_field(entry, "kind");
+        p.namespace_name = string_field(entry, "namespace");
+        p.name = string_field(entry, "name");
+        p.file = string_field(entry, "file");
+        p.action = string_field(entry, "action");
+        if (const auto s = entry.find("severity"); s != entry.end() && s->is_number_integer())
+            p.severity = s->get<int>();
+        policies.push_back(std::move(p));
+    }
+    return policies;
+}
+
+ReferenceKind classify(const Manifest& m) {
+    if (bundle::is_kubearmor_artifact(m)) return ReferenceKind::kubearmor_artifact;
+    if (m.is_index()) return ReferenceKind::index;
+    if (bundle::is_container_image(m)) return ReferenceKind::image;
+    return ReferenceKind::other;
+}
+
+Result<ArtifactInfo> describe(oci::Target& target, const oci::FetchedManifest& fetched) {
+    const auto& m = fetched.manifest;
+    ArtifactInfo info;
+    info.digest = fetched.digest;
+    info.size = static_cast<std::int64_t>(fetched.bytes.size());
+    info.media_type = m.media_type;
+    info.artifact_type = m.artifact_type;
+    if (m.config) info.config_media_type = m.config->media_type;
+    info.annotations = m.annotations;
+    if (const auto it = m.annotations.find(annotation::created); it != m.annotations.end()) info.created = it->second;
+    info.subject = m.subject;
+    info.layers = m.layers;
+    info.manifests = m.manifests;
+    if (bundle::is_kubearmor_artifact(m) && m.config && m.config->media_type == media_type::kubearmor_config &&
+        m.config->size > 0) {
+        auto config = target.fetch_blob(*m.config, max_config_bytes);
+        if (!config) return unexpected(std::move(config).error());
+        auto policies = parse_policy_index(*config, target.where() + "@" + fetched.digest.str());
+        if (!policies) return unexpected(std::move(policies).error());
+        info.policies = std::move(*policies);
+    }
+    return info;
+}
+
+}  // namespace
+
+const char* to_string(ReferenceKind kind) {
+    switch (kind) {
+        case ReferenceKind::kubearmor_artifact: return "kubearmor-artifact";
+        case ReferenceKind::image: return "image";
+        case ReferenceKind::index: return "index";
+        case ReferenceKind::other: return "other";
+    }
+    return "other";
+}
+
+Result<InspectResult> inspect_reference(const InspectOptions& options) {
+    auto opened = ops::open_target(options.reference, options.layout, options.remote, ops::Access::pull);
+    if (!opened) return unexpected(std::move(opened).error());
+    auto& target = *opened->target;
+    const auto where = options.layout ? options.layout->str() : options.reference.str();
+    auto fetched = target.fetch_manifest(opened->manifest_reference());
+    if (!fetched) return unexpected(std::move(fetched).error());
+    if (!*fetched)
+        return unexpected(Error(ErrorKind::not_found, where + ": not found", "check the repository and tag"));
+
+    InspectResult result;
+    result.kind = classify((*fetched)->manifest);
+    result.description = result.kind == ReferenceKind::kubearmor_artifact
+                             ? "a KubeArmor policy artifact"
+                             : bundle::describe_artifact((*fetched)->manifest);
+    result.location = target.where() + "@" + (*fetched)->digest.str();
+    auto info = describe(target, **fetched);
+    if (!info) return unexpected(std::move(info).error());
+    result.artifact = std::move(*info);
+
+    if (result.kind == ReferenceKind::image || result.kind == ReferenceKind::index) {
+        auto listing = ops::find_referrers(target, (*fetched)->digest, media_type::kubearmor_config);
+        if (!listing) return unexpected(std::move(listing).error());
+        result.referrers_source = listing->source;
+        for (const auto& referrer : listing->referrers) {
+            auto attached = target.fetch_manifest(referrer.digest.str());
+            if (!attached) return unexpected(std::move(attached).error());
+            if (!*attached) continue;  // listed but gone: a stale fallback index
+            auto attached_info = describe(target, **attached);
+            if (!attached_info) return unexpected(std::move(attached_info).error());
+            result.attached.push_back(std::move(*attached_info));
+        }
+    }
+    return result;
+}
+
+}  // namespace karmor

@@ -1,0 +1,60 @@
+#include "ops/open_target.hpp"
+
+#include "layout/image_layout.hpp"
+#include "ops/remote.hpp"
+
+namespace karmor::ops {
+namespace {
+
+class RegistryTarget final : public oci::Target {
+public:
+    explicit RegistryTarget(Remote remote) : remote_(std::move(remote)) {}
+
+    std::string where() const override { return client().where(); }
+    Result<std::optional<oci::FetchedManifest>> fetch_manifest(const std::string& reference) override {
+        return client().fetch_manifest(reference);
+    }
+    Result<oci::StoredManifest> put_manifest(const std::string& reference, const std::string& media_type,
+                                             std::string_view bytes) override {
+        return client().store_manifest(reference, media_type, bytes);
+    }
+    Result<bool> blob_exists(const Descriptor& blob) override { return client().blob_exists(blob); }
+    Result<void> put_blob(const Descriptor& blob, std::string_view bytes) override {
+        return client().upload_blob(blob, bytes);
+    }
+    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes) override {
+        return client().fetch_blob(blob, max_bytes);
+    }
+    Result<std::optional<std::vector<Descriptor>>> list_referrers(const Digest& subject,
+                                                                  const std::string& artifact_type) override {
+        return client().list_referrers(subject, artifact_type);
+    }
+    bool indexes_referrers_itself(const oci::StoredManifest& stored) const override {
+        return !stored.oci_subject.empty();
+    }
+
+private:
+    oci::RegistryClient& client() const { return *remote_.client; }
+    Remote remote_;
+};
+
+}  // namespace
+
+Result<OpenedTarget> open_target(const Reference& reference, const std::optional<LayoutReference>& layout,
+                                 const RemoteOptions& remote, Access access) {
+    OpenedTarget opened;
+    if (layout) {
+        auto image_layout = layout::ImageLayout::open(layout->directory, access == Access::push);
+        if (!image_layout) return unexpected(std::move(image_layout).error());
+        opened.target = std::move(*image_layout);
+        opened.tag = layout->tag;
+        opened.digest = layout->digest;
+        return opened;
+    }
+    opened.target = std::make_unique<RegistryTarget>(connect(reference, remote, access == Access::push));
+    opened.tag = reference.tag();
+    opened.digest = reference.digest();
+    return opened;
+}
+
+}  // namespace karmor::ops

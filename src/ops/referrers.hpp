@@ -1,0 +1,28 @@
+// Finding and recording referrers of an image on a target (SPEC §6): the target's own index
+// (referrers API, image layout) first, else the fallback tag of the referrers tag schema.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "karmor/oci_types.hpp"
+#include "karmor/result.hpp"
+#include "oci/target.hpp"
+
+namespace karmor::ops {
+
+struct ReferrersListing {
+    std::vector<Descriptor> referrers;  // newest first
+    std::string source;                 // "the referrers API", "the fallback tag sha256-…", …
+    bool target_indexes = false;        // from the target's own index, not the fallback tag
+};
+
+// The referrers of `subject` of type `artifact_type`, newest first.
+Result<ReferrersListing> find_referrers(oci::Target& target, const Digest& subject, const std::string& artifact_type);
+
+// Adds `referrer` to the fallback tag's index of `subject` and returns the tag. Other
+// writers are not lost: the index is re-read right before it is written and read back
+// after, and the merge is redone (a bounded number of times) when it changed in between.
+Result<std::string> add_to_fallback_tag(oci::Target& target, const Digest& subject, const Descriptor& referrer);
+
+}  // namespace karmor::ops

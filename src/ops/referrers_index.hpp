@@ -1,0 +1,43 @@
+// The pure parts of OCI 1.1 referrers: the fallback tag's name and content (image-spec
+// "Referrers Tag Schema"), and choosing the newest KubeArmor artifact among referrers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karmor/oci_types.hpp"
+#include "karmor/result.hpp"
+
+namespace karmor::ops {
+
+// <alg>-<hex>, e.g. sha256-0123…: the algorithm truncated to 32 characters and the hex to 64,
+// as the referrers tag schema says.
+std::string referrers_tag(const Digest& subject);
+
+// The descriptor a referrers list holds for a manifest (distribution-spec "Listing
+// Referrers"): artifactType is the manifest's, else its config's media type; annotations
+// are the manifest's.
+Descriptor referrer_descriptor(const Manifest& manifest, const Digest& digest, std::int64_t size);
+
+// The referrers index with `referrer` added. `existing` is the index now at the fallback tag
+// (std::nullopt when there is none): every other entry and field of it is kept as it is.
+// std::nullopt when it already lists the referrer's digest (nothing to write).
+Result<std::optional<std::string>> add_to_referrers_index(const std::optional<std::string>& existing,
+                                                          const Descriptor& referrer, const std::string& where);
+
+// Seconds and nanoseconds since the epoch of an RFC 3339 date-time (2026-11-27T17:00:00Z,
+// fractions and offsets allowed); std::nullopt when it is not one.
+struct Timestamp {
+    std::int64_t seconds = 0;
+    std::int64_t nanoseconds = 0;
+    friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
+};
+std::optional<Timestamp> parse_rfc3339(const std::string& text);
+
+// Newest first by org.opencontainers.image.created; equal (or missing, which counts as
+// oldest) times are ordered by descending digest, so the choice is the same on every run.
+void sort_newest_first(std::vector<Descriptor>& referrers);
+
+}  // namespace karmor::ops
