@@ -1,8 +1,10 @@
 // SPEC §5: inputs, the four kinds, duplicates, serialization and file names.
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
@@ -183,32 +185,56 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
     return policies;
 }
 
-Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem::path>& inputs,
-                                              const LoadOptions& options) {
+namespace {
+
+struct FileLoad {
     std::vector<Policy> policies;
     std::vector<Diagnostic> problems;
-    bool only_io_problems = true;
+    bool unreadable = false;  // an I/O problem rather than a policy problem
+};
 
-    const auto load_one = [&](const std::filesystem::path& file) {
-        std::string error;
-        const auto text = read_file(file, error);
-        if (!error.empty()) {
-            problems.push_back({{file.string()}, "", error});
-            return;
-        }
-        const auto before_policies = policies.size();
-        const auto before_problems = problems.size();
-        auto parsed = parse_policy_text(text, file.string(), options, problems);
-        if (problems.size() != before_problems) only_io_problems = false;
-        std::move(parsed.begin(), parsed.end(), std::back_inserter(policies));
-        if (policies.size() == before_policies && problems.size() == before_problems) {
-            problems.push_back({{file.string()}, "", "the file holds no policy"});
-            only_io_problems = false;
-        }
+FileLoad load_file(const std::filesystem::path& file, const LoadOptions& options) {
+    FileLoad load;
+    std::string error;
+    const auto text = read_file(file, error);
+    if (!error.empty()) {
+        load.problems.push_back({{file.string()}, "", error});
+        load.unreadable = true;
+        return load;
+    }
+    load.policies = parse_policy_text(text, file.string(), options, load.problems);
+    if (load.policies.empty() && load.problems.empty())
+        load.problems.push_back({{file.string()}, "", "the file holds no policy"});
+    return load;
+}
+
+// Parsing dominates loading (yaml-cpp), and files are independent: parse them on every core.
+// Results stay in input order, so diagnostics come out the same on every run.
+std::vector<FileLoad> load_files(const std::vector<std::filesystem::path>& files, const LoadOptions& options) {
+    std::vector<FileLoad> loads(files.size());
+    const std::size_t workers =
+        std::min<std::size_t>(files.size(), std::max(1u, std::thread::hardware_concurrency()));
+    std::atomic<std::size_t> next{0};
+    const auto work = [&] {
+        for (std::size_t i = next++; i < files.size(); i = next++) loads[i] = load_file(files[i], options);
     };
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < workers; ++i) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+    return loads;
+}
 
-    if (inputs.empty()) return unexpected(Error(ErrorKind::usage, "no policy files given", "name files or directories with -p"));
+}  // namespace
 
+Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem::path>& inputs,
+                                              const LoadOptions& options) {
+    if (inputs.empty())
+        return unexpected(Error(ErrorKind::usage, "no policy files given", "name files or directories with -p"));
+
+    std::vector<Diagnostic> problems;
+    bool any_policy_problem = false;  // decides between exit codes for validation and I/O
+    std::vector<std::filesystem::path> files;
     for (const auto& input : inputs) {
         std::error_code ec;
         const auto status = std::filesystem::status(input, ec);
@@ -216,34 +242,38 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
             problems.push_back({{input.string()}, "", "no such file or directory"});
             continue;
         }
-        if (std::filesystem::is_directory(status)) {
-            auto files = list_policy_files(input, options.recursive, ec);
-            if (ec) {
-                problems.push_back({{input.string()}, "", "cannot list the directory: " + ec.message()});
-                continue;
-            }
-            if (files.empty()) {
-                problems.push_back({{input.string()}, "",
-                                    std::string("the directory holds no *.yaml, *.yml or *.json file") +
-                                        (options.recursive ? "" : " (use --recursive for subdirectories)")});
-                only_io_problems = false;
-                continue;
-            }
-            for (const auto& file : files) load_one(file);
-        } else {
-            load_one(input);
+        if (!std::filesystem::is_directory(status)) {
+            files.push_back(input);
+            continue;
         }
+        auto listed = list_policy_files(input, options.recursive, ec);
+        if (ec) {
+            problems.push_back({{input.string()}, "", "cannot list the directory: " + ec.message()});
+        } else if (listed.empty()) {
+            problems.push_back({{input.string()}, "",
+                                std::string("the directory holds no *.yaml, *.yml or *.json file") +
+                                    (options.recursive ? "" : " (use --recursive for subdirectories)")});
+            any_policy_problem = true;
+        }
+        files.insert(files.end(), listed.begin(), listed.end());
     }
 
+    std::vector<Policy> policies;
+    for (auto& load : load_files(files, options)) {
+        if (!load.unreadable && !load.problems.empty()) any_policy_problem = true;
+        std::move(load.problems.begin(), load.problems.end(), std::back_inserter(problems));
+        std::move(load.policies.begin(), load.policies.end(), std::back_inserter(policies));
+    }
+    const auto before_duplicates = problems.size();
     find_duplicate_policies(policies, problems);
+    if (problems.size() != before_duplicates) any_policy_problem = true;
+
     if (!problems.empty()) {
-        for (const auto& p : problems)
-            if (p.message.rfind("cannot", 0) != 0 && p.message != "no such file or directory") only_io_problems = false;
-        Error error(only_io_problems ? ErrorKind::io : ErrorKind::validation,
+        Error error(any_policy_problem ? ErrorKind::validation : ErrorKind::io,
                     std::to_string(problems.size()) + (problems.size() == 1 ? " problem" : " problems") +
                         " in the policies; nothing was pushed",
-                    only_io_problems ? "check the paths given with -p"
-                                     : "fix the policies above; each line gives file:line:column and the field");
+                    any_policy_problem ? "fix the policies above; each line gives file:line:column and the field"
+                                       : "check the paths given with -p");
         for (const auto& p : problems) error.details.push_back(p.str());
         return unexpected(std::move(error));
     }
