@@ -56,6 +56,12 @@ int run(int argc, char** argv, Streams io) {
 
     auto* oci = app.add_subcommand("oci", "push and pull KubeArmor policies to and from OCI registries");
     oci->require_subcommand(1);
+    app.footer("\nExamples:\n"
+               "  karmor oci push -i localhost:5000/myimage:latest -p mypolicy.yaml\n"
+               "  karmor oci pull -i localhost:5000/myimage:latest -o mydir\n"
+               "  karmor oci inspect -i localhost:5000/myimage:latest\n\n"
+               "Exit codes: 0 ok, 2 usage, 3 validation, 4 not found, 5 authentication, 6 network/registry,\n"
+               "7 local I/O, 130 interrupted. See `man karmor-oci`.\n");
     add_push_command(*oci, action);
     add_pull_command(*oci, action);
     add_inspect_command(*oci, action);

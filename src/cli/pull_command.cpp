@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "cli/output_flags.hpp"
 #include "karmor/oci.hpp"
 
 namespace karmor::cli {
@@ -11,6 +12,7 @@ struct PullFlags {
     bool skip_validation = false;
     bool oci_layout = false;
     RemoteFlags remote;
+    OutputFlags format;
 };
 
 int run_pull(const PullFlags& flags, Streams& io) {
@@ -24,6 +26,10 @@ int run_pull(const PullFlags& flags, Streams& io) {
         if (!reference) return report_error(reference.error(), io);
         options.reference = *reference;
     }
+    if (flags.output == "-" && flags.format.json())
+        return report_error(Error(ErrorKind::usage, "-o - and --output json both want stdout",
+                                  "write the policies to a directory, or drop --output json"),
+                            io);
     if (flags.output == "-") options.stream = &io.out;
     else options.output_directory = flags.output;
     options.force = flags.force;
@@ -35,6 +41,22 @@ int run_pull(const PullFlags& flags, Streams& io) {
 
     auto result = pull_policies(options);
     if (!result) return report_error(result.error(), io);
+    if (flags.format.json()) {
+        nlohmann::ordered_json out = {{"reference", result->location}, {"digest", result->manifest_digest.str()}};
+        if (result->subject) out["subject"] = result->subject->digest.str();
+        out["policies"] = policies_to_json(result->policies);
+        auto files = nlohmann::ordered_json::array();
+        for (const auto& file : result->files_written) files.push_back({{"path", file.string()}, {"changed", true}});
+        for (const auto& file : result->files_unchanged) files.push_back({{"path", file.string()}, {"changed", false}});
+        out["files"] = std::move(files);
+        io.out << out.dump(2) << "\n";
+        return exit_ok;
+    }
+    if (!flags.format.summary()) {
+        for (const auto& file : result->files_written) io.out << file.string() << "\n";
+        for (const auto& file : result->files_unchanged) io.out << file.string() << "\n";
+        return exit_ok;
+    }
     const auto count = result->policies.size();
     io.err << "Pulled " << count << (count == 1 ? " policy" : " policies") << " from " << result->location;
     if (result->subject) io.err << " (attached to " << flags.reference << ", " << result->subject->digest.str() << ")";
@@ -65,6 +87,11 @@ void add_pull_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--skip-validation", flags->skip_validation, "write policies without schema validation (warns)");
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     flags->remote.add_to(*cmd);
+    flags->format.add_to(*cmd);
+    cmd->footer("\nExamples:\n"
+                "  karmor oci pull -i localhost:5000/myimage:latest -o mydir\n"
+                "  karmor oci pull -i registry.example.com/team/policies@sha256:... -o - | kubectl apply -f -\n"
+                "  karmor oci pull --oci-layout -i ./airgap-layout:v3 -o policies/ --output json\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_pull(*flags, io); }; });
 }
 

@@ -1,6 +1,8 @@
 #include <cstdlib>
 
 #include "cli/cli.hpp"
+#include "cli/output_flags.hpp"
+#include "oci/manifest_json.hpp"
 #include "karmor/oci.hpp"
 
 namespace karmor::cli {
@@ -18,6 +20,7 @@ struct PushFlags {
     bool attach = false;
     bool oci_layout = false;
     RemoteFlags remote;
+    OutputFlags output;
 };
 
 Result<std::int64_t> source_date_epoch(const char* value) {
@@ -68,6 +71,25 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     return options;
 }
 
+nlohmann::ordered_json push_result_json(const PushResult& r, bool dry_run) {
+    nlohmann::ordered_json out = {{"reference", r.location}, {"digest", r.manifest_digest.str()}};
+    out["mediaType"] = r.manifest.media_type;
+    out["artifactType"] = r.manifest.artifact_type;
+    if (r.manifest.config) out["config"] = oci::descriptor_to_json(*r.manifest.config);
+    auto layers = nlohmann::ordered_json::array();
+    for (const auto& layer : r.manifest.layers) layers.push_back(oci::descriptor_to_json(layer));
+    out["layers"] = std::move(layers);
+    if (r.subject) out["subject"] = oci::descriptor_to_json(*r.subject);
+    if (!r.referrers_tag.empty()) out["referrersTag"] = r.referrers_tag;
+    out["policies"] = policies_to_json(r.policies);
+    out["dryRun"] = dry_run;
+    out["tagUnchanged"] = r.tag_unchanged;
+    out["alreadyAttached"] = r.already_attached;
+    out["blobsUploaded"] = r.blobs_uploaded;
+    out["blobsSkipped"] = r.blobs_skipped;
+    return out;
+}
+
 int run_push(const PushFlags& flags, Streams& io) {
     auto options = to_options(flags, io);
     if (!options) return report_error(options.error(), io);
@@ -75,6 +97,14 @@ int run_push(const PushFlags& flags, Streams& io) {
         io.err << "Warning: --skip-validation: policies are pushed without schema validation\n";
     auto result = push_policies(*options);
     if (!result) return report_error(result.error(), io);
+    if (flags.output.json()) {
+        io.out << push_result_json(*result, options->dry_run).dump(2) << "\n";
+        return exit_ok;
+    }
+    if (!flags.output.summary()) {
+        io.out << result->manifest_digest.str() << "\n";
+        return exit_ok;
+    }
 
     const auto count = result->policies.size();
     const std::string policies = std::to_string(count) + (count == 1 ? " policy" : " policies");
@@ -129,6 +159,12 @@ void add_push_command(CLI::App& oci, Action& action) {
     cmd->add_flag("-r,--recursive", flags->recursive, "descend into subdirectories of directory inputs");
     cmd->add_flag("--skip-validation", flags->skip_validation, "push without schema validation (warns)");
     flags->remote.add_to(*cmd);
+    flags->output.add_to(*cmd);
+    cmd->footer("\nExamples:\n"
+                "  karmor oci push -i localhost:5000/myimage:latest -p mypolicy.yaml\n"
+                "  karmor oci push -i registry.example.com/team/policies:v3 -p policies/ -a team=security\n"
+                "  karmor oci push --attach -i registry.example.com/shop/cart:1.4 -p cart-policies/\n"
+                "  karmor oci push --dry-run -i localhost:5000/p:v1 -p policies/ --output json\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_push(*flags, io); }; });
 }
 

@@ -1,6 +1,10 @@
 // End-to-end runs of the karmor binary against a real registry.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
 #include "support/local_registry.hpp"
@@ -185,6 +189,51 @@ TEST(Cli, SharedExamplesRoundTripWhenPresent) {
     }
     std::cout << checked << " shared example files round-tripped\n";
     EXPECT_GT(checked, 0u);
+}
+
+}  // namespace
+}  // namespace karmor
+
+namespace karmor {
+namespace {
+
+TEST(Cli, JsonOutputForScriptsAndQuietMode) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    const std::string image = registry->localhost() + "/json:v1";
+    auto push = run_karmor({"oci", "push", "-i", image, "-p", examples.string(), "--output", "json"});
+    ASSERT_EQ(push.exit_code, 0) << push.err;
+    EXPECT_TRUE(push.err.empty()) << "--output json prints no summary: " << push.err;
+    const auto pushed = nlohmann::json::parse(push.out);
+    EXPECT_EQ(pushed["artifactType"], "application/vnd.cncf.kubearmor.config.v1+json");
+    EXPECT_EQ(pushed["policies"].size(), 4u);
+    EXPECT_EQ(pushed["blobsUploaded"], 2);
+    EXPECT_EQ(pushed["layers"][0]["mediaType"], "application/vnd.cncf.kubearmor.policy.layer.v1.tar+gzip");
+
+    TempDir out;
+    auto pull = run_karmor({"oci", "pull", "-i", image, "-o", (out / "p").string(), "--output", "json"});
+    ASSERT_EQ(pull.exit_code, 0) << pull.err;
+    const auto pulled = nlohmann::json::parse(pull.out);
+    EXPECT_EQ(pulled["digest"], pushed["digest"]);
+    ASSERT_EQ(pulled["files"].size(), 4u);
+    EXPECT_TRUE(std::filesystem::exists(pulled["files"][0]["path"].get<std::string>()));
+
+    auto quiet = run_karmor({"oci", "pull", "-q", "-i", image, "-o", (out / "p").string()});
+    ASSERT_EQ(quiet.exit_code, 0);
+    EXPECT_TRUE(quiet.err.empty()) << quiet.err;
+    EXPECT_EQ(std::count(quiet.out.begin(), quiet.out.end(), '\n'), 4);
+
+    auto both_stdout = run_karmor({"oci", "pull", "-i", image, "-o", "-", "--output", "json"});
+    EXPECT_EQ(both_stdout.exit_code, 2);
+}
+
+TEST(Cli, HelpListsFlagsAndExamples) {
+    for (const auto& command : {"push", "pull", "inspect"}) {
+        auto help = run_karmor({"oci", command, "--help"});
+        EXPECT_EQ(help.exit_code, 0);
+        EXPECT_NE(help.out.find("--image"), std::string::npos) << command;
+        EXPECT_NE(help.out.find("Examples:"), std::string::npos) << command;
+        EXPECT_NE(help.out.find("--plain-http"), std::string::npos) << command;
+    }
 }
 
 }  // namespace
