@@ -66,6 +66,7 @@ int run(int argc, char** argv, Streams io) {
     add_pull_command(*oci, action);
     add_inspect_command(*oci, action);
     add_version_command(app, action);
+    add_completion_command(app, action);
 
     try {
         app.parse(argc, argv);

@@ -56,6 +56,7 @@ void add_push_command(CLI::App& oci, Action& action);
 void add_pull_command(CLI::App& oci, Action& action);
 void add_inspect_command(CLI::App& oci, Action& action);
 void add_version_command(CLI::App& app, Action& action);
+void add_completion_command(CLI::App& app, Action& action);
 
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);
