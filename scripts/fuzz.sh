@@ -14,7 +14,7 @@ for target in reference_fuzz www_authenticate_fuzz manifest_fuzz policy_fuzz arc
   echo "fuzz: $target for ${seconds}s"
   "$build/fuzz/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/" "$work/$target" 2>"$work/$target.log" || {
-      echo "fuzz: $target FAILED"; tail -n 60 "$work/$target.log"; cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* . 2>/dev/null || true; exit 1; }
+      echo "fuzz: $target FAILED"; tail -n 60 "$work/$target.log"; mkdir -p fuzz-artifacts; cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* fuzz-artifacts/ 2>/dev/null || true; exit 1; }
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$work/$target.log" | sed "s/^/fuzz: $target /"
 done
 echo "fuzz: all targets ran clean"

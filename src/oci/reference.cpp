@@ -73,7 +73,10 @@ Result<Reference> Reference::parse(std::string_view text) {
     if (!std::regex_match(ref.registry_, registry_pattern()))
         return invalid(text, "registry \"" + ref.registry_ + "\" is not a host name with an optional port");
     if (name.empty()) return invalid(text, "the repository is missing");
-    if (name.size() > 255) return invalid(text, "the repository is longer than 255 characters");
+    // Docker Hub's implicit "library/" counts: the normalized name is what a registry sees.
+    const bool implicit_library = ref.registry_ == "docker.io" && name.find('/') == std::string_view::npos;
+    if (name.size() + (implicit_library ? 8 : 0) > 255)
+        return invalid(text, "the repository is longer than 255 characters");
 
     std::size_t start = 0;
     while (true) {
@@ -91,8 +94,7 @@ Result<Reference> Reference::parse(std::string_view text) {
     }
     ref.repository_ = std::string(name);
 
-    if (ref.registry_ == "docker.io" && ref.repository_.find('/') == std::string::npos)
-        ref.repository_ = "library/" + ref.repository_;
+    if (implicit_library) ref.repository_ = "library/" + ref.repository_;
     if (ref.tag_.empty() && !ref.digest_) ref.tag_ = "latest";
     return ref;
 }

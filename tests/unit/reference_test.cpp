@@ -75,6 +75,18 @@ TEST(Reference, Sha512Digest) {
     EXPECT_EQ(ref->digest()->algorithm(), "sha512");
 }
 
+// Found by fuzz/reference_fuzz: a 250-character single-component name became a 258-character
+// repository with Docker Hub's "library/", and its normalized form no longer parsed.
+TEST(Reference, LengthLimitCountsTheImplicitLibraryPrefix) {
+    const std::string name(250, 'a');
+    auto ref = Reference::parse(name);
+    ASSERT_FALSE(ref);
+    EXPECT_NE(ref.error().message.find("longer than 255"), std::string::npos);
+    auto fits = Reference::parse(std::string(247, 'a'));
+    ASSERT_TRUE(fits);
+    EXPECT_TRUE(Reference::parse(fits->str())) << "the normalized form must parse again";
+}
+
 TEST(Reference, Loopback) {
     for (const char* r : {"localhost:5000/p", "127.0.0.1:5000/p", "127.1.2.3/p", "[::1]:80/p", "localhost/p"})
         EXPECT_TRUE(Reference::parse(r)->is_loopback()) << r;
