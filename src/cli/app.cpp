@@ -41,6 +41,20 @@ int exit_code_for(ErrorKind kind) {
     return exit_internal;
 }
 
+Result<void> parse_target(const std::string& text, bool oci_layout, Reference& reference,
+                          std::optional<LayoutReference>& layout) {
+    if (oci_layout) {
+        auto parsed = LayoutReference::parse(text);
+        if (!parsed) return unexpected(std::move(parsed).error());
+        layout = std::move(*parsed);
+        return {};
+    }
+    auto parsed = Reference::parse(text);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    reference = std::move(*parsed);
+    return {};
+}
+
 int report_error(const Error& error, Streams& io) {
     io.err << "Error: " << error.message << "\n";
     for (const auto& line : error.details) io.err << "  " << line << "\n";

@@ -7,9 +7,12 @@
 #include <atomic>
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 
+#include "karmor/layout.hpp"
 #include "karmor/options.hpp"
+#include "karmor/reference.hpp"
 #include "karmor/result.hpp"
 
 namespace karmor::cli {
@@ -48,6 +51,11 @@ struct RemoteFlags {
     // Reads the password from standard input when asked to.
     Result<RemoteOptions> resolve(Streams& io) const;
 };
+
+// -i REF: a registry reference, or with --oci-layout a layout directory DIR[:TAG|@DIGEST].
+// Sets exactly one of `reference` and `layout`.
+Result<void> parse_target(const std::string& text, bool oci_layout, Reference& reference,
+                          std::optional<LayoutReference>& layout);
 
 // A command registers its flags and returns the action to run once parsing succeeded.
 using Action = std::function<int(Streams&)>;

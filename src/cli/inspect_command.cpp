@@ -80,15 +80,8 @@ void print_text(const InspectResult& r, std::ostream& out) {
 
 int run_inspect(const InspectFlags& flags, Streams& io) {
     InspectOptions options;
-    if (flags.oci_layout) {
-        auto layout = LayoutReference::parse(flags.reference);
-        if (!layout) return report_error(layout.error(), io);
-        options.layout = *layout;
-    } else {
-        auto reference = Reference::parse(flags.reference);
-        if (!reference) return report_error(reference.error(), io);
-        options.reference = *reference;
-    }
+    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+        return report_error(target.error(), io);
     auto remote = flags.remote.resolve(io);
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);

@@ -17,15 +17,8 @@ struct PullFlags {
 
 int run_pull(const PullFlags& flags, Streams& io) {
     PullOptions options;
-    if (flags.oci_layout) {
-        auto layout = LayoutReference::parse(flags.reference);
-        if (!layout) return report_error(layout.error(), io);
-        options.layout = *layout;
-    } else {
-        auto reference = Reference::parse(flags.reference);
-        if (!reference) return report_error(reference.error(), io);
-        options.reference = *reference;
-    }
+    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+        return report_error(target.error(), io);
     if (flags.output == "-" && flags.format.json())
         return report_error(Error(ErrorKind::usage, "-o - and --output json both want stdout",
                                   "write the policies to a directory, or drop --output json"),

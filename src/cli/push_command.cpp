@@ -37,15 +37,8 @@ Result<std::int64_t> source_date_epoch(const char* value) {
 
 Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     PushOptions options;
-    if (flags.oci_layout) {
-        auto layout = LayoutReference::parse(flags.reference);
-        if (!layout) return unexpected(std::move(layout).error());
-        options.layout = *layout;
-    } else {
-        auto reference = Reference::parse(flags.reference);
-        if (!reference) return unexpected(std::move(reference).error());
-        options.reference = *reference;
-    }
+    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+        return unexpected(std::move(target).error());
     options.attach = flags.attach;
     for (const auto& input : flags.inputs) options.inputs.emplace_back(input);
     options.format = flags.format == "json" ? PolicyFormat::json : PolicyFormat::yaml;
