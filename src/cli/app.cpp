@@ -33,6 +33,8 @@ int run(int argc, char** argv, Streams io) {
     oci->require_subcommand(1);
     add_push_command(*oci, action);
     add_pull_command(*oci, action);
+    add_login_command(*oci, action);
+    add_logout_command(*oci, action);
     add_version_command(app, action);
 
     try {

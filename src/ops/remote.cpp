@@ -18,6 +18,7 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
     client_options.trace = options.trace;
 
     Remote remote;
+    client_options.tokens = remote.tokens.get();
     remote.transport = oci::make_curl_transport(transport_options);
     remote.client = std::make_unique<oci::RegistryClient>(reference, client_options, *remote.transport);
     return remote;
@@ -32,4 +33,4 @@ std::string rfc3339(std::int64_t seconds_since_epoch) {
     return buffer;
 }
 
-}  // namespace karmor::ops
+} // namespace karmor::ops

@@ -7,11 +7,14 @@
 #include "karmor/reference.hpp"
 #include "oci/http.hpp"
 #include "oci/registry_client.hpp"
+#include "oci/token_cache.hpp"
 
 namespace karmor::ops {
 
 struct Remote {
     std::unique_ptr<oci::HttpTransport> transport;
+    // Bearer tokens of the run, shared by every client made from this remote.
+    std::unique_ptr<oci::TokenCache> tokens = std::make_unique<oci::TokenCache>();
     std::unique_ptr<oci::RegistryClient> client;
 };
 
@@ -20,4 +23,4 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
 // RFC 3339 in UTC, e.g. 2026-11-27T17:00:00Z.
 std::string rfc3339(std::int64_t seconds_since_epoch);
 
-}  // namespace karmor::ops
+} // namespace karmor::ops
