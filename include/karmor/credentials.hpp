@@ -36,4 +36,4 @@ Result<bool> erase_credentials(const std::string& registry, const std::string& c
 // GET /v2/ with the challenge flow: do these credentials work on this registry?
 Result<void> verify_credentials(const std::string& registry, const RemoteOptions& options);
 
-} // namespace karmor
+}  // namespace karmor

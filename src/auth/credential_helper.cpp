@@ -135,7 +135,7 @@ Error helper_failed(const std::string& name, const std::string& action, const st
                  "check the credential helper `" + name + "` configured in the Docker config (credsStore/credHelpers)");
 }
 
-} // namespace
+}  // namespace
 
 Result<HelperRun> run_credential_helper(const std::string& name, const std::string& action, const std::string& input) {
     const std::string program = "docker-credential-" + name;
@@ -218,4 +218,4 @@ Result<bool> helper_erase(const std::string& name, const std::string& server_url
     return unexpected(helper_failed(name, "erase", server_url, *run));
 }
 
-} // namespace karmor::auth
+}  // namespace karmor::auth

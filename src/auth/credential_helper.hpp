@@ -27,4 +27,4 @@ Result<void> helper_store(const std::string& name, const std::string& server_url
 // False when the helper had nothing for `server_url`.
 Result<bool> helper_erase(const std::string& name, const std::string& server_url);
 
-} // namespace karmor::auth
+}  // namespace karmor::auth

@@ -105,4 +105,4 @@ Result<void> verify_credentials(const std::string& registry, const RemoteOptions
     return remote.client->check_credentials();
 }
 
-} // namespace karmor
+}  // namespace karmor

@@ -21,7 +21,7 @@ Error io_error(const std::filesystem::path& path, const std::string& what) {
     return Error(ErrorKind::io, path.string() + ": " + what + ": " + std::strerror(errno));
 }
 
-} // namespace
+}  // namespace
 
 Result<DockerConfig> load_docker_config(const std::filesystem::path& path) {
     DockerConfig config;
@@ -127,4 +127,4 @@ Result<Credentials> credentials_from_entry(const nlohmann::ordered_json& entry, 
     return credentials;
 }
 
-} // namespace karmor::auth
+}  // namespace karmor::auth

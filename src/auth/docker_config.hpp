@@ -34,4 +34,4 @@ std::string server_url_for(const std::string& registry);
 // An `auths` entry: "auth" (base64 user:password), "username"/"password", "identitytoken".
 Result<Credentials> credentials_from_entry(const nlohmann::ordered_json& entry, const std::string& where);
 
-} // namespace karmor::auth
+}  // namespace karmor::auth

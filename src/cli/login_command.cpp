@@ -92,7 +92,7 @@ int run_login(const LoginFlags& flags, Streams& io) {
     return exit_ok;
 }
 
-} // namespace
+}  // namespace
 
 void add_login_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<LoginFlags>();
@@ -105,4 +105,4 @@ void add_login_command(CLI::App& oci, Action& action) {
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_login(*flags, io); }; });
 }
 
-} // namespace karmor::cli
+}  // namespace karmor::cli

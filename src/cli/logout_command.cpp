@@ -20,7 +20,7 @@ int run_logout(const LogoutFlags& flags, Streams& io) {
     return exit_ok;
 }
 
-} // namespace
+}  // namespace
 
 void add_logout_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<LogoutFlags>();
@@ -30,4 +30,4 @@ void add_logout_command(CLI::App& oci, Action& action) {
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_logout(*flags, io); }; });
 }
 
-} // namespace karmor::cli
+}  // namespace karmor::cli

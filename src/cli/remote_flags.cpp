@@ -62,4 +62,4 @@ Result<RemoteOptions> RemoteFlags::resolve(Streams& io, const std::string& regis
     return options;
 }
 
-} // namespace karmor::cli
+}  // namespace karmor::cli

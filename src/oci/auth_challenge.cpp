@@ -89,7 +89,7 @@ private:
     std::size_t pos_ = 0;
 };
 
-} // namespace
+}  // namespace
 
 std::vector<AuthChallenge> parse_www_authenticate(std::string_view header) {
     std::vector<AuthChallenge> challenges;
@@ -133,4 +133,4 @@ std::vector<AuthChallenge> parse_www_authenticate(std::string_view header) {
     return challenges;
 }
 
-} // namespace karmor::oci
+}  // namespace karmor::oci

@@ -48,7 +48,7 @@ std::string login_hint(const std::string& registry) {
     return "log in with `karmor oci login " + registry + "`, or pass -u USER with --password-stdin";
 }
 
-} // namespace
+}  // namespace
 
 std::vector<std::string> RegistryClient::token_scopes(const AuthChallenge& challenge) const {
     std::vector<std::string> scopes;
@@ -239,4 +239,4 @@ Result<void> RegistryClient::check_credentials() {
     return unexpected(http_error("GET", ping.path, *response));
 }
 
-} // namespace karmor::oci
+}  // namespace karmor::oci

@@ -97,4 +97,4 @@ private:
     bool registry_scope_ = false; // check_credentials: tokens without a repository scope
 };
 
-} // namespace karmor::oci
+}  // namespace karmor::oci

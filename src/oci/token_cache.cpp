@@ -6,7 +6,7 @@ namespace {
 // A token is not sent in its last seconds: the request could arrive after it expired.
 constexpr std::chrono::seconds expiry_margin{10};
 
-} // namespace
+}  // namespace
 
 std::optional<std::string> TokenCache::find(const std::string& key) const {
     const auto it = tokens_.find(key);
@@ -34,4 +34,4 @@ std::optional<AuthChallenge> TokenCache::challenge_for(const std::string& api_or
     return it->second;
 }
 
-} // namespace karmor::oci
+}  // namespace karmor::oci

@@ -37,4 +37,4 @@ private:
     std::map<std::string, AuthChallenge> challenges_;
 };
 
-} // namespace karmor::oci
+}  // namespace karmor::oci

@@ -33,4 +33,4 @@ std::string rfc3339(std::int64_t seconds_since_epoch) {
     return buffer;
 }
 
-} // namespace karmor::ops
+}  // namespace karmor::ops

@@ -23,4 +23,4 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
 // RFC 3339 in UTC, e.g. 2026-11-27T17:00:00Z.
 std::string rfc3339(std::int64_t seconds_since_epoch);
 
-} // namespace karmor::ops
+}  // namespace karmor::ops

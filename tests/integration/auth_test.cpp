@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "oci/registry_client.hpp"
+#include "support/http_server.hpp"
 #include "support/local_registry.hpp"
+#include "support/token_service.hpp"
 
 namespace karmor {
 namespace {
@@ -190,5 +193,104 @@ TEST(Auth, MissingHelperIsNamed) {
     EXPECT_NE(pull.err.find("docker-credential-karmor-missing not found on PATH"), std::string::npos) << pull.err;
 }
 
-} // namespace
-} // namespace karmor
+// docker-registry with `auth.token` and the test suite's token service.
+TEST(TokenAuth, PushPullLoginAndEveryFailureHasItsOwnError) {
+    testing::TokenService tokens(user, password);
+    testing::RegistryConfig config;
+    config.extra_config = tokens.registry_config();
+    KARMOR_START_REGISTRY(registry, config);
+    TempDir home;
+    const auto env = isolated_env(home);
+    const auto image = registry->address() + "/team/tokened:v1";
+    const std::string password_line = std::string(password) + "\n";
+
+    auto push = run_karmor({"oci", "push", "-v", "-i", image, "-p", examples.string(), "-u", user, "--password-stdin"},
+                           password_line, env);
+    ASSERT_EQ(push.exit_code, 0) << push.err;
+    expect_no_secret(push, password);
+    ASSERT_FALSE(tokens.issued().empty());
+    for (const auto& token : tokens.issued()) expect_no_secret(push, token.substr(token.rfind('.') + 1));
+    EXPECT_NE(push.err.find("scope=repository%3Ateam%2Ftokened%3Apull%2Cpush"), std::string::npos) << push.err;
+    EXPECT_LE(tokens.requests().size(), 2u) << "tokens are cached for the run";
+
+    auto pull = run_karmor({"oci", "pull", "-i", image, "-o", "-", "-u", user, "--password-stdin"}, password_line, env);
+    ASSERT_EQ(pull.exit_code, 0) << pull.err;
+    EXPECT_NE(pull.out.find("block-shell"), std::string::npos);
+
+    auto anonymous = run_karmor({"oci", "pull", "-i", image, "-o", "-"}, {}, env);
+    EXPECT_EQ(anonymous.exit_code, 5) << anonymous.err;
+    EXPECT_NE(anonymous.err.find("anonymous pull access to " + registry->address() + "/team/tokened is not allowed"),
+              std::string::npos)
+        << anonymous.err;
+    EXPECT_NE(anonymous.err.find("karmor oci login"), std::string::npos);
+
+    auto wrong = run_karmor({"oci", "pull", "-i", image, "-o", "-", "-u", user, "--password-stdin"}, "nope-pass\n", env);
+    EXPECT_EQ(wrong.exit_code, 5) << wrong.err;
+    EXPECT_NE(wrong.err.find("refused the user name and password of ci-bot"), std::string::npos) << wrong.err;
+    expect_no_secret(wrong, "nope-pass");
+
+    auto login = run_karmor({"oci", "login", registry->address(), "-u", user, "--password-stdin"}, password_line, env);
+    ASSERT_EQ(login.exit_code, 0) << login.err;
+    auto from_login = run_karmor({"oci", "pull", "-i", image, "-o", "-"}, {}, env);
+    ASSERT_EQ(from_login.exit_code, 0) << from_login.err;
+
+    tokens.issue_expired_tokens(true);
+    auto expired = run_karmor({"oci", "pull", "-i", image, "-o", "-"}, {}, env);
+    EXPECT_EQ(expired.exit_code, 5) << expired.err;
+    EXPECT_NE(expired.err.find("expired or invalid"), std::string::npos) << expired.err;
+}
+
+// SPEC §7: Authorization never follows a redirect to another host. The "registry" here asks
+// for Basic credentials and redirects blob GETs to "storage" (localhost: another origin), which
+// redirects to the real registry.
+TEST(Redirects, BlobRedirectToAnotherHostCarriesNoAuthorization) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    const std::string bytes = "redirected blob bytes";
+    Descriptor blob;
+    blob.media_type = "application/octet-stream";
+    blob.digest = Digest::sha256_of(bytes);
+    blob.size = static_cast<std::int64_t>(bytes.size());
+    auto transport = oci::make_curl_transport({});
+    oci::ClientOptions direct_options;
+    direct_options.plain_http = true;
+    direct_options.push_access = true;
+    oci::RegistryClient direct(*Reference::parse(registry->address() + "/repo:v1"), direct_options, *transport);
+    ASSERT_TRUE(direct.upload_blob(blob, bytes));
+
+    std::atomic<int> front_port{0};
+    testing::HttpServer front([&](const testing::ServedRequest& r) -> testing::ServedResponse {
+        if (r.target.rfind("/storage/", 0) == 0)
+            return {307, {{"Location", "http://" + registry->address() + r.target.substr(8)}}, ""};
+        if (r.header("authorization").empty()) return {401, {{"WWW-Authenticate", R"(Basic realm="front")"}}, ""};
+        return {307, {{"Location", "http://localhost:" + std::to_string(front_port) + "/storage" + r.target}}, ""};
+    });
+    front_port = front.port();
+    oci::ClientOptions options;
+    options.plain_http = true;
+    options.credentials = {"u", "front-secret", ""};
+    oci::RegistryClient client(*Reference::parse("127.0.0.1:" + std::to_string(front.port()) + "/repo:v1"), options,
+                               *transport);
+    auto fetched = client.fetch_blob(blob, 1 << 20);
+    ASSERT_TRUE(fetched) << fetched.error().message;
+    EXPECT_EQ(*fetched, bytes);
+    const auto seen = front.requests();
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_FALSE(seen[1].header("authorization").empty()) << "the registry itself gets the credentials";
+    EXPECT_EQ(seen[2].target.rfind("/storage/", 0), 0u);
+    EXPECT_EQ(seen[2].header("authorization"), "") << "credentials followed the redirect to another host";
+
+    testing::HttpServer loop([](const testing::ServedRequest& r) -> testing::ServedResponse {
+        return {307, {{"Location", r.target}}, ""};
+    });
+    oci::ClientOptions loop_options;
+    loop_options.plain_http = true;
+    oci::RegistryClient looping(*Reference::parse("127.0.0.1:" + std::to_string(loop.port()) + "/repo:v1"),
+                                loop_options, *transport);
+    auto endless = looping.fetch_blob(blob, 1 << 20);
+    ASSERT_FALSE(endless);
+    EXPECT_NE(endless.error().message.find("redirects"), std::string::npos) << endless.error().message;
+    EXPECT_LE(loop.requests().size(), 4u * 6u) << "redirects are bounded";
+}
+
+}  // namespace
+}  // namespace karmor

@@ -207,5 +207,5 @@ TEST(Credentials, MissingOrFailingHelperIsAnErrorThatNamesIt) {
         << failing.error().message;
 }
 
-} // namespace
-} // namespace karmor
+}  // namespace
+}  // namespace karmor

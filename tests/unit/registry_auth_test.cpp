@@ -201,5 +201,5 @@ TEST(TokenCacheTest, ExpiredAndForgottenTokensAreNotFound) {
     EXPECT_FALSE(cache.find("k"));
 }
 
-} // namespace
-} // namespace karmor::oci
+}  // namespace
+}  // namespace karmor::oci
