@@ -8,6 +8,7 @@
 
 #include "oci/auth_challenge.hpp"
 #include "oci/manifest_json.hpp"
+#include "oci/redact.hpp"
 #include "util/encoding.hpp"
 
 namespace karmor::oci {
@@ -100,7 +101,7 @@ std::string RegistryClient::resolve_location(const std::string& location, const 
 HttpResult RegistryClient::perform_once(HttpRequest& request) {
     const auto request_origin = origin_of(request.url);
     for (int hop = 0;; ++hop) {
-        trace("> " + request.method + " " + request.url);
+        trace("> " + request.method + " " + redact_url(request.url));
         HttpResult result = transport_.send(request);
         if (!result.delivered()) {
             trace("< " + describe_transport(result.transport) + ": " + result.transport_error);

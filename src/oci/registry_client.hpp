@@ -20,23 +20,23 @@ namespace karmor::oci {
 struct FetchedManifest {
     std::string bytes;
     std::string content_type;
-    Digest digest; // computed over `bytes`
+    Digest digest;  // computed over `bytes`
     Manifest manifest;
 };
 
 struct ClientOptions {
     bool plain_http = false;
     Credentials credentials;
-    bool push_access = false; // ask token services for pull,push
+    bool push_access = false;  // ask token services for pull,push
     // Tokens shared with the other clients of the run; the client keeps its own when null.
     TokenCache* tokens = nullptr;
     std::function<void(const std::string&)> trace;
-    int max_attempts = 4; // transient failures: 1 try + 3 retries
+    int max_attempts = 4;          // transient failures: 1 try + 3 retries
     long retry_base_delay_ms = 200;
     long retry_max_delay_ms = 5'000;
 };
 
-inline constexpr std::uint64_t max_manifest_bytes = 4ull << 20; // what registries accept
+inline constexpr std::uint64_t max_manifest_bytes = 4ull << 20;  // what registries accept
 
 class RegistryClient {
 public:
@@ -62,8 +62,8 @@ public:
 private:
     struct Exchange {
         HttpRequest request;
-        std::string path;         // after the host, e.g. /v2/NAME/manifests/TAG
-        std::string absolute_url; // set instead of path for upload Locations on another host
+        std::string path;  // after the host, e.g. /v2/NAME/manifests/TAG
+        std::string absolute_url;  // set instead of path for upload Locations on another host
     };
     Result<HttpResponse> perform(Exchange exchange);
     // Sends one request, following redirects; no retries, no authentication.
@@ -90,11 +90,11 @@ private:
     bool loopback_ = false;
     ClientOptions options_;
     HttpTransport& transport_;
-    std::optional<std::string> scheme_; // decided by the first request
-    std::string authorization_;         // the header value to send, once known
+    std::optional<std::string> scheme_;  // decided by the first request
+    std::string authorization_;          // the header value to send, once known
     TokenCache own_tokens_;
-    TokenCache* tokens_;          // options_.tokens, or &own_tokens_
-    bool registry_scope_ = false; // check_credentials: tokens without a repository scope
+    TokenCache* tokens_;                 // options_.tokens, or &own_tokens_
+    bool registry_scope_ = false;        // check_credentials: tokens without a repository scope
 };
 
 }  // namespace karmor::oci

@@ -203,3 +203,20 @@ TEST(TokenCacheTest, ExpiredAndForgottenTokensAreNotFound) {
 
 }  // namespace
 }  // namespace karmor::oci
+
+#include "oci/redact.hpp"
+
+namespace karmor::oci {
+namespace {
+
+TEST(RedactUrl, SignedQueryValuesAreHiddenOthersKept) {
+    EXPECT_EQ(redact_url("https://s3.test/b?X-Amz-Signature=abc&X-Amz-Credential=AKIA%2F1&partNumber=2"),
+              "https://s3.test/b?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED&partNumber=2");
+    EXPECT_EQ(redact_url("https://cdn.test/x?sig=s3cr3t&se=2026&sp=r"), "https://cdn.test/x?sig=REDACTED&se=2026&sp=r");
+    EXPECT_EQ(redact_url("https://auth.test/token?service=reg&scope=repository%3Ar%3Apull"),
+              "https://auth.test/token?service=reg&scope=repository%3Ar%3Apull");
+    EXPECT_EQ(redact_url("https://r.test/v2/"), "https://r.test/v2/");
+}
+
+}  // namespace
+}  // namespace karmor::oci
