@@ -79,6 +79,8 @@ int run(int argc, char** argv, Streams io) {
     add_push_command(*oci, action);
     add_pull_command(*oci, action);
     add_inspect_command(*oci, action);
+    add_login_command(*oci, action);
+    add_logout_command(*oci, action);
     add_version_command(app, action);
     add_completion_command(app, action);
 

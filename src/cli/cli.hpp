@@ -43,13 +43,18 @@ struct RemoteFlags {
     std::string ca_file;
     std::string cert_file;
     std::string key_file;
+    std::string registry_config;  // --registry-config: a Docker config.json
     std::string username;
     bool password_stdin = false;
     bool verbose = false;
 
-    void add_to(CLI::App& command);
-    // Reads the password from standard input when asked to.
-    Result<RemoteOptions> resolve(Streams& io) const;
+    // `with_credentials` false: the command reads credentials itself (login).
+    void add_to(CLI::App& command, bool with_credentials = true);
+    // TLS, tracing and credentials for `registry`: -u with --password-stdin (read here),
+    // else what the Docker config holds (SPEC §7).
+    Result<RemoteOptions> resolve(Streams& io, const std::string& registry) const;
+    // Everything but the credentials.
+    Result<RemoteOptions> resolve_connection(Streams& io) const;
 };
 
 // -i REF: a registry reference, or with --oci-layout a layout directory DIR[:TAG|@DIGEST].
@@ -65,6 +70,8 @@ void add_pull_command(CLI::App& oci, Action& action);
 void add_inspect_command(CLI::App& oci, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_completion_command(CLI::App& app, Action& action);
+void add_login_command(CLI::App& oci, Action& action);
+void add_logout_command(CLI::App& oci, Action& action);
 
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);

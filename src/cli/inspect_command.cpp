@@ -82,7 +82,7 @@ int run_inspect(const InspectFlags& flags, Streams& io) {
     InspectOptions options;
     if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
         return report_error(target.error(), io);
-    auto remote = flags.remote.resolve(io);
+    auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
 

@@ -27,7 +27,7 @@ int run_pull(const PullFlags& flags, Streams& io) {
     else options.output_directory = flags.output;
     options.force = flags.force;
     options.load.skip_validation = flags.skip_validation;
-    auto remote = flags.remote.resolve(io);
+    auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
     if (flags.skip_validation) io.err << "Warning: --skip-validation: pulled policies are not validated\n";

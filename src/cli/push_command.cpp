@@ -58,7 +58,7 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
         if (!seconds) return unexpected(std::move(seconds).error());
         options.source_date_epoch = *seconds;
     }
-    auto remote = flags.remote.resolve(io);
+    auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return unexpected(std::move(remote).error());
     options.remote = std::move(*remote);
     return options;

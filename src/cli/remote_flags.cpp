@@ -1,22 +1,28 @@
 #include <istream>
 
 #include "cli/cli.hpp"
+#include "karmor/credentials.hpp"
 
 namespace karmor::cli {
 
-void RemoteFlags::add_to(CLI::App& command) {
+void RemoteFlags::add_to(CLI::App& command, bool with_credentials) {
     command.add_flag("--plain-http", plain_http, "speak plain HTTP to the registry (any host)");
     command.add_flag("--insecure", insecure, "skip TLS certificate verification");
     command.add_option("--ca-file", ca_file, "PEM file of CA certificates to trust for the registry")
         ->check(CLI::ExistingFile);
     command.add_option("--cert-file", cert_file, "client TLS certificate (PEM)")->check(CLI::ExistingFile);
     command.add_option("--key-file", key_file, "client TLS key (PEM)")->check(CLI::ExistingFile);
-    command.add_option("-u,--username", username, "registry user name (with --password-stdin)");
-    command.add_flag("--password-stdin", password_stdin, "read the registry password from standard input");
+    command.add_option("--registry-config", registry_config,
+                       "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json or "
+                       "~/.docker/config.json)");
+    if (with_credentials) {
+        command.add_option("-u,--username", username, "registry user name (with --password-stdin)");
+        command.add_flag("--password-stdin", password_stdin, "read the registry password from standard input");
+    }
     command.add_flag("-v,--verbose", verbose, "trace every HTTP request on stderr (secrets redacted)");
 }
 
-Result<RemoteOptions> RemoteFlags::resolve(Streams& io) const {
+Result<RemoteOptions> RemoteFlags::resolve_connection(Streams& io) const {
     RemoteOptions options;
     options.plain_http = plain_http;
     options.insecure = insecure;
@@ -25,24 +31,36 @@ Result<RemoteOptions> RemoteFlags::resolve(Streams& io) const {
     options.key_file = key_file;
     if (cert_file.empty() != key_file.empty())
         return unexpected(Error(ErrorKind::usage, "--cert-file and --key-file go together", "pass both or neither"));
-    if (password_stdin) {
-        if (username.empty())
-            return unexpected(Error(ErrorKind::usage, "--password-stdin needs -u/--username"));
-        std::string password((std::istreambuf_iterator<char>(io.in)), std::istreambuf_iterator<char>());
-        while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
-        if (password.empty())
-            return unexpected(Error(ErrorKind::usage, "--password-stdin: standard input held no password"));
-        options.credentials.password = std::move(password);
-    } else if (!username.empty()) {
-        return unexpected(Error(ErrorKind::usage, "-u/--username needs --password-stdin",
-                                "pipe the password in: echo \"$PASSWORD\" | karmor oci ... -u USER --password-stdin"));
-    }
-    options.credentials.username = username;
     options.cancel = &interruption_flag();
     if (verbose) {
         std::ostream* err = &io.err;
         options.trace = [err](const std::string& line) { *err << "karmor: " << line << "\n"; };
     }
+    return options;
+}
+
+Result<RemoteOptions> RemoteFlags::resolve(Streams& io, const std::string& registry) const {
+    auto options = resolve_connection(io);
+    if (!options) return options;
+    if (password_stdin) {
+        if (username.empty()) return unexpected(Error(ErrorKind::usage, "--password-stdin needs -u/--username"));
+        std::string password((std::istreambuf_iterator<char>(io.in)), std::istreambuf_iterator<char>());
+        while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
+            password.pop_back();
+        if (password.empty())
+            return unexpected(Error(ErrorKind::usage, "--password-stdin: standard input held no password"));
+        options->credentials.username = username;
+        options->credentials.password = std::move(password);
+        return options;
+    }
+    if (!username.empty())
+        return unexpected(Error(ErrorKind::usage, "-u/--username needs --password-stdin",
+                                "pipe the password in: echo \"$PASSWORD\" | karmor oci ... -u USER --password-stdin"));
+    if (registry.empty()) return options;  // an OCI layout: no registry, no credentials
+    // Flags win; without them, what `karmor oci login` (or docker login) stored.
+    auto stored = find_credentials(registry, registry_config);
+    if (!stored) return unexpected(std::move(stored).error());
+    options->credentials = std::move(*stored);
     return options;
 }
 

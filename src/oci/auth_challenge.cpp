@@ -6,12 +6,14 @@ namespace karmor::oci {
 namespace {
 
 bool is_token_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 std::string lowercase(std::string_view s) {
     std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -20,7 +22,8 @@ public:
     explicit Tokenizer(std::string_view text) : text_(text) {}
 
     void skip_spaces() {
-        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t'))
+            ++pos_;
     }
     bool done() const { return pos_ >= text_.size(); }
     char peek() const { return done() ? '\0' : text_[pos_]; }
@@ -30,27 +33,54 @@ public:
 
     std::string_view token() {
         const auto start = pos_;
-        while (pos_ < text_.size() && is_token_char(text_[pos_])) ++pos_;
+        while (pos_ < text_.size() && is_token_char(text_[pos_]))
+            ++pos_;
         return text_.substr(start, pos_ - start);
     }
 
-    // A token68 value (base64 and the like) may end in '='.
-    std::string_view token68() {
+    void skip_list_separators() {
+        skip_spaces();
+        while (peek() == ',') {
+            advance();
+            skip_spaces();
+        }
+    }
+
+    // A challenge's token68 (base64 and the like, possibly ending in '='), when what follows
+    // the scheme is one: it is then followed by the end or a comma. Otherwise (realm="x")
+    // consumes nothing.
+    std::string token68_credentials() {
         const auto start = pos_;
-        while (pos_ < text_.size() && (is_token_char(text_[pos_]) || text_[pos_] == '/')) ++pos_;
-        while (pos_ < text_.size() && text_[pos_] == '=') ++pos_;
+        while (pos_ < text_.size() && (is_token_char(text_[pos_]) || text_[pos_] == '/'))
+            ++pos_;
+        if (pos_ == start) return {};
+        while (pos_ < text_.size() && text_[pos_] == '=')
+            ++pos_;
+        const auto end = pos_;
+        skip_spaces();
+        if (done() || peek() == ',') return std::string(text_.substr(start, end - start));
+        pos_ = start;
+        return {};
+    }
+
+    // An unquoted parameter value: lenient, everything up to a comma or a space, so that
+    // realm=https://auth.example.com/token (unquoted, seen in the wild) survives.
+    std::string_view bare_value() {
+        const auto start = pos_;
+        while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ' ' && text_[pos_] != '\t')
+            ++pos_;
         return text_.substr(start, pos_ - start);
     }
 
     std::string quoted_string() {
         std::string out;
-        advance();  // opening quote
+        advance(); // opening quote
         while (!done() && peek() != '"') {
             if (peek() == '\\' && pos_ + 1 < text_.size()) advance();
             out.push_back(peek());
             advance();
         }
-        if (!done()) advance();  // closing quote
+        if (!done()) advance(); // closing quote
         return out;
     }
 
@@ -65,46 +95,38 @@ std::vector<AuthChallenge> parse_www_authenticate(std::string_view header) {
     std::vector<AuthChallenge> challenges;
     Tokenizer t(header);
     while (true) {
-        t.skip_spaces();
-        while (t.peek() == ',') {
-            t.advance();
-            t.skip_spaces();
-        }
+        t.skip_list_separators();
         if (t.done()) break;
         const auto scheme = t.token();
         if (scheme.empty()) {
-            t.advance();  // skip a character we cannot read and resynchronize
+            t.advance(); // skip a character we cannot read and resynchronize
             continue;
         }
         AuthChallenge challenge{lowercase(scheme), {}};
         t.skip_spaces();
-        // auth-params: name=value pairs separated by commas, until the next scheme.
-        while (!t.done()) {
+        if (auto token68 = t.token68_credentials(); !token68.empty()) {
+            // The token68 form ("Negotiate abc=="): kept as an unnamed parameter.
+            challenge.params[""] = std::move(token68);
+            challenges.push_back(std::move(challenge));
+            continue;
+        }
+        // auth-params: name=value pairs separated by commas (empty list elements allowed),
+        // until a token that is not followed by '=', which starts the next challenge.
+        while (true) {
             const auto before = t.position();
-            t.skip_spaces();
+            t.skip_list_separators();
             const auto name = t.token();
             t.skip_spaces();
             if (name.empty() || t.peek() != '=') {
-                if (!name.empty() && challenge.params.empty() && (t.done() || t.peek() == ',')) {
-                    // token68 form ("Negotiate abc=="): keep it as an unnamed parameter.
-                    t.rewind(before);
-                    t.skip_spaces();
-                    challenge.params[""] = std::string(t.token68());
-                    continue;
-                }
-                t.rewind(before);  // the next challenge starts here
+                t.rewind(before);
                 break;
             }
-            t.advance();  // '='
+            t.advance(); // '='
             t.skip_spaces();
-            std::string value = t.peek() == '"' ? t.quoted_string() : std::string(t.token68());
+            std::string value = t.peek() == '"' ? t.quoted_string() : std::string(t.bare_value());
             challenge.params[lowercase(name)] = std::move(value);
             t.skip_spaces();
-            if (t.peek() == ',') {
-                t.advance();
-            } else {
-                break;
-            }
+            if (t.peek() != ',') break;
         }
         challenges.push_back(std::move(challenge));
     }

@@ -8,6 +8,7 @@
 
 #include "oci/auth_challenge.hpp"
 #include "oci/manifest_json.hpp"
+#include "oci/redact.hpp"
 #include "util/encoding.hpp"
 
 namespace karmor::oci {
@@ -78,7 +79,8 @@ RegistryClient::RegistryClient(const Reference& target, ClientOptions options, H
       repository_(target.repository()),
       loopback_(target.is_loopback()),
       options_(std::move(options)),
-      transport_(transport) {
+      transport_(transport),
+      tokens_(options_.tokens ? options_.tokens : &own_tokens_) {
     if (options_.plain_http) scheme_ = "http";
 }
 
@@ -109,7 +111,7 @@ std::string RegistryClient::resolve_location(const std::string& location, const 
 HttpResult RegistryClient::perform_once(HttpRequest& request) {
     const auto request_origin = origin_of(request.url);
     for (int hop = 0;; ++hop) {
-        trace("> " + request.method + " " + request.url);
+        trace("> " + request.method + " " + redact_url(request.url));
         HttpResult result = transport_.send(request);
         if (!result.delivered()) {
             trace("< " + describe_transport(result.transport) + ": " + result.transport_error);
@@ -161,13 +163,15 @@ Error RegistryClient::transport_error(const HttpRequest& request, const HttpResu
 Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
     bool authenticated_once = false;
     int attempt = 0;
+    if (authorization_.empty()) use_cached_token();
     std::mt19937 jitter(std::random_device{}());
     while (true) {
         HttpRequest request = exchange.request;
         request.url = exchange.absolute_url.empty() ? base_url() + exchange.path : exchange.absolute_url;
-        if (!authorization_.empty() &&
-            (exchange.absolute_url.empty() || origin_of(exchange.absolute_url) == base_url()))
-            request.headers.emplace_back("Authorization", authorization_);
+        const bool send_authorization =
+            !authorization_.empty() && (exchange.absolute_url.empty() || origin_of(exchange.absolute_url) == base_url());
+        const std::string sent_authorization = send_authorization ? authorization_ : std::string();
+        if (send_authorization) request.headers.emplace_back("Authorization", authorization_);
 
         HttpResult outcome = perform_once(request);
         ++attempt;
@@ -195,7 +199,8 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
         auto& response = outcome.response;
         if (response.status == 401 && !authenticated_once) {
             authenticated_once = true;
-            if (auto auth = authenticate(response); !auth) return unexpected(std::move(auth).error());
+            if (auto auth = authenticate(response, sent_authorization); !auth)
+                return unexpected(std::move(auth).error());
             --attempt;
             continue;
         }
@@ -215,82 +220,6 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
     }
 }
 
-Result<void> RegistryClient::authenticate(const HttpResponse& response) {
-    const auto challenges = parse_www_authenticate(response.header("WWW-Authenticate"));
-    for (const auto& challenge : challenges) {
-        if (challenge.scheme == "bearer") return fetch_token(challenge.params);
-    }
-    for (const auto& challenge : challenges) {
-        if (challenge.scheme != "basic") continue;
-        const auto& c = options_.credentials;
-        if (c.username.empty() && c.password.empty())
-            return unexpected(Error(ErrorKind::auth, registry_ + " requires authentication",
-                                    "log in with `karmor oci login " + registry_ +
-                                        "`, or pass -u USER with --password-stdin"));
-        authorization_ = "Basic " + util::base64_encode(c.username + ":" + c.password);
-        return {};
-    }
-    return unexpected(Error(ErrorKind::auth,
-                            registry_ + " answered 401 without a challenge we support (WWW-Authenticate: \"" +
-                                response.header("WWW-Authenticate") + "\")",
-                            "the registry needs an authentication scheme this tool does not speak"));
-}
-
-Result<void> RegistryClient::fetch_token(const std::map<std::string, std::string>& challenge) {
-    const auto realm_it = challenge.find("realm");
-    if (realm_it == challenge.end() || realm_it->second.empty())
-        return unexpected(Error(ErrorKind::auth, registry_ + ": the Bearer challenge has no realm"));
-    const auto& realm = realm_it->second;
-    const std::string scope = "repository:" + repository_ + ":" + (options_.push_access ? "pull,push" : "pull");
-    const auto service_it = challenge.find("service");
-    const std::string service = service_it == challenge.end() ? std::string() : service_it->second;
-
-    HttpRequest request;
-    std::string form;
-    const auto& c = options_.credentials;
-    if (!c.identity_token.empty()) {
-        // OAuth2 refresh-token grant (the Docker token spec's POST form).
-        request.method = "POST";
-        request.url = realm;
-        form = "grant_type=refresh_token&client_id=karmor&service=" + util::url_encode(service) +
-               "&scope=" + util::url_encode(scope) + "&refresh_token=" + util::url_encode(c.identity_token);
-        request.body = form;
-        request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    } else {
-        request.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
-                      (service.empty() ? "" : "service=" + util::url_encode(service) + "&") +
-                      "scope=" + util::url_encode(scope);
-        if (!c.username.empty() || !c.password.empty())
-            request.headers.emplace_back("Authorization", "Basic " + util::base64_encode(c.username + ":" + c.password));
-    }
-    request.max_response_bytes = 1 << 20;
-    HttpResult outcome = perform_once(request);
-    if (!outcome.delivered()) return unexpected(transport_error(request, outcome));
-    const HttpResponse* response = &outcome.response;
-    if (response->status == 401 || response->status == 403) {
-        return unexpected(Error(ErrorKind::auth,
-                                "the token service " + origin_of(realm) + " refused " +
-                                    (c.empty() ? std::string("anonymous access") : std::string("the credentials")) +
-                                    " for " + scope + " (HTTP " + std::to_string(response->status) + ")",
-                                c.empty() ? "log in with `karmor oci login " + registry_ + "`"
-                                          : "check the user name and password"));
-    }
-    if (response->status != 200)
-        return unexpected(Error(ErrorKind::registry, "the token service " + origin_of(realm) + " answered HTTP " +
-                                                         std::to_string(response->status)));
-    const auto body = nlohmann::json::parse(response->body, nullptr, false);
-    std::string token;
-    if (body.is_object()) {
-        if (auto t = body.find("token"); t != body.end() && t->is_string()) token = t->get<std::string>();
-        if (token.empty())
-            if (auto t = body.find("access_token"); t != body.end() && t->is_string()) token = t->get<std::string>();
-    }
-    if (token.empty())
-        return unexpected(Error(ErrorKind::auth, "the token service " + origin_of(realm) + " sent no token"));
-    authorization_ = "Bearer " + token;
-    return {};
-}
-
 Error RegistryClient::http_error(const std::string& method, const std::string& path, const HttpResponse& response) const {
     std::string detail;
     const auto body = nlohmann::json::parse(response.body, nullptr, false);
@@ -307,8 +236,7 @@ Error RegistryClient::http_error(const std::string& method, const std::string& p
     if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
     switch (response.status) {
         case 401:
-            return Error(ErrorKind::auth, message + ": authentication failed",
-                         "check the credentials (karmor oci login " + registry_ + ", or -u with --password-stdin)");
+            return unauthorized_error(method, path, response, message);
         case 403:
             return Error(ErrorKind::auth, message + ": access denied",
                          "the credentials have no " + std::string(options_.push_access ? "push" : "pull") +

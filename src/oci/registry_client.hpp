@@ -14,6 +14,7 @@
 #include "karmor/reference.hpp"
 #include "karmor/result.hpp"
 #include "oci/http.hpp"
+#include "oci/token_cache.hpp"
 
 namespace karmor::oci {
 
@@ -35,6 +36,8 @@ struct ClientOptions {
     bool plain_http = false;
     Credentials credentials;
     bool push_access = false;  // ask token services for pull,push
+    // Tokens shared with the other clients of the run; the client keeps its own when null.
+    TokenCache* tokens = nullptr;
     std::function<void(const std::string&)> trace;
     int max_attempts = 4;          // transient failures: 1 try + 3 retries
     long retry_base_delay_ms = 200;
@@ -66,6 +69,10 @@ public:
     // The blob's bytes, checked against the descriptor's size and digest.
     Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes);
 
+    // GET /v2/ with the challenge flow and no repository scope: are the credentials good
+    // for this registry? (`karmor oci login`). Defined in registry_auth.cpp.
+    Result<void> check_credentials();
+
     // Human-readable registry/repository for messages.
     std::string where() const { return registry_ + "/" + repository_; }
 
@@ -79,8 +86,16 @@ private:
     // Sends one request, following redirects; no retries, no authentication.
     HttpResult perform_once(HttpRequest& request);
     Error transport_error(const HttpRequest& request, const HttpResult& result) const;
-    Result<void> authenticate(const HttpResponse& challenge_response);
-    Result<void> fetch_token(const std::map<std::string, std::string>& challenge);
+    // The authentication state machine (registry_auth.cpp). `sent` is the Authorization
+    // the refused request carried: a cached token that a registry refuses is not reused.
+    Result<void> authenticate(const HttpResponse& challenge_response, const std::string& sent);
+    Result<void> fetch_token(const AuthChallenge& challenge);
+    std::vector<std::string> token_scopes(const AuthChallenge& challenge) const;
+    std::string token_cache_key(const AuthChallenge& challenge) const;
+    // Sends a token cached by another client of this registry with the first request.
+    void use_cached_token();
+    Error unauthorized_error(const std::string& method, const std::string& path, const HttpResponse& response,
+                             const std::string& message) const;
     std::string base_url() const;
     std::string resolve_location(const std::string& location, const std::string& request_url) const;
     Error http_error(const std::string& method, const std::string& path, const HttpResponse& response) const;
@@ -96,7 +111,9 @@ private:
     HttpTransport& transport_;
     std::optional<std::string> scheme_;  // decided by the first request
     std::string authorization_;          // the header value to send, once known
-    bool basic_failed_ = false;
+    TokenCache own_tokens_;
+    TokenCache* tokens_;                 // options_.tokens, or &own_tokens_
+    bool registry_scope_ = false;        // check_credentials: tokens without a repository scope
 };
 
 }  // namespace karmor::oci

@@ -23,6 +23,7 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
     client_options.cancel = options.cancel;
 
     Remote remote;
+    client_options.tokens = remote.tokens.get();
     remote.transport = oci::make_curl_transport(transport_options);
     remote.client = std::make_unique<oci::RegistryClient>(reference, client_options, *remote.transport);
     return remote;

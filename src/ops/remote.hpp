@@ -7,11 +7,14 @@
 #include "karmor/reference.hpp"
 #include "oci/http.hpp"
 #include "oci/registry_client.hpp"
+#include "oci/token_cache.hpp"
 
 namespace karmor::ops {
 
 struct Remote {
     std::unique_ptr<oci::HttpTransport> transport;
+    // Bearer tokens of the run, shared by every client made from this remote.
+    std::unique_ptr<oci::TokenCache> tokens = std::make_unique<oci::TokenCache>();
     std::unique_ptr<oci::RegistryClient> client;
 };
 

@@ -43,3 +43,28 @@ TEST(WwwAuthenticate, EmptyAndGarbage) {
 
 }  // namespace
 }  // namespace karmor::oci
+
+namespace karmor::oci {
+namespace {
+
+TEST(WwwAuthenticate, Token68AndEmptyListElements) {
+    auto c = parse_www_authenticate(R"(Negotiate abc+/de==, Bearer realm="r",,  service="s" ,scope="a b")");
+    ASSERT_EQ(c.size(), 2u);
+    EXPECT_EQ(c[0].scheme, "negotiate");
+    EXPECT_EQ(c[0].param(""), "abc+/de==");
+    EXPECT_EQ(c[1].param("realm"), "r");
+    EXPECT_EQ(c[1].param("service"), "s");
+    EXPECT_EQ(c[1].param("scope"), "a b");
+}
+
+TEST(WwwAuthenticate, UnquotedUrlValueAndErrorParameter) {
+    auto c = parse_www_authenticate(
+        R"(Bearer realm=https://auth.example.com/token?a=1,service=reg,error="insufficient_scope")");
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0].param("realm"), "https://auth.example.com/token?a=1");
+    EXPECT_EQ(c[0].param("service"), "reg");
+    EXPECT_EQ(c[0].param("error"), "insufficient_scope");
+}
+
+}  // namespace
+}  // namespace karmor::oci
