@@ -78,29 +78,27 @@ double seconds_to_load(const std::vector<std::string>& texts, const karmor::Load
 // The schema validation alone, on documents parsed beforehand.
 double seconds_to_validate(const std::vector<std::string>& texts, std::size_t& problem_count) {
     std::vector<YAML::Node> documents;
-    for (const auto& text : texts)
-        documents.push_back(YAML::Load(text));
+    for (const auto& text : texts) documents.push_back(YAML::Load(text));
     const karmor::SourcePosition where{"bench.yaml", 1, 1, 1};
     std::vector<karmor::Diagnostic> problems;
     const double start = cpu_seconds();
-    for (const auto& document : documents)
-        karmor::policy::validate_policy_document(document, where, problems);
+    for (const auto& document : documents) karmor::policy::validate_policy_document(document, where, problems);
     const double seconds = seconds_since(start);
     problem_count = problems.size();
     return seconds;
 }
 
-} // namespace
+}  // namespace
 
 int main() {
     std::vector<std::string> texts;
     std::size_t bytes = 0;
     for (int i = 0; i < policy_count; ++i) {
         switch (i % 4) {
-        case 0: texts.push_back(container_policy(i)); break;
-        case 1: texts.push_back(host_policy(i)); break;
-        case 2: texts.push_back(cluster_policy(i)); break;
-        default: texts.push_back(network_policy(i)); break;
+            case 0: texts.push_back(container_policy(i)); break;
+            case 1: texts.push_back(host_policy(i)); break;
+            case 2: texts.push_back(cluster_policy(i)); break;
+            default: texts.push_back(network_policy(i)); break;
         }
         bytes += texts.back().size();
     }

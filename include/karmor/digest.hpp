@@ -31,8 +31,7 @@ public:
     friend auto operator<=>(const Digest&, const Digest&) = default;
 
 private:
-    Digest(std::string algorithm, std::string hex)
-        : algorithm_(std::move(algorithm)), hex_(std::move(hex)) {}
+    Digest(std::string algorithm, std::string hex) : algorithm_(std::move(algorithm)), hex_(std::move(hex)) {}
     std::string algorithm_;
     std::string hex_;
     friend class DigestHasher;

@@ -15,8 +15,7 @@ namespace media_type {
 inline constexpr const char* oci_manifest = "application/vnd.oci.image.manifest.v1+json";
 inline constexpr const char* oci_index = "application/vnd.oci.image.index.v1+json";
 inline constexpr const char* docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
-inline constexpr const char* docker_manifest_list =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr const char* docker_manifest_list = "application/vnd.docker.distribution.manifest.list.v2+json";
 inline constexpr const char* oci_image_config = "application/vnd.oci.image.config.v1+json";
 inline constexpr const char* docker_image_config = "application/vnd.docker.container.image.v1+json";
 inline constexpr const char* oci_empty = "application/vnd.oci.empty.v1+json";
@@ -25,8 +24,7 @@ inline constexpr const char* helm_config = "application/vnd.cncf.helm.config.v1+
 inline constexpr const char* kubearmor_config = "application/vnd.cncf.kubearmor.config.v1+json";
 inline constexpr const char* kubearmor_layer_yaml = "application/vnd.cncf.kubearmor.policy.layer.v1.yaml";
 inline constexpr const char* kubearmor_layer_json = "application/vnd.cncf.kubearmor.policy.layer.v1.json";
-inline constexpr const char* kubearmor_layer_tar_gzip =
-    "application/vnd.cncf.kubearmor.policy.layer.v1.tar+gzip";
+inline constexpr const char* kubearmor_layer_tar_gzip = "application/vnd.cncf.kubearmor.policy.layer.v1.tar+gzip";
 }  // namespace media_type
 
 namespace annotation {

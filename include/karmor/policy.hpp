@@ -62,8 +62,8 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
 
 // Parses policies from one YAML or JSON text (one or more documents). Problems are appended
 // to `problems`; the policies that parsed are returned.
-std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name,
-                                      const LoadOptions& options, std::vector<Diagnostic>& problems);
+std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                      std::vector<Diagnostic>& problems);
 
 // Appends one diagnostic per pair of policies with the same identity, naming both places.
 void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems);

@@ -43,12 +43,14 @@ private:
     E error_;
 };
 
-inline Unexpected<Error> unexpected(Error e) { return Unexpected<Error>(std::move(e)); }
+inline Unexpected<Error> unexpected(Error e) {
+    return Unexpected<Error>(std::move(e));
+}
 
 template <class T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+    Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}                  // NOLINT: implicit by design
     Result(Unexpected<Error> e) : state_(std::in_place_index<1>, std::move(e).error()) {}  // NOLINT
 
     bool has_value() const { return state_.index() == 0; }

@@ -116,8 +116,7 @@ void exchange(Fd& in, Fd& out, Fd& err, const std::string& input, HelperRun& run
 
 std::string first_line(const std::string& text) {
     auto line = text.substr(0, text.find('\n'));
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
-        line.pop_back();
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     return line.size() > 300 ? line.substr(0, 300) + "…" : line;
 }
 

@@ -63,15 +63,13 @@ Result<std::string> store_credentials(const std::string& registry, const Credent
     if (!auths.is_object()) auths = nlohmann::ordered_json::object();
     auto& entry = auths[key];
     if (!entry.is_object()) entry = nlohmann::ordered_json::object();
-    for (const char* stale : {"username", "password", "identitytoken", "auth"})
-        entry.erase(stale);
+    for (const char* stale : {"username", "password", "identitytoken", "auth"}) entry.erase(stale);
     if (!credentials.identity_token.empty()) {
         entry["identitytoken"] = credentials.identity_token;
     } else {
         entry["auth"] = util::base64_encode(credentials.username + ":" + credentials.password);
     }
-    for (std::size_t i = 1; i < keys.size(); ++i)
-        auths.erase(keys[i]);
+    for (std::size_t i = 1; i < keys.size(); ++i) auths.erase(keys[i]);
     if (auto saved = auth::save_docker_config(*config); !saved) return unexpected(std::move(saved).error());
     return config->path.string();
 }
@@ -87,8 +85,7 @@ Result<bool> erase_credentials(const std::string& registry, const std::string& c
     }
     const auto keys = auth::matching_auth_keys(*config, registry);
     if (!keys.empty()) {
-        for (const auto& key : keys)
-            config->json["auths"].erase(key);
+        for (const auto& key : keys) config->json["auths"].erase(key);
         if (auto saved = auth::save_docker_config(*config); !saved) return unexpected(std::move(saved).error());
         removed = true;
     }

@@ -50,7 +50,7 @@ Result<void> save_docker_config(const DockerConfig& config) {
         std::filesystem::permissions(directory, std::filesystem::perms::owner_all, ec);
     }
     std::string temp = (directory / ".config.json.XXXXXX").string();
-    const int fd = mkstemp(temp.data()); // mode 0600
+    const int fd = mkstemp(temp.data());  // mode 0600
     if (fd < 0) return unexpected(io_error(temp, "cannot create a temporary file"));
     const std::string text = config.json.dump(1, '\t') + "\n";
     std::size_t written = 0;

@@ -65,11 +65,10 @@ Result<std::string> write_tar_gz(const std::vector<ArchiveEntry>& entries, std::
     std::string out;
     ArchiveWriter writer(archive_write_new());
     archive* a = writer.get();
-    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
         archive_write_set_filter_option(a, "gzip", "timestamp", nullptr) != ARCHIVE_OK ||
-        archive_write_set_filter_option(a, "gzip", "compression-level",
-                                        std::to_string(compression_level).c_str()) != ARCHIVE_OK ||
+        archive_write_set_filter_option(a, "gzip", "compression-level", std::to_string(compression_level).c_str()) !=
+            ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
         archive_write_open2(a, &out, nullptr, append_to_string, nullptr, nullptr) != ARCHIVE_OK)
         return archive_failure(a, "cannot start the policy archive");
@@ -101,7 +100,8 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
     archive_read_support_filter_gzip(a);
     archive_read_support_format_tar(a);
     if (archive_read_open_memory(a, bytes.data(), bytes.size()) != ARCHIVE_OK)
-        return refused(where, std::string("not a tar.gz archive: ") + (archive_error_string(a) ? archive_error_string(a) : ""));
+        return refused(where, std::string("not a tar.gz archive: ") +
+                                  (archive_error_string(a) ? archive_error_string(a) : ""));
 
     std::vector<ArchiveEntry> entries;
     std::set<std::string> names;
@@ -112,19 +112,22 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
         const int status = archive_read_next_header(a, &header);
         if (status == ARCHIVE_EOF) break;
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN)
-            return refused(where, std::string("corrupt archive: ") + (archive_error_string(a) ? archive_error_string(a) : ""));
+            return refused(where,
+                           std::string("corrupt archive: ") + (archive_error_string(a) ? archive_error_string(a) : ""));
         if (++count > limits.max_entries)
             return refused(where, "more than " + std::to_string(limits.max_entries) + " entries (raise --max-entries)");
         const char* raw_name = archive_entry_pathname(header);
         const std::string name = normalized_name(raw_name ? raw_name : "");
         if (!is_safe_entry_name(raw_name ? raw_name : ""))
-            return refused(where, "entry \"" + std::string(raw_name ? raw_name : "") + "\" is absolute or contains \"..\"");
-        if (archive_entry_hardlink(header) != nullptr)
-            return refused(where, "entry \"" + name + "\" is a hard link");
+            return refused(where,
+                           "entry \"" + std::string(raw_name ? raw_name : "") + "\" is absolute or contains \"..\"");
+        if (archive_entry_hardlink(header) != nullptr) return refused(where, "entry \"" + name + "\" is a hard link");
         const auto type = archive_entry_filetype(header);
         if (type == AE_IFDIR) continue;
         if (type != AE_IFREG) {
-            const char* what = type == AE_IFLNK ? "a symbolic link" : type == AE_IFIFO ? "a FIFO" : "a device or special file";
+            const char* what = type == AE_IFLNK   ? "a symbolic link"
+                               : type == AE_IFIFO ? "a FIFO"
+                                                  : "a device or special file";
             return refused(where, "entry \"" + name + "\" is " + what);
         }
         if (name.empty()) return refused(where, "an entry has an empty name");
@@ -138,11 +141,13 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
         while (true) {
             const la_ssize_t n = archive_read_data(a, buffer, sizeof buffer);
             if (n == 0) break;
-            if (n < 0) return refused(where, "corrupt entry \"" + name + "\": " + (archive_error_string(a) ? archive_error_string(a) : ""));
+            if (n < 0)
+                return refused(where, "corrupt entry \"" + name +
+                                          "\": " + (archive_error_string(a) ? archive_error_string(a) : ""));
             total += static_cast<std::uint64_t>(n);
             if (entry.content.size() + static_cast<std::size_t>(n) > limits.max_entry_bytes)
-                return refused(where, "entry \"" + name + "\" is larger than " + std::to_string(limits.max_entry_bytes) +
-                                          " bytes (raise --max-file-size)");
+                return refused(where, "entry \"" + name + "\" is larger than " +
+                                          std::to_string(limits.max_entry_bytes) + " bytes (raise --max-file-size)");
             if (total > limits.max_total_bytes)
                 return refused(where, "the archive expands to more than " + std::to_string(limits.max_total_bytes) +
                                           " bytes (raise --max-total-size)");

@@ -17,9 +17,9 @@ struct ArchiveEntry {
 };
 
 struct ArchiveLimits {
-    std::uint64_t max_entries = 200'000;               // 100,000 policies with room to spare
-    std::uint64_t max_entry_bytes = 4ull << 20;        // one policy file
-    std::uint64_t max_total_bytes = 1ull << 30;        // all files, decompressed
+    std::uint64_t max_entries = 200'000;         // 100,000 policies with room to spare
+    std::uint64_t max_entry_bytes = 4ull << 20;  // one policy file
+    std::uint64_t max_total_bytes = 1ull << 30;  // all files, decompressed
 };
 
 // Entries in the given order, mode 0644, uid/gid 0, no user or group names, the given

@@ -50,8 +50,8 @@ Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const 
     artifact.config = make_blob(media_type::kubearmor_config, build_config(policies, file_names));
 
     if (policies.size() == 1) {
-        const auto* type = options.format == PolicyFormat::json ? media_type::kubearmor_layer_json
-                                                                : media_type::kubearmor_layer_yaml;
+        const auto* type =
+            options.format == PolicyFormat::json ? media_type::kubearmor_layer_json : media_type::kubearmor_layer_yaml;
         artifact.layers.push_back(make_blob(type, serialize_policy(policies.front(), options.format),
                                             {{annotation::title, file_names.front()}}));
     } else {
@@ -105,8 +105,7 @@ std::string describe_artifact(const Manifest& m) {
     if (m.is_index()) return "an image index (a multi-platform image)";
     const std::string config = m.config ? m.config->media_type : "";
     const std::string type = !m.artifact_type.empty() ? m.artifact_type : config;
-    if (config == media_type::oci_image_config || config == media_type::docker_image_config)
-        return "a container image";
+    if (config == media_type::oci_image_config || config == media_type::docker_image_config) return "a container image";
     if (type == media_type::helm_config) return "a Helm chart";
     if (type.find("cosign") != std::string::npos || type.find("sigstore") != std::string::npos) return "a signature";
     if (type.find("spdx") != std::string::npos || type.find("cyclonedx") != std::string::npos) return "an SBOM";

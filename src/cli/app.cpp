@@ -11,7 +11,9 @@ namespace {
 std::atomic<bool> interrupted{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
-extern "C" void on_interrupt(int) { interrupted.store(true); }
+extern "C" void on_interrupt(int) {
+    interrupted.store(true);
+}
 
 // The first SIGINT/SIGTERM asks for a clean stop (temporary files removed, the output
 // directory unchanged); SA_RESETHAND makes a second one end the process at once.
@@ -26,7 +28,9 @@ void install_interrupt_handlers() {
 
 }  // namespace
 
-const std::atomic<bool>& interruption_flag() { return interrupted; }
+const std::atomic<bool>& interruption_flag() {
+    return interrupted;
+}
 
 int exit_code_for(ErrorKind kind) {
     switch (kind) {

@@ -14,7 +14,7 @@ void add_completion_command(CLI::App& app, Action& action) {
                 "  karmor completion fish > ~/.config/fish/completions/karmor.fish\n");
     cmd->callback([shell, &action] {
         action = [shell](Streams& io) {
-            io.out << (*shell == "bash" ? completion_scripts::bash
+            io.out << (*shell == "bash"  ? completion_scripts::bash
                        : *shell == "zsh" ? completion_scripts::zsh
                                          : completion_scripts::fish);
             return exit_ok;

@@ -116,9 +116,10 @@ void add_inspect_command(CLI::App& oci, Action& action) {
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     flags->remote.add_to(*cmd);
-    cmd->footer("\nExamples:\n"
-                "  karmor oci inspect -i localhost:5000/myimage:latest\n"
-                "  karmor oci inspect -i registry.example.com/team/policies:v3 --output json | jq .artifact.policies\n");
+    cmd->footer(
+        "\nExamples:\n"
+        "  karmor oci inspect -i localhost:5000/myimage:latest\n"
+        "  karmor oci inspect -i registry.example.com/team/policies:v3 --output json | jq .artifact.policies\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_inspect(*flags, io); }; });
 }
 

@@ -23,8 +23,10 @@ int run_pull(const PullFlags& flags, Streams& io) {
         return report_error(Error(ErrorKind::usage, "-o - and --output json both want stdout",
                                   "write the policies to a directory, or drop --output json"),
                             io);
-    if (flags.output == "-") options.stream = &io.out;
-    else options.output_directory = flags.output;
+    if (flags.output == "-")
+        options.stream = &io.out;
+    else
+        options.output_directory = flags.output;
     options.force = flags.force;
     options.load.skip_validation = flags.skip_validation;
     auto remote = flags.remote.resolve(io, options.reference.registry());

@@ -86,8 +86,7 @@ nlohmann::ordered_json push_result_json(const PushResult& r, bool dry_run) {
 int run_push(const PushFlags& flags, Streams& io) {
     auto options = to_options(flags, io);
     if (!options) return report_error(options.error(), io);
-    if (flags.skip_validation)
-        io.err << "Warning: --skip-validation: policies are pushed without schema validation\n";
+    if (flags.skip_validation) io.err << "Warning: --skip-validation: policies are pushed without schema validation\n";
     auto result = push_policies(*options);
     if (!result) return report_error(result.error(), io);
     if (flags.output.json()) {

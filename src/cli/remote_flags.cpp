@@ -45,8 +45,7 @@ Result<RemoteOptions> RemoteFlags::resolve(Streams& io, const std::string& regis
     if (password_stdin) {
         if (username.empty()) return unexpected(Error(ErrorKind::usage, "--password-stdin needs -u/--username"));
         std::string password((std::istreambuf_iterator<char>(io.in)), std::istreambuf_iterator<char>());
-        while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
-            password.pop_back();
+        while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
         if (password.empty())
             return unexpected(Error(ErrorKind::usage, "--password-stdin: standard input held no password"));
         options->credentials.username = username;

@@ -11,8 +11,9 @@ void add_version_command(CLI::App& app, Action& action) {
     cmd->callback([&action] {
         action = [](Streams& io) {
             io.out << "karmor " << KARMOR_VERSION << " (commit " << KARMOR_GIT_COMMIT << ")\n"
-                   << "libcurl " << curl_version_info(CURLVERSION_NOW)->version << ", " << OpenSSL_version(OPENSSL_VERSION)
-                   << ", " << archive_version_string() << ", yaml-cpp " << KARMOR_YAML_CPP_VERSION << "\n";
+                   << "libcurl " << curl_version_info(CURLVERSION_NOW)->version << ", "
+                   << OpenSSL_version(OPENSSL_VERSION) << ", " << archive_version_string() << ", yaml-cpp "
+                   << KARMOR_YAML_CPP_VERSION << "\n";
             return exit_ok;
         };
     });

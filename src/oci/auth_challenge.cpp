@@ -12,8 +12,7 @@ bool is_token_char(char c) {
 
 std::string lowercase(std::string_view s) {
     std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -22,8 +21,7 @@ public:
     explicit Tokenizer(std::string_view text) : text_(text) {}
 
     void skip_spaces() {
-        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t'))
-            ++pos_;
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
     }
     bool done() const { return pos_ >= text_.size(); }
     char peek() const { return done() ? '\0' : text_[pos_]; }
@@ -33,8 +31,7 @@ public:
 
     std::string_view token() {
         const auto start = pos_;
-        while (pos_ < text_.size() && is_token_char(text_[pos_]))
-            ++pos_;
+        while (pos_ < text_.size() && is_token_char(text_[pos_])) ++pos_;
         return text_.substr(start, pos_ - start);
     }
 
@@ -51,11 +48,9 @@ public:
     // consumes nothing.
     std::string token68_credentials() {
         const auto start = pos_;
-        while (pos_ < text_.size() && (is_token_char(text_[pos_]) || text_[pos_] == '/'))
-            ++pos_;
+        while (pos_ < text_.size() && (is_token_char(text_[pos_]) || text_[pos_] == '/')) ++pos_;
         if (pos_ == start) return {};
-        while (pos_ < text_.size() && text_[pos_] == '=')
-            ++pos_;
+        while (pos_ < text_.size() && text_[pos_] == '=') ++pos_;
         const auto end = pos_;
         skip_spaces();
         if (done() || peek() == ',') return std::string(text_.substr(start, end - start));
@@ -67,20 +62,19 @@ public:
     // realm=https://auth.example.com/token (unquoted, seen in the wild) survives.
     std::string_view bare_value() {
         const auto start = pos_;
-        while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ' ' && text_[pos_] != '\t')
-            ++pos_;
+        while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ' ' && text_[pos_] != '\t') ++pos_;
         return text_.substr(start, pos_ - start);
     }
 
     std::string quoted_string() {
         std::string out;
-        advance(); // opening quote
+        advance();  // opening quote
         while (!done() && peek() != '"') {
             if (peek() == '\\' && pos_ + 1 < text_.size()) advance();
             out.push_back(peek());
             advance();
         }
-        if (!done()) advance(); // closing quote
+        if (!done()) advance();  // closing quote
         return out;
     }
 
@@ -99,7 +93,7 @@ std::vector<AuthChallenge> parse_www_authenticate(std::string_view header) {
         if (t.done()) break;
         const auto scheme = t.token();
         if (scheme.empty()) {
-            t.advance(); // skip a character we cannot read and resynchronize
+            t.advance();  // skip a character we cannot read and resynchronize
             continue;
         }
         AuthChallenge challenge{lowercase(scheme), {}};
@@ -121,7 +115,7 @@ std::vector<AuthChallenge> parse_www_authenticate(std::string_view header) {
                 t.rewind(before);
                 break;
             }
-            t.advance(); // '='
+            t.advance();  // '='
             t.skip_spaces();
             std::string value = t.peek() == '"' ? t.quoted_string() : std::string(t.bare_value());
             challenge.params[lowercase(name)] = std::move(value);

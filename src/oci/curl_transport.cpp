@@ -70,18 +70,13 @@ TransportStatus classify(CURLcode code) {
     switch (code) {
         case CURLE_COULDNT_CONNECT:
         case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY:
-            return TransportStatus::connect_failed;
-        case CURLE_SSL_CONNECT_ERROR:
-            return TransportStatus::tls_handshake_failed;
+        case CURLE_COULDNT_RESOLVE_PROXY: return TransportStatus::connect_failed;
+        case CURLE_SSL_CONNECT_ERROR: return TransportStatus::tls_handshake_failed;
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_CERTPROBLEM:
-            return TransportStatus::tls_verify_failed;
-        case CURLE_OPERATION_TIMEDOUT:
-            return TransportStatus::timeout;
-        default:
-            return TransportStatus::failed;
+        case CURLE_SSL_CERTPROBLEM: return TransportStatus::tls_verify_failed;
+        case CURLE_OPERATION_TIMEDOUT: return TransportStatus::timeout;
+        default: return TransportStatus::failed;
     }
 }
 
@@ -154,7 +149,7 @@ public:
 
         const CURLcode code = curl_easy_perform(h);
         if (code != CURLE_OK) {
-            result.transport = transfer.too_large ? TransportStatus::response_too_large
+            result.transport = transfer.too_large                  ? TransportStatus::response_too_large
                                : code == CURLE_ABORTED_BY_CALLBACK ? TransportStatus::cancelled
                                                                    : classify(code);
             result.transport_error = error_buffer[0] ? error_buffer : curl_easy_strerror(code);

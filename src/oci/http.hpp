@@ -40,8 +40,8 @@ enum class TransportStatus {
     tls_verify_failed,     // the certificate did not verify: never a reason to fall back
     timeout,
     response_too_large,
-    cancelled,             // TransportOptions::cancel was set
-    failed,                // anything else (reset mid-transfer, protocol errors)
+    cancelled,  // TransportOptions::cancel was set
+    failed,     // anything else (reset mid-transfer, protocol errors)
 };
 
 struct HttpResult {

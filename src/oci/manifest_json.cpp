@@ -94,17 +94,20 @@ std::string serialize_manifest(const Manifest& m) {
     return out.dump();
 }
 
-Result<Manifest> parse_manifest(std::string_view bytes, const std::string& media_type_header, const std::string& where) {
+Result<Manifest> parse_manifest(std::string_view bytes, const std::string& media_type_header,
+                                const std::string& where) {
     const auto value = nlohmann::json::parse(bytes, nullptr, false);
     if (value.is_discarded() || !value.is_object()) return malformed(where, "not a JSON object");
     Manifest m;
     if (const auto sv = value.find("schemaVersion"); sv != value.end() && sv->is_number_integer())
         m.schema_version = sv->get<int>();
     if (m.schema_version != 2) return malformed(where, "schemaVersion is not 2");
-    if (const auto mt = value.find("mediaType"); mt != value.end() && mt->is_string()) m.media_type = mt->get<std::string>();
+    if (const auto mt = value.find("mediaType"); mt != value.end() && mt->is_string())
+        m.media_type = mt->get<std::string>();
     if (m.media_type.empty()) {
         m.media_type = media_type_header.substr(0, media_type_header.find(';'));
-        if (m.media_type.empty()) m.media_type = value.contains("manifests") ? media_type::oci_index : media_type::oci_manifest;
+        if (m.media_type.empty())
+            m.media_type = value.contains("manifests") ? media_type::oci_index : media_type::oci_manifest;
     }
     if (const auto at = value.find("artifactType"); at != value.end() && at->is_string())
         m.artifact_type = at->get<std::string>();

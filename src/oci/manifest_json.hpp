@@ -19,7 +19,6 @@ std::string serialize_manifest(const Manifest& manifest);
 
 // Reads an image manifest or an image index. `media_type_header` is the Content-Type the
 // registry sent, used when the document has no mediaType field.
-Result<Manifest> parse_manifest(std::string_view bytes, const std::string& media_type_header,
-                                const std::string& where);
+Result<Manifest> parse_manifest(std::string_view bytes, const std::string& media_type_header, const std::string& where);
 
 }  // namespace karmor::oci

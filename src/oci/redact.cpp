@@ -9,8 +9,7 @@ namespace {
 
 bool looks_secret(std::string_view name) {
     std::string lower(name);
-    for (auto& c : lower)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     constexpr std::array<std::string_view, 8> markers = {"sig",      "token",  "credential", "key",
                                                          "password", "secret", "auth",       "code"};
     for (const auto marker : markers)

@@ -7,9 +7,8 @@
 namespace karmor {
 namespace {
 
-constexpr const char* expected_form =
-    "a reference has the form [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:HEX], "
-    "for example localhost:5000/team/policies:v1";
+constexpr const char* expected_form = "a reference has the form [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:HEX], "
+                                      "for example localhost:5000/team/policies:v1";
 
 Unexpected<Error> invalid(std::string_view text, const std::string& why) {
     return unexpected(
@@ -55,7 +54,8 @@ Result<Reference> Reference::parse(std::string_view text) {
     }
 
     std::string_view name = rest;
-    if (const auto slash = rest.find('/'); slash != std::string_view::npos && looks_like_registry(rest.substr(0, slash))) {
+    if (const auto slash = rest.find('/');
+        slash != std::string_view::npos && looks_like_registry(rest.substr(0, slash))) {
         ref.registry_ = std::string(rest.substr(0, slash));
         name = rest.substr(slash + 1);
     } else {
@@ -81,7 +81,8 @@ Result<Reference> Reference::parse(std::string_view text) {
     std::size_t start = 0;
     while (true) {
         const auto slash = name.find('/', start);
-        const auto component = name.substr(start, slash == std::string_view::npos ? name.size() - start : slash - start);
+        const auto component =
+            name.substr(start, slash == std::string_view::npos ? name.size() - start : slash - start);
         if (component.empty()) return invalid(text, "the repository has an empty path component");
         if (!std::regex_match(component.begin(), component.end(), path_component_pattern())) {
             for (char c : component)
@@ -104,7 +105,9 @@ std::string Reference::api_host() const {
     return registry_;
 }
 
-std::string Reference::manifest_reference() const { return digest_ ? digest_->str() : tag_; }
+std::string Reference::manifest_reference() const {
+    return digest_ ? digest_->str() : tag_;
+}
 
 bool Reference::is_loopback() const {
     std::string host = registry_;

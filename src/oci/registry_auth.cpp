@@ -35,8 +35,7 @@ std::vector<std::string> split(const std::string& text, char separator) {
 
 std::string join(const std::vector<std::string>& parts, const std::string& separator) {
     std::string out;
-    for (const auto& part : parts)
-        out += (out.empty() ? "" : separator) + part;
+    for (const auto& part : parts) out += (out.empty() ? "" : separator) + part;
     return out;
 }
 

@@ -74,17 +74,15 @@ std::string describe_transport(TransportStatus s) {
 }  // namespace
 
 RegistryClient::RegistryClient(const Reference& target, ClientOptions options, HttpTransport& transport)
-    : registry_(target.registry()),
-      api_host_(target.api_host()),
-      repository_(target.repository()),
-      loopback_(target.is_loopback()),
-      options_(std::move(options)),
-      transport_(transport),
+    : registry_(target.registry()), api_host_(target.api_host()), repository_(target.repository()),
+      loopback_(target.is_loopback()), options_(std::move(options)), transport_(transport),
       tokens_(options_.tokens ? options_.tokens : &own_tokens_) {
     if (options_.plain_http) scheme_ = "http";
 }
 
-std::string RegistryClient::base_url() const { return scheme_.value_or("https") + "://" + api_host_; }
+std::string RegistryClient::base_url() const {
+    return scheme_.value_or("https") + "://" + api_host_;
+}
 
 bool RegistryClient::wait_before_retry(long milliseconds) const {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds);
@@ -154,8 +152,7 @@ Error RegistryClient::transport_error(const HttpRequest& request, const HttpResu
         case TransportStatus::tls_handshake_failed:
             error.hint = "if the registry speaks plain HTTP, pass --plain-http";
             break;
-        default:
-            break;
+        default: break;
     }
     return error;
 }
@@ -168,8 +165,8 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
     while (true) {
         HttpRequest request = exchange.request;
         request.url = exchange.absolute_url.empty() ? base_url() + exchange.path : exchange.absolute_url;
-        const bool send_authorization =
-            !authorization_.empty() && (exchange.absolute_url.empty() || origin_of(exchange.absolute_url) == base_url());
+        const bool send_authorization = !authorization_.empty() && (exchange.absolute_url.empty() ||
+                                                                    origin_of(exchange.absolute_url) == base_url());
         const std::string sent_authorization = send_authorization ? authorization_ : std::string();
         if (send_authorization) request.headers.emplace_back("Authorization", authorization_);
 
@@ -220,7 +217,8 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
     }
 }
 
-Error RegistryClient::http_error(const std::string& method, const std::string& path, const HttpResponse& response) const {
+Error RegistryClient::http_error(const std::string& method, const std::string& path,
+                                 const HttpResponse& response) const {
     std::string detail;
     const auto body = nlohmann::json::parse(response.body, nullptr, false);
     if (body.is_object() && body.contains("errors") && body["errors"].is_array()) {
@@ -235,14 +233,12 @@ Error RegistryClient::http_error(const std::string& method, const std::string& p
                           (detail.empty() ? "" : " (" + detail + ")");
     if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
     switch (response.status) {
-        case 401:
-            return unauthorized_error(method, path, response, message);
+        case 401: return unauthorized_error(method, path, response, message);
         case 403:
             return Error(ErrorKind::auth, message + ": access denied",
                          "the credentials have no " + std::string(options_.push_access ? "push" : "pull") +
                              " access to " + repository_);
-        case 404:
-            return Error(ErrorKind::not_found, message, "check the repository, tag and digest");
+        case 404: return Error(ErrorKind::not_found, message, "check the repository, tag and digest");
         default:
             return Error(ErrorKind::registry, message,
                          response.status >= 500 ? "the registry failed; try again later" : "");
@@ -278,9 +274,10 @@ Result<std::optional<FetchedManifest>> RegistryClient::fetch_manifest(const std:
     if (const auto claimed = response->header("Docker-Content-Digest"); !claimed.empty()) {
         auto claimed_digest = Digest::parse(claimed);
         if (claimed_digest && !claimed_digest->matches(out.bytes))
-            return unexpected(Error(ErrorKind::validation,
-                                    where + ": the manifest does not hash to the registry's Docker-Content-Digest " + claimed,
-                                    "the registry or something between is corrupting data; nothing was written"));
+            return unexpected(
+                Error(ErrorKind::validation,
+                      where + ": the manifest does not hash to the registry's Docker-Content-Digest " + claimed,
+                      "the registry or something between is corrupting data; nothing was written"));
     }
     auto manifest = parse_manifest(out.bytes, out.content_type, where);
     if (!manifest) return unexpected(std::move(manifest).error());

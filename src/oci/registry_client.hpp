@@ -39,7 +39,7 @@ struct ClientOptions {
     // Tokens shared with the other clients of the run; the client keeps its own when null.
     TokenCache* tokens = nullptr;
     std::function<void(const std::string&)> trace;
-    int max_attempts = 4;          // transient failures: 1 try + 3 retries
+    int max_attempts = 4;  // transient failures: 1 try + 3 retries
     long retry_base_delay_ms = 200;
     long retry_max_delay_ms = 5'000;
     const std::atomic<bool>* cancel = nullptr;
@@ -79,7 +79,7 @@ public:
 private:
     struct Exchange {
         HttpRequest request;
-        std::string path;  // after the host, e.g. /v2/NAME/manifests/TAG
+        std::string path;          // after the host, e.g. /v2/NAME/manifests/TAG
         std::string absolute_url;  // set instead of path for upload Locations on another host
     };
     Result<HttpResponse> perform(Exchange exchange);
@@ -112,8 +112,8 @@ private:
     std::optional<std::string> scheme_;  // decided by the first request
     std::string authorization_;          // the header value to send, once known
     TokenCache own_tokens_;
-    TokenCache* tokens_;                 // options_.tokens, or &own_tokens_
-    bool registry_scope_ = false;        // check_credentials: tokens without a repository scope
+    TokenCache* tokens_;           // options_.tokens, or &own_tokens_
+    bool registry_scope_ = false;  // check_credentials: tokens without a repository scope
 };
 
 }  // namespace karmor::oci

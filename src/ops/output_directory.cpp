@@ -109,12 +109,15 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
         if (!temp) return unexpected(std::move(temp).error());
         for (const auto* file : to_write) {
             if (cancelled()) return interrupted();
-            if (auto w = write_file(temp->path() / file->name, file->content); !w) return unexpected(std::move(w).error());
+            if (auto w = write_file(temp->path() / file->name, file->content); !w)
+                return unexpected(std::move(w).error());
             report.written.push_back(target / file->name);
         }
         if (cancelled()) return interrupted();
-        fs::permissions(temp->path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                          fs::perms::others_read | fs::perms::others_exec, ec);
+        fs::permissions(temp->path(),
+                        fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                            fs::perms::others_exec,
+                        ec);
         fs::rename(temp->path(), target, ec);
         if (ec) return io_error("cannot create", target, ec.message());
         temp->release();

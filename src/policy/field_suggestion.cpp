@@ -9,7 +9,7 @@ char lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-} // namespace
+}  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     // Optimal string alignment: insertions, deletions, substitutions and swaps of two
@@ -17,10 +17,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     const std::size_t width = b.size() + 1;
     std::vector<std::size_t> d((a.size() + 1) * width);
     const auto at = [&](std::size_t i, std::size_t j) -> std::size_t& { return d[i * width + j]; };
-    for (std::size_t i = 0; i <= a.size(); ++i)
-        at(i, 0) = i;
-    for (std::size_t j = 0; j <= b.size(); ++j)
-        at(0, j) = j;
+    for (std::size_t i = 0; i <= a.size(); ++i) at(i, 0) = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) at(0, j) = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
@@ -46,4 +44,4 @@ std::string closest_name(std::string_view unknown, const std::vector<std::string
     return std::string(best);
 }
 
-} // namespace karmor::policy
+}  // namespace karmor::policy

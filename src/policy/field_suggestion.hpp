@@ -14,4 +14,4 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // the name's length, and at most 3 edits); empty otherwise.
 std::string closest_name(std::string_view unknown, const std::vector<std::string_view>& candidates);
 
-} // namespace karmor::policy
+}  // namespace karmor::policy

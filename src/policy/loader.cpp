@@ -3,8 +3,12 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
@@ -67,6 +71,81 @@ bool check_kind(const YAML::Node& doc, const SourcePosition& where, std::vector<
     return true;
 }
 
+// Counts documents without building nodes (see yaml_cpp_would_loop).
+class DocumentCounter final : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark& mark) override { last_start = mark; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+    YAML::Mark last_start = YAML::Mark::null_mark();
+};
+
+// yaml-cpp 0.7's LoadAll never returns on a ',' outside a flow collection (", a", "[a],"):
+// the parser keeps yielding empty documents without consuming the token. A text of N bytes
+// holds at most N/4 + 2 documents, so a first pass with that bound finds the loop; throws
+// YAML::ParserException at the offending position, like any other syntax error.
+void reject_yaml_cpp_loop(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    const std::size_t limit = text.size() / 4 + 2;
+    for (std::size_t documents = 0; parser.HandleNextDocument(counter);) {
+        if (++documents > limit)
+            throw YAML::ParserException(counter.last_start, "unexpected ',' outside a flow collection");
+    }
+}
+
+// The offset of the first byte that is not part of a well-formed UTF-8 sequence (no overlong
+// forms, no surrogates, nothing above U+10FFFF).
+std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t length = 0;
+        unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
+        if (c >= 0xC2 && c <= 0xDF) length = 2;
+        else if (c == 0xE0) length = 3, low = 0xA0;
+        else if (c == 0xED) length = 3, high = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF) length = 3;
+        else if (c == 0xF0) length = 4, low = 0x90;
+        else if (c == 0xF4) length = 4, high = 0x8F;
+        else if (c >= 0xF1 && c <= 0xF3) length = 4;
+        else return i;
+        if (i + length > text.size()) return i;
+        const auto second = static_cast<unsigned char>(text[i + 1]);
+        if (second < low || second > high) return i;
+        for (std::size_t k = 2; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if (next < 0x80 || next > 0xBF) return i;
+        }
+        i += length;
+    }
+    return std::nullopt;
+}
+
+SourcePosition position_of_offset(const std::string& file, std::string_view text, std::size_t offset) {
+    SourcePosition where{file, 0, 1, 1};
+    for (std::size_t i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++where.line;
+            where.column = 1;
+        } else {
+            ++where.column;
+        }
+    }
+    return where;
+}
+
 std::string read_file(const std::filesystem::path& path, std::string& error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -120,7 +199,9 @@ std::string Diagnostic::str() const {
     return out + message;
 }
 
-bool is_kubearmor_kind(std::string_view kind) { return find_kind(kind) != nullptr; }
+bool is_kubearmor_kind(std::string_view kind) {
+    return find_kind(kind) != nullptr;
+}
 
 bool is_namespaced_kind(std::string_view kind) {
     const auto* info = find_kind(kind);
@@ -132,12 +213,20 @@ std::string kind_abbreviation(std::string_view kind) {
     return info ? info->abbreviation : "policy";
 }
 
-std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name,
-                                      const LoadOptions& options, std::vector<Diagnostic>& problems) {
+std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                      std::vector<Diagnostic>& problems) {
     std::vector<Policy> policies;
+    // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
+    if (const auto bad = first_invalid_utf8(text)) {
+        problems.push_back({position_of_offset(source_name, text, *bad), "",
+                            "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8"});
+        return policies;
+    }
     std::vector<YAML::Node> documents;
     try {
-        documents = YAML::LoadAll(std::string(text));
+        const std::string owned(text);
+        reject_yaml_cpp_loop(owned);
+        documents = YAML::LoadAll(owned);
     } catch (const YAML::Exception& e) {
         SourcePosition where{source_name, 0, e.mark.is_null() ? 0 : e.mark.line + 1,
                              e.mark.is_null() ? 0 : e.mark.column + 1};
@@ -171,13 +260,12 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
 
         policy.identity.kind = policy.document["kind"].get<std::string>();
         const auto& metadata = policy.document["metadata"];
-        policy.identity.name = metadata["name"].is_string() ? metadata["name"].get<std::string>()
-                                                            : metadata["name"].dump();
+        policy.identity.name =
+            metadata["name"].is_string() ? metadata["name"].get<std::string>() : metadata["name"].dump();
         if (is_namespaced_kind(policy.identity.kind)) {
-            policy.identity.namespace_name =
-                metadata.contains("namespace") && metadata["namespace"].is_string()
-                    ? metadata["namespace"].get<std::string>()
-                    : "default";
+            policy.identity.namespace_name = metadata.contains("namespace") && metadata["namespace"].is_string()
+                                                 ? metadata["namespace"].get<std::string>()
+                                                 : "default";
         }
         policy.origin = where;
         policies.push_back(std::move(policy));
@@ -212,8 +300,7 @@ FileLoad load_file(const std::filesystem::path& file, const LoadOptions& options
 // Results stay in input order, so diagnostics come out the same on every run.
 std::vector<FileLoad> load_files(const std::vector<std::filesystem::path>& files, const LoadOptions& options) {
     std::vector<FileLoad> loads(files.size());
-    const std::size_t workers =
-        std::min<std::size_t>(files.size(), std::max(1u, std::thread::hardware_concurrency()));
+    const std::size_t workers = std::min<std::size_t>(files.size(), std::max(1u, std::thread::hardware_concurrency()));
     std::atomic<std::size_t> next{0};
     const auto work = [&] {
         for (std::size_t i = next++; i < files.size(); i = next++) loads[i] = load_file(files[i], options);
@@ -250,7 +337,8 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
         if (ec) {
             problems.push_back({{input.string()}, "", "cannot list the directory: " + ec.message()});
         } else if (listed.empty()) {
-            problems.push_back({{input.string()}, "",
+            problems.push_back({{input.string()},
+                                "",
                                 std::string("the directory holds no *.yaml, *.yml or *.json file") +
                                     (options.recursive ? "" : " (use --recursive for subdirectories)")});
             any_policy_problem = true;
@@ -297,7 +385,9 @@ void sort_policies(std::vector<Policy>& policies) {
               [](const Policy& a, const Policy& b) { return a.identity < b.identity; });
 }
 
-std::string to_yaml(const nlohmann::ordered_json& document) { return policy::emit_yaml(document); }
+std::string to_yaml(const nlohmann::ordered_json& document) {
+    return policy::emit_yaml(document);
+}
 
 std::string serialize_policy(const Policy& policy, PolicyFormat format) {
     if (format == PolicyFormat::json) return policy.document.dump(2) + "\n";
@@ -328,8 +418,7 @@ std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, 
     // Different identities can flatten to one name (namespace "a-b" + name "c" and namespace
     // "a" + name "b-c", or names that needed escaping): those get a hash of the identity.
     for (std::size_t i = 0; i < names.size(); ++i) {
-        if (counts[names[i]] > 1)
-            names[i] += "-" + Digest::sha256_of(policies[i].identity.str()).hex().substr(0, 8);
+        if (counts[names[i]] > 1) names[i] += "-" + Digest::sha256_of(policies[i].identity.str()).hex().substr(0, 8);
         names[i] += extension;
     }
     return names;

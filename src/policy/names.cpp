@@ -19,7 +19,7 @@ bool is_dns1123_label_part(std::string_view label) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 bool is_dns1123_label(std::string_view name) {
     return name.size() <= 63 && is_dns1123_label_part(name);
@@ -60,4 +60,4 @@ bool is_annotation_key(std::string_view key) {
     return is_qualified_name(lowered);
 }
 
-} // namespace karmor::policy
+}  // namespace karmor::policy

@@ -19,4 +19,4 @@ bool is_annotation_key(std::string_view key);
 // Label value: empty, or at most 63 characters like the name part of a qualified name.
 bool is_label_value(std::string_view value);
 
-} // namespace karmor::policy
+}  // namespace karmor::policy

@@ -112,7 +112,7 @@ bool targets_containers(const YAML::Node& spec) {
 bool every_rule_has_limit_and_duration(const YAML::Node& spec, const char* direction) {
     if (!targets_containers(spec) || !has(spec, direction)) return true;
     const auto rules = spec[direction];
-    if (!rules.IsSequence()) return true; // a type error, reported by the schema
+    if (!rules.IsSequence()) return true;  // a type error, reported by the schema
     return std::all_of(rules.begin(), rules.end(), [](const YAML::Node& rule) {
         // Items that are not objects are type errors, reported by the schema.
         return !rule.IsMap() || (has(rule, "limit") && has(rule, "duration"));
@@ -403,15 +403,15 @@ struct Documents {
     NodePtr network_policy = document(pieces, network_policy_spec(pieces), false);
 };
 
-} // namespace
+}  // namespace
 
 std::string_view type_name(Type type) {
     switch (type) {
-    case Type::string: return "string";
-    case Type::integer: return "integer";
-    case Type::boolean: return "boolean";
-    case Type::object: return "object";
-    case Type::array: return "array";
+        case Type::string: return "string";
+        case Type::integer: return "integer";
+        case Type::boolean: return "boolean";
+        case Type::object: return "object";
+        case Type::array: return "array";
     }
     return "?";
 }
@@ -451,4 +451,4 @@ const Node* document_schema(std::string_view kind) {
     return nullptr;
 }
 
-} // namespace karmor::policy::schema
+}  // namespace karmor::policy::schema

@@ -17,7 +17,7 @@ namespace karmor::policy::schema {
 
 enum class Type { string, integer, boolean, object, array };
 
-std::string_view type_name(Type type); // as in the CRD: "string", "integer", ...
+std::string_view type_name(Type type);  // as in the CRD: "string", "integer", ...
 
 // A rule a string value must follow: either a CRD `pattern` or one of the Kubernetes name
 // rules the API server applies to metadata. Built once; matching never recompiles.
@@ -29,8 +29,8 @@ public:
     static StringRule predicate(bool (*accepts)(std::string_view), std::string expectation);
 
     bool accepts(const std::string& value) const;
-    const std::string& crd_pattern() const { return crd_pattern_; } // empty for predicates
-    const std::string& expectation() const { return expectation_; } // "an absolute path ..."
+    const std::string& crd_pattern() const { return crd_pattern_; }  // empty for predicates
+    const std::string& expectation() const { return expectation_; }  // "an absolute path ..."
 
 private:
     std::string crd_pattern_;
@@ -42,8 +42,8 @@ private:
 // An `x-kubernetes-validations` rule of the CRD, implemented by hand: `holds` is given the
 // object the rule is attached to (null values still present; treat them as absent).
 struct CrossFieldRule {
-    std::string cel;     // the CRD's rule text, for the drift test
-    std::string message; // the CRD's message, reported when the rule does not hold
+    std::string cel;      // the CRD's rule text, for the drift test
+    std::string message;  // the CRD's message, reported when the rule does not hold
     bool (*holds)(const YAML::Node& object);
 };
 
@@ -61,11 +61,11 @@ struct Node {
     // type object
     std::vector<Property> properties;
     std::vector<std::string> required;
-    NodePtr additional_properties;        // a map: any key, values of this schema
-    const StringRule* key_rule = nullptr; // for maps whose keys Kubernetes checks (labels)
-    bool preserve_unknown_fields = false; // x-kubernetes-preserve-unknown-fields
-    std::vector<CrossFieldRule> rules;    // x-kubernetes-validations
-    std::string why_required;             // added to "required field is missing"
+    NodePtr additional_properties;         // a map: any key, values of this schema
+    const StringRule* key_rule = nullptr;  // for maps whose keys Kubernetes checks (labels)
+    bool preserve_unknown_fields = false;  // x-kubernetes-preserve-unknown-fields
+    std::vector<CrossFieldRule> rules;     // x-kubernetes-validations
+    std::string why_required;              // added to "required field is missing"
 
     // type array
     NodePtr items;
@@ -75,8 +75,8 @@ struct Node {
     std::vector<std::string> enum_values;
     std::optional<std::int64_t> minimum;
     std::optional<std::int64_t> maximum;
-    std::optional<std::size_t> max_length; // in characters (UTF-8 code points)
-    std::string format;                    // recorded, not checked: the API server checks no integer format
+    std::optional<std::size_t> max_length;  // in characters (UTF-8 code points)
+    std::string format;                     // recorded, not checked: the API server checks no integer format
     const StringRule* string_rule = nullptr;
 
     const Property* find(std::string_view name) const;
@@ -86,4 +86,4 @@ struct Node {
 // nullptr for a kind that is not KubeArmor's. The tables are built on first use and shared.
 const Node* document_schema(std::string_view kind);
 
-} // namespace karmor::policy::schema
+}  // namespace karmor::policy::schema

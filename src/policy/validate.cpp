@@ -33,11 +33,11 @@ std::string in_quotes(std::string_view text) {
 
 std::string expected_type(Type type) {
     switch (type) {
-    case Type::string: return "a string";
-    case Type::integer: return "an integer";
-    case Type::boolean: return "a boolean (true or false)";
-    case Type::object: return "an object";
-    case Type::array: return "a list";
+        case Type::string: return "a string";
+        case Type::integer: return "an integer";
+        case Type::boolean: return "a boolean (true or false)";
+        case Type::object: return "an object";
+        case Type::array: return "a list";
     }
     return "?";
 }
@@ -86,15 +86,13 @@ std::size_t utf8_length(const std::string& text) {
 
 std::string join_quoted(const std::vector<std::string>& values) {
     std::string out;
-    for (const auto& value : values)
-        out += (out.empty() ? "" : ", ") + in_quotes(value);
+    for (const auto& value : values) out += (out.empty() ? "" : ", ") + in_quotes(value);
     return out;
 }
 
 std::vector<std::string_view> field_names(const Node& object) {
     std::vector<std::string_view> names;
-    for (const auto& property : object.properties)
-        names.push_back(property.name);
+    for (const auto& property : object.properties) names.push_back(property.name);
     return names;
 }
 
@@ -118,8 +116,7 @@ std::string unknown_field_message(const std::string& name, const Node& object, c
     if (enclosing && enclosing->find(name)) return "unknown field (it belongs one level up: is it indented too much?)";
     if (names.empty()) return "unknown field (no fields are allowed here)";
     std::string allowed;
-    for (const auto field : names)
-        allowed += (allowed.empty() ? "" : ", ") + std::string(field);
+    for (const auto field : names) allowed += (allowed.empty() ? "" : ", ") + std::string(field);
     return "unknown field (expected one of: " + allowed + ")";
 }
 
@@ -157,9 +154,9 @@ public:
     void check(const YAML::Node& value, const Node& schema, const YAML::Mark& anchor, const Node* enclosing) {
         if (++visited_ > max_checked_nodes) return;
         switch (schema.type) {
-        case Type::object: return check_object(value, schema, anchor, enclosing);
-        case Type::array: return check_array(value, schema, enclosing);
-        default: return check_scalar(value, schema);
+            case Type::object: return check_object(value, schema, anchor, enclosing);
+            case Type::array: return check_array(value, schema, enclosing);
+            default: return check_scalar(value, schema);
         }
     }
 
@@ -195,7 +192,7 @@ private:
     void check_object(const YAML::Node& value, const Node& schema, const YAML::Mark& anchor, const Node* enclosing) {
         if (!value.IsMap()) return report_type(value, value.IsScalar() ? scalar_value(value) : json(), Type::object);
         for (const auto& entry : value) {
-            if (!entry.first.IsScalar()) continue; // yaml_to_json reports non-string keys
+            if (!entry.first.IsScalar()) continue;  // yaml_to_json reports non-string keys
             const auto& name = entry.first.Scalar();
             PathSegment segment(path_, name);
             if (const auto* property = schema.find(name)) {
@@ -239,16 +236,16 @@ private:
             return check_string(value, schema);
         const json resolved = value.IsScalar() ? scalar_value(value) : json();
         switch (schema.type) {
-        case Type::string:
-            if (!value.IsScalar() || !resolved.is_string()) return report_type(value, resolved, schema.type);
-            return check_string(value, schema);
-        case Type::integer:
-            if (!value.IsScalar() || !is_integral(resolved)) return report_type(value, resolved, schema.type);
-            return check_range(value, resolved, schema);
-        case Type::boolean:
-            if (!value.IsScalar() || !resolved.is_boolean()) return report_type(value, resolved, schema.type);
-            return;
-        default: return;
+            case Type::string:
+                if (!value.IsScalar() || !resolved.is_string()) return report_type(value, resolved, schema.type);
+                return check_string(value, schema);
+            case Type::integer:
+                if (!value.IsScalar() || !is_integral(resolved)) return report_type(value, resolved, schema.type);
+                return check_range(value, resolved, schema);
+            case Type::boolean:
+                if (!value.IsScalar() || !resolved.is_boolean()) return report_type(value, resolved, schema.type);
+                return;
+            default: return;
         }
     }
 
@@ -302,17 +299,17 @@ private:
     std::size_t visited_ = 0;
 };
 
-} // namespace
+}  // namespace
 
 void validate_policy_document(const YAML::Node& document, const SourcePosition& where,
                               std::vector<Diagnostic>& problems) {
     const auto kind = document["kind"];
     const auto* schema = schema::document_schema(kind && kind.IsScalar() ? kind.Scalar() : std::string());
-    if (!schema) return; // the loader reports documents that are not KubeArmor policies
+    if (!schema) return;  // the loader reports documents that are not KubeArmor policies
     // The CRD does not list metadata as required, but a name is, and it lives there.
     if (is_absent(document["metadata"]))
         problems.push_back({position_of(document, where), "metadata", "required field is missing"});
     Walker(where, problems).check(document, *schema, document.Mark(), nullptr);
 }
 
-} // namespace karmor::policy
+}  // namespace karmor::policy

@@ -17,4 +17,4 @@ namespace karmor::policy {
 void validate_policy_document(const YAML::Node& document, const SourcePosition& where,
                               std::vector<Diagnostic>& problems);
 
-} // namespace karmor::policy
+}  // namespace karmor::policy

@@ -17,12 +17,14 @@ constexpr std::size_t max_nodes_per_document = 1'000'000;
 
 constexpr const char* tag_prefix = "tag:yaml.org,2002:";
 
-bool is_null_word(const std::string& s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+bool is_null_word(const std::string& s) {
+    return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
 
 std::optional<bool> bool_word(const std::string& s) {
-    static const std::unordered_set<std::string> truthy = {"y", "Y", "yes", "Yes", "YES", "true",
-                                                           "True", "TRUE", "on", "On", "ON"};
-    static const std::unordered_set<std::string> falsy = {"n", "N", "no", "No", "NO", "false",
+    static const std::unordered_set<std::string> truthy = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                                           "True", "TRUE", "on",  "On",  "ON"};
+    static const std::unordered_set<std::string> falsy = {"n",     "N",     "no",  "No",  "NO", "false",
                                                           "False", "FALSE", "off", "Off", "OFF"};
     if (truthy.count(s)) return true;
     if (falsy.count(s)) return false;
@@ -41,10 +43,14 @@ std::optional<json> integer_value(const std::string& text) {
     int base = 10;
     if (digits.size() - pos > 1 && digits[pos] == '0') {
         const char marker = digits[pos + 1];
-        if (marker == 'x') base = 16, pos += 2;
-        else if (marker == 'b') base = 2, pos += 2;
-        else if (marker == 'o') base = 8, pos += 2;
-        else base = 8, pos += 1;
+        if (marker == 'x')
+            base = 16, pos += 2;
+        else if (marker == 'b')
+            base = 2, pos += 2;
+        else if (marker == 'o')
+            base = 8, pos += 2;
+        else
+            base = 8, pos += 1;
     }
     std::uint64_t magnitude = 0;
     const auto* first = digits.data() + pos;
@@ -88,17 +94,15 @@ struct Converter {
     json convert(const YAML::Node& node, const std::string& path) {
         if (++nodes > max_nodes_per_document) {
             if (!exhausted)
-                problems.push_back({position_of(node, where), path,
-                                    "the document expands to more than 1,000,000 nodes (aliases?)"});
+                problems.push_back(
+                    {position_of(node, where), path, "the document expands to more than 1,000,000 nodes (aliases?)"});
             exhausted = true;
             return nullptr;
         }
         switch (node.Type()) {
             case YAML::NodeType::Null:
-            case YAML::NodeType::Undefined:
-                return nullptr;
-            case YAML::NodeType::Scalar:
-                return scalar_value(node);
+            case YAML::NodeType::Undefined: return nullptr;
+            case YAML::NodeType::Scalar: return scalar_value(node);
             case YAML::NodeType::Sequence: {
                 json out = json::array();
                 std::size_t index = 0;
@@ -107,8 +111,7 @@ struct Converter {
                 }
                 return out;
             }
-            case YAML::NodeType::Map:
-                return mapping(node, path);
+            case YAML::NodeType::Map: return mapping(node, path);
         }
         return nullptr;
     }
@@ -123,8 +126,7 @@ struct Converter {
             const auto& key = entry.first.Scalar();
             const auto child_path = path.empty() ? key : path + "." + key;
             if (out.contains(key)) {
-                problems.push_back(
-                    {position_of(entry.first, where), child_path, "duplicate field \"" + key + "\""});
+                problems.push_back({position_of(entry.first, where), child_path, "duplicate field \"" + key + "\""});
                 continue;
             }
             json value = convert(entry.second, child_path);
@@ -150,11 +152,21 @@ bool plain_safe(const std::string& s) {
             case ':':
                 if (i + 1 < s.size() && s[i + 1] == ' ') return false;
                 continue;
-            case '_': case '.': case '/': case '-': case '+': case '=': case '@':
-            case '~': case '(': case ')': case '$': case '^': case ',': case '*':
-                continue;
-            default:
-                return false;
+            case '_':
+            case '.':
+            case '/':
+            case '-':
+            case '+':
+            case '=':
+            case '@':
+            case '~':
+            case '(':
+            case ')':
+            case '$':
+            case '^':
+            case ',':
+            case '*': continue;
+            default: return false;
         }
     }
     return resolve_plain_scalar(s).is_string();
@@ -168,25 +180,34 @@ void append_quoted(std::string& out, const std::string& s) {
 void append_scalar(std::string& out, const json& value) {
     if (value.is_string()) {
         const auto& s = value.get_ref<const std::string&>();
-        if (plain_safe(s)) out += s;
-        else append_quoted(out, s);
+        if (plain_safe(s))
+            out += s;
+        else
+            append_quoted(out, s);
     } else if (value.is_number_float()) {
         const double d = value.get<double>();
-        if (std::isnan(d)) out += ".nan";
-        else if (std::isinf(d)) out += d > 0 ? ".inf" : "-.inf";
-        else out += value.dump();
+        if (std::isnan(d))
+            out += ".nan";
+        else if (std::isinf(d))
+            out += d > 0 ? ".inf" : "-.inf";
+        else
+            out += value.dump();
     } else {
         out += value.dump();
     }
 }
 
 void append_key(std::string& out, const std::string& key) {
-    if (plain_safe(key)) out += key;
-    else append_quoted(out, key);
+    if (plain_safe(key))
+        out += key;
+    else
+        append_quoted(out, key);
     out += ':';
 }
 
-bool is_empty_container(const json& v) { return (v.is_object() || v.is_array()) && v.empty(); }
+bool is_empty_container(const json& v) {
+    return (v.is_object() || v.is_array()) && v.empty();
+}
 
 void emit_node(std::string& out, const json& value, int indent);
 
@@ -204,8 +225,10 @@ void emit_mapping(std::string& out, const json& value, int indent, bool first_in
             emit_node(out, child, indent + 2);
         } else {
             out += ' ';
-            if (is_empty_container(child)) out += child.is_object() ? "{}" : "[]";
-            else append_scalar(out, child);
+            if (is_empty_container(child))
+                out += child.is_object() ? "{}" : "[]";
+            else
+                append_scalar(out, child);
             out += '\n';
         }
     }
@@ -224,14 +247,18 @@ void emit_node(std::string& out, const json& value, int indent) {
                 out += '\n';
                 emit_node(out, item, indent + 2);
             } else {
-                if (is_empty_container(item)) out += item.is_object() ? "{}" : "[]";
-                else append_scalar(out, item);
+                if (is_empty_container(item))
+                    out += item.is_object() ? "{}" : "[]";
+                else
+                    append_scalar(out, item);
                 out += '\n';
             }
         }
     } else {
-        if (is_empty_container(value)) out += value.is_object() ? "{}" : "[]";
-        else append_scalar(out, value);
+        if (is_empty_container(value))
+            out += value.is_object() ? "{}" : "[]";
+        else
+            append_scalar(out, value);
         out += '\n';
     }
 }

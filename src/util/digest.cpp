@@ -36,8 +36,7 @@ struct DigestHasher::State {
     EvpMdCtxPtr ctx{EVP_MD_CTX_new()};
 };
 
-DigestHasher::DigestHasher(std::string_view algorithm)
-    : state_(std::make_unique<State>()), algorithm_(algorithm) {
+DigestHasher::DigestHasher(std::string_view algorithm) : state_(std::make_unique<State>()), algorithm_(algorithm) {
     const EVP_MD* md = algorithm == "sha512" ? EVP_sha512() : EVP_sha256();
     if (algorithm != "sha512") algorithm_ = "sha256";
     EVP_DigestInit_ex(state_->ctx.get(), md, nullptr);
@@ -71,8 +70,7 @@ Result<Digest> Digest::parse(std::string_view text) {
     const auto expected_length = hex_length(algorithm);
     if (expected_length == 0) return bad("unsupported algorithm \"" + std::string(algorithm) + "\"");
     if (hex.size() != expected_length)
-        return bad("expected " + std::to_string(expected_length) + " hex digits, got " +
-                   std::to_string(hex.size()));
+        return bad("expected " + std::to_string(expected_length) + " hex digits, got " + std::to_string(hex.size()));
     for (char c : hex)
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return bad("not lowercase hex");
     return Digest(std::string(algorithm), std::string(hex));

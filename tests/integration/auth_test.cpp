@@ -69,8 +69,7 @@ TEST(Auth, UnknownCaIsANetworkErrorThatSuggestsCaFileAndNeverFallsBack) {
     EXPECT_EQ(pull.exit_code, 6) << pull.err;
     EXPECT_NE(pull.err.find("certificate did not verify"), std::string::npos) << pull.err;
     EXPECT_NE(pull.err.find("--ca-file"), std::string::npos) << pull.err;
-    for (const auto& request : registry->requests())
-        ADD_FAILURE() << "a request reached the registry: " << request;
+    for (const auto& request : registry->requests()) ADD_FAILURE() << "a request reached the registry: " << request;
     expect_no_secret(pull, password);
 
     auto insecure = run_karmor({"oci", "push", "--insecure", "-i", registry->address() + "/team/policies:v1", "-p",
@@ -224,7 +223,8 @@ TEST(TokenAuth, PushPullLoginAndEveryFailureHasItsOwnError) {
         << anonymous.err;
     EXPECT_NE(anonymous.err.find("karmor oci login"), std::string::npos);
 
-    auto wrong = run_karmor({"oci", "pull", "-i", image, "-o", "-", "-u", user, "--password-stdin"}, "nope-pass\n", env);
+    auto wrong =
+        run_karmor({"oci", "pull", "-i", image, "-o", "-", "-u", user, "--password-stdin"}, "nope-pass\n", env);
     EXPECT_EQ(wrong.exit_code, 5) << wrong.err;
     EXPECT_NE(wrong.err.find("refused the user name and password of ci-bot"), std::string::npos) << wrong.err;
     expect_no_secret(wrong, "nope-pass");

@@ -13,10 +13,10 @@ namespace karmor {
 namespace {
 
 using testing::CommandResult;
-using testing::TempDir;
 using testing::read_text;
 using testing::run_command;
 using testing::run_karmor;
+using testing::TempDir;
 using testing::write_text;
 
 const std::filesystem::path examples = std::filesystem::path(KARMOR_SOURCE_DIR) / "examples" / "policies";
@@ -111,14 +111,17 @@ INSTANTIATE_TEST_SUITE_P(
         ExitCase{"unknown_flag", {"oci", "push", "--bogus"}, 2, "Hint:"},
         ExitCase{"missing_image", {"oci", "pull", "-o", "x"}, 2, "--image"},
         ExitCase{"bad_reference", {"oci", "pull", "-i", "Bad/Ref", "-o", "x"}, 2, "[REGISTRY[:PORT]/]REPOSITORY"},
-        ExitCase{"missing_file", {"oci", "push", "-i", "{REGISTRY}/x:v1", "-p", "{WORK}/nope.yaml"}, 7,
-                 "no such file"},
+        ExitCase{"missing_file", {"oci", "push", "-i", "{REGISTRY}/x:v1", "-p", "{WORK}/nope.yaml"}, 7, "no such file"},
         ExitCase{"not_found", {"oci", "pull", "-i", "{REGISTRY}/absent:v1", "-o", "{WORK}/out"}, 4, "not found"},
-        ExitCase{"connection_refused", {"oci", "pull", "-i", "127.0.0.1:1/x:v1", "-o", "{WORK}/out"}, 6,
-                 "cannot connect"},
-        ExitCase{"bad_annotation", {"oci", "push", "-i", "{REGISTRY}/x:v1", "-p", "{WORK}/good.yaml", "-a", "novalue"},
-                 2, "KEY=VALUE"},
-        ExitCase{"password_without_user", {"oci", "pull", "-i", "{REGISTRY}/x:v1", "-o", "d", "--password-stdin"}, 2,
+        ExitCase{
+            "connection_refused", {"oci", "pull", "-i", "127.0.0.1:1/x:v1", "-o", "{WORK}/out"}, 6, "cannot connect"},
+        ExitCase{"bad_annotation",
+                 {"oci", "push", "-i", "{REGISTRY}/x:v1", "-p", "{WORK}/good.yaml", "-a", "novalue"},
+                 2,
+                 "KEY=VALUE"},
+        ExitCase{"password_without_user",
+                 {"oci", "pull", "-i", "{REGISTRY}/x:v1", "-o", "d", "--password-stdin"},
+                 2,
                  "--username"}),
     [](const auto& test_case) { return std::string(test_case.param.label); });
 

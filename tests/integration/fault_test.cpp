@@ -48,7 +48,8 @@ std::string describe(const FaultProxy& proxy) {
 }
 
 bool is_empty_directory(const std::filesystem::path& dir) {
-    return std::filesystem::is_directory(dir) && std::filesystem::directory_iterator(dir) == std::filesystem::directory_iterator();
+    return std::filesystem::is_directory(dir) &&
+           std::filesystem::directory_iterator(dir) == std::filesystem::directory_iterator();
 }
 
 TEST(Faults, PushAndPullSucceedThroughTransientFaults) {
@@ -142,10 +143,10 @@ TEST(Faults, InterruptedPullLeavesTheDirectoryAsItWas) {
     proxy.add_fault({"GET", "/blobs/", FaultKind::stall, 100, 0, 5000, 0});
     TempDir out;
     testing::write_text(out / "policies" / "mine.yaml", "keep\n");
-    const auto result = testing::run_command_with_signal(
-        {KARMOR_BINARY, "oci", "pull", "--plain-http", "-i", "127.0.0.1:" + std::to_string(proxy.port()) + "/slow:v1",
-         "-o", (out / "policies").string()},
-        SIGTERM, 700);
+    const auto result = testing::run_command_with_signal({KARMOR_BINARY, "oci", "pull", "--plain-http", "-i",
+                                                          "127.0.0.1:" + std::to_string(proxy.port()) + "/slow:v1",
+                                                          "-o", (out / "policies").string()},
+                                                         SIGTERM, 700);
     EXPECT_EQ(result.exit_code, 130) << result.err;
     EXPECT_NE(result.err.find("interrupted"), std::string::npos) << result.err;
     std::vector<std::string> left;

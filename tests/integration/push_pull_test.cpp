@@ -13,8 +13,8 @@ namespace karmor {
 namespace {
 
 using testing::LocalRegistry;
-using testing::TempDir;
 using testing::read_text;
+using testing::TempDir;
 using testing::write_text;
 
 const std::filesystem::path examples = std::filesystem::path(KARMOR_SOURCE_DIR) / "examples" / "policies";
@@ -190,8 +190,12 @@ TEST(PushPull, ImageTagIsNotClobberedWithoutForce) {
     const std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
     Manifest image;
     image.media_type = media_type::oci_manifest;
-    image.config = Descriptor{media_type::oci_image_config, Digest::sha256_of(config),
-                              static_cast<std::int64_t>(config.size()), "", {}, std::nullopt};
+    image.config = Descriptor{media_type::oci_image_config,
+                              Digest::sha256_of(config),
+                              static_cast<std::int64_t>(config.size()),
+                              "",
+                              {},
+                              std::nullopt};
     ASSERT_TRUE(client.upload_blob(*image.config, config));
     auto image_digest = client.put_manifest("latest", media_type::oci_manifest, oci::serialize_manifest(image));
     ASSERT_TRUE(image_digest);
@@ -296,8 +300,8 @@ TEST(Skopeo, CopiesAPushedArtifactAndShowsOurMediaTypes) {
     EXPECT_EQ(Digest::sha256_of(raw.out), pushed->manifest_digest);
 
     TempDir layout;
-    auto copy = testing::run_command({"skopeo", "copy", "--src-tls-verify=false", source,
-                                      "oci:" + (layout / "layout").string() + ":v1"});
+    auto copy = testing::run_command(
+        {"skopeo", "copy", "--src-tls-verify=false", source, "oci:" + (layout / "layout").string() + ":v1"});
     ASSERT_EQ(copy.exit_code, 0) << copy.err;
     const auto index = nlohmann::json::parse(read_text(layout / "layout" / "index.json"));
     EXPECT_EQ(index["manifests"][0]["digest"], pushed->manifest_digest.str());

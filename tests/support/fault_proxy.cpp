@@ -185,7 +185,8 @@ void FaultProxy::serve(int client) {
         switch (fault.kind) {
             case FaultKind::status:
                 note(method + " " + path + " -> injected " + std::to_string(fault.status));
-                send_all(client, status_response(fault.status, R"({"errors":[{"code":"UNAVAILABLE","message":"injected"}]})", false));
+                send_all(client, status_response(fault.status,
+                                                 R"({"errors":[{"code":"UNAVAILABLE","message":"injected"}]})", false));
                 continue;
             case FaultKind::reset:
                 note(method + " " + path + " -> reset");
@@ -197,7 +198,8 @@ void FaultProxy::serve(int client) {
                 body.front() = '{';
                 body.back() = '}';
                 send_all(client, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
-                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+                                 "Content-Length: " +
+                                     std::to_string(body.size()) + "\r\n\r\n");
                 send_all(client, body);
                 continue;
             }

@@ -12,8 +12,7 @@ namespace karmor::testing {
 namespace {
 
 std::string lowercase(std::string s) {
-    for (auto& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
 }
 
@@ -52,8 +51,7 @@ bool read_request(int fd, ServedRequest& request) {
         const auto colon = header.find(':');
         if (colon != std::string::npos) {
             auto value = header.substr(colon + 1);
-            while (!value.empty() && value.front() == ' ')
-                value.erase(0, 1);
+            while (!value.empty() && value.front() == ' ') value.erase(0, 1);
             request.headers[lowercase(header.substr(0, colon))] = value;
         }
         pos = end + 2;
@@ -114,7 +112,7 @@ HttpServer::HttpServer(Handler handler) : handler_(std::move(handler)) {
 
 HttpServer::~HttpServer() {
     stopping_ = true;
-    shutdown(listen_fd_, SHUT_RDWR); // wakes accept()
+    shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
     thread_.join();
     close(listen_fd_);
 }
@@ -137,8 +135,7 @@ void HttpServer::serve() {
             const auto response = handler_(request);
             std::string text = "HTTP/1.1 " + std::to_string(response.status) + " X\r\nConnection: close\r\n" +
                                "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
-            for (const auto& [name, value] : response.headers)
-                text += name + ": " + value + "\r\n";
+            for (const auto& [name, value] : response.headers) text += name + ": " + value + "\r\n";
             write_all(fd, text + "\r\n" + (request.method == "HEAD" ? "" : response.body));
         }
         close(fd);

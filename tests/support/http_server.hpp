@@ -14,8 +14,8 @@ namespace karmor::testing {
 
 struct ServedRequest {
     std::string method;
-    std::string target;                         // path and query
-    std::map<std::string, std::string> headers; // names lowercase
+    std::string target;                          // path and query
+    std::map<std::string, std::string> headers;  // names lowercase
     std::string body;
     std::string header(const std::string& name) const {
         const auto it = headers.find(name);

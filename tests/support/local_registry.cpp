@@ -29,9 +29,8 @@ bool run_ok(const std::vector<std::string>& argv, std::string& error) {
 
 bool make_test_certificates(const std::filesystem::path& dir, std::string& error) {
     const auto p = [&](const char* name) { return (dir / name).string(); };
-    write_text(dir / "server.ext",
-               "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-               "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
+    write_text(dir / "server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                                   "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
     return run_ok({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                    "-keyout", p("ca-key.pem"), "-out", p("ca.pem"), "-days", "2", "-subj", "/CN=karmor test CA"},
                   error) &&
@@ -116,7 +115,9 @@ LocalRegistry::~LocalRegistry() {
     }
 }
 
-std::string LocalRegistry::log() const { return read_text(dir_.path() / "registry.log"); }
+std::string LocalRegistry::log() const {
+    return read_text(dir_.path() / "registry.log");
+}
 
 std::vector<std::string> LocalRegistry::requests() const {
     static const std::regex request(R"re("(GET|HEAD|POST|PUT|PATCH|DELETE) (/v2/[^ ]*) HTTP)re");

@@ -16,7 +16,7 @@ namespace karmor::testing {
 
 struct RegistryConfig {
     bool tls = false;
-    std::string user;      // with password: htpasswd authentication
+    std::string user;  // with password: htpasswd authentication
     std::string password;
     // Extra top-level YAML appended to the config (e.g. an auth.token section).
     std::string extra_config;
@@ -54,10 +54,10 @@ private:
 bool make_test_certificates(const std::filesystem::path& dir, std::string& error);
 
 // Starts a plain registry or fails the current test (skips only with KARMOR_TESTS_ALLOW_SKIP=1).
-#define KARMOR_START_REGISTRY(variable, config)                                                  \
-    KARMOR_REQUIRE_PROGRAM("docker-registry");                                                   \
-    std::string variable##_error;                                                                \
-    auto variable = ::karmor::testing::LocalRegistry::start(config, variable##_error);          \
+#define KARMOR_START_REGISTRY(variable, config)                                                                        \
+    KARMOR_REQUIRE_PROGRAM("docker-registry");                                                                         \
+    std::string variable##_error;                                                                                      \
+    auto variable = ::karmor::testing::LocalRegistry::start(config, variable##_error);                                 \
     ASSERT_TRUE(variable) << "cannot start docker-registry: " << variable##_error
 
 }  // namespace karmor::testing

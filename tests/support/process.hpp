@@ -20,8 +20,7 @@ struct CommandResult {
 // Runs argv to completion, feeding `input` on stdin. `env` entries are added to (or replace
 // names in) the current environment.
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = {},
-                          const std::map<std::string, std::string>& env = {},
-                          const std::filesystem::path& cwd = {});
+                          const std::map<std::string, std::string>& env = {}, const std::filesystem::path& cwd = {});
 
 // Like run_command, and sends `signal` to the process `after_ms` after it started.
 CommandResult run_command_with_signal(const std::vector<std::string>& argv, int signal, int after_ms);
@@ -35,13 +34,13 @@ std::optional<std::filesystem::path> find_program(const std::string& name);
 
 // A program the test needs. When it is missing the test fails (or, with
 // KARMOR_TESTS_ALLOW_SKIP=1 in the environment, is skipped with a loud message).
-#define KARMOR_REQUIRE_PROGRAM(name)                                                                         \
-    do {                                                                                                     \
-        if (!::karmor::testing::find_program(name)) {                                                        \
-            if (::karmor::testing::skipping_allowed())                                                       \
-                GTEST_SKIP() << "SKIPPED: required program '" << (name) << "' is not installed";             \
-            FAIL() << "required program '" << (name) << "' is not installed: run scripts/setup.sh";           \
-        }                                                                                                    \
+#define KARMOR_REQUIRE_PROGRAM(name)                                                                                   \
+    do {                                                                                                               \
+        if (!::karmor::testing::find_program(name)) {                                                                  \
+            if (::karmor::testing::skipping_allowed())                                                                 \
+                GTEST_SKIP() << "SKIPPED: required program '" << (name) << "' is not installed";                       \
+            FAIL() << "required program '" << (name) << "' is not installed: run scripts/setup.sh";                    \
+        }                                                                                                              \
     } while (0)
 
 bool skipping_allowed();

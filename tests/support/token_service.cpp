@@ -18,10 +18,8 @@ namespace {
 
 std::string base64url(std::string_view bytes) {
     auto text = util::base64_encode(bytes);
-    for (auto& c : text)
-        c = c == '+' ? '-' : c == '/' ? '_' : c;
-    while (!text.empty() && text.back() == '=')
-        text.pop_back();
+    for (auto& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    while (!text.empty() && text.back() == '=') text.pop_back();
     return text;
 }
 

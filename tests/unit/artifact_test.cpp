@@ -32,8 +32,9 @@ TEST(Artifact, OnePolicyIsOneYamlLayer) {
     EXPECT_EQ(layer.annotations.at(annotation::title), "ksp-default-block-sh.yaml");
     EXPECT_EQ(artifact->manifest.artifact_type, media_type::kubearmor_config);
     EXPECT_EQ(artifact->manifest.config->media_type, media_type::kubearmor_config);
-    EXPECT_EQ(artifact->config.bytes,
-              R"({"formatVersion":1,"policies":[{"action":"Block","apiVersion":"security.kubearmor.com/v1","file":"ksp-default-block-sh.yaml","kind":"KubeArmorPolicy","name":"block-sh","namespace":"default"}]})");
+    EXPECT_EQ(
+        artifact->config.bytes,
+        R"({"formatVersion":1,"policies":[{"action":"Block","apiVersion":"security.kubearmor.com/v1","file":"ksp-default-block-sh.yaml","kind":"KubeArmorPolicy","name":"block-sh","namespace":"default"}]})");
     EXPECT_TRUE(layer.digest.matches(artifact->layers[0].bytes));
     EXPECT_EQ(static_cast<std::size_t>(layer.size), artifact->layers[0].bytes.size());
 
@@ -135,8 +136,8 @@ TEST(Artifact, DescribesWhatItRefuses) {
     Manifest image;
     image.media_type = media_type::oci_manifest;
     image.config = Descriptor{media_type::oci_image_config, Digest::sha256_of("c"), 1, "", {}, std::nullopt};
-    image.layers.push_back(Descriptor{"application/vnd.oci.image.layer.v1.tar+gzip", Digest::sha256_of("l"), 1, "", {},
-                                      std::nullopt});
+    image.layers.push_back(
+        Descriptor{"application/vnd.oci.image.layer.v1.tar+gzip", Digest::sha256_of("l"), 1, "", {}, std::nullopt});
     EXPECT_FALSE(is_kubearmor_artifact(image));
     EXPECT_EQ(describe_artifact(image), "a container image");
     Manifest chart = image;

@@ -42,7 +42,8 @@ TEST(Digest, ParseRoundTrips) {
 }
 
 TEST(Encoding, Base64RoundTrip) {
-    for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff", 2)}) {
+    for (const std::string& s :
+         std::vector<std::string>{"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff", 2)}) {
         const auto encoded = util::base64_encode(s);
         auto decoded = util::base64_decode(encoded);
         ASSERT_TRUE(decoded) << encoded;

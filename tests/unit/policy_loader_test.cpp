@@ -55,16 +55,15 @@ TEST(PolicyLoader, MultiDocumentCrlfLeadingSeparatorNoFinalNewline) {
 }
 
 TEST(PolicyLoader, OtherKindsAreNamedWithTheirDocument) {
-    const std::string text = std::string(block_shell) +
-                             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n";
+    const std::string text =
+        std::string(block_shell) + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n";
     std::vector<Diagnostic> problems;
     auto policies = parse(text, problems);
     EXPECT_EQ(policies.size(), 1u);
     ASSERT_EQ(problems.size(), 1u);
     EXPECT_EQ(problems[0].where.file, "test.yaml");
     EXPECT_EQ(problems[0].where.line, 15);
-    EXPECT_NE(problems[0].message.find("document 2 is a Deployment (apps/v1)"), std::string::npos)
-        << problems[0].str();
+    EXPECT_NE(problems[0].message.find("document 2 is a Deployment (apps/v1)"), std::string::npos) << problems[0].str();
 }
 
 TEST(PolicyLoader, YamlSyntaxErrorHasALine) {
@@ -73,6 +72,41 @@ TEST(PolicyLoader, YamlSyntaxErrorHasALine) {
     ASSERT_EQ(problems.size(), 1u);
     EXPECT_GT(problems[0].where.line, 0);
     EXPECT_NE(problems[0].message.find("YAML syntax error"), std::string::npos);
+}
+
+// Found by fuzz/policy_fuzz: a stray byte that is not UTF-8 made JSON serialization throw.
+TEST(PolicyLoader, InvalidUtf8IsReportedWithPosition) {
+    std::string text = block_shell;
+    text.replace(text.find("nginx"), 1, "\x90");
+    std::vector<Diagnostic> problems;
+    auto policies = parse(text, problems);
+    EXPECT_TRUE(policies.empty());
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].where.line, 8);
+    EXPECT_EQ(problems[0].where.column, 12);
+    EXPECT_NE(problems[0].message.find("not valid UTF-8"), std::string::npos);
+    for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
+        problems.clear();
+        parse(std::string("apiVersion: \"") + bad + "\"\n", problems);
+        ASSERT_EQ(problems.size(), 1u) << bad;
+        EXPECT_NE(problems[0].message.find("UTF-8"), std::string::npos);
+    }
+    problems.clear();
+    parse(std::string(block_shell) + "# ünïcode comment, 漢字 and 🙂\n", problems);
+    EXPECT_TRUE(problems.empty());
+}
+
+// Found by fuzz/policy_fuzz: yaml-cpp 0.7 loops forever on a ',' outside a flow collection.
+TEST(PolicyLoader, StrayCommaIsASyntaxErrorNotAHang) {
+    for (const char* text : {",", "- a\n,", "---\n,\n", ", a", "[a],"}) {
+        std::vector<Diagnostic> problems;
+        parse(text, problems);
+        ASSERT_EQ(problems.size(), 1u) << text;
+        EXPECT_NE(problems[0].message.find("YAML syntax error"), std::string::npos) << problems[0].str();
+    }
+    std::vector<Diagnostic> problems;
+    EXPECT_EQ(parse(std::string(block_shell) + "---\n---\n" + block_shell, problems).size(), 2u);
+    EXPECT_TRUE(problems.empty()) << "empty documents between --- are fine";
 }
 
 TEST(PolicyLoader, InvalidNameIsReportedWithPosition) {
@@ -105,8 +139,9 @@ TEST(PolicyLoader, SerializationDropsCommentsAndNullsKeepsKeyOrder) {
               "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: p\n  namespace: shop\n"
               "spec:\n  selector:\n    matchLabels:\n      app: web\n  file:\n    matchPaths:\n"
               "      - path: /etc/passwd\n  action: Audit\n");
-    EXPECT_EQ(policies[0].document.dump(),
-              R"({"apiVersion":"security.kubearmor.com/v1","kind":"KubeArmorPolicy","metadata":{"name":"p","namespace":"shop"},"spec":{"selector":{"matchLabels":{"app":"web"}},"file":{"matchPaths":[{"path":"/etc/passwd"}]},"action":"Audit"}})");
+    EXPECT_EQ(
+        policies[0].document.dump(),
+        R"({"apiVersion":"security.kubearmor.com/v1","kind":"KubeArmorPolicy","metadata":{"name":"p","namespace":"shop"},"spec":{"selector":{"matchLabels":{"app":"web"}},"file":{"matchPaths":[{"path":"/etc/passwd"}]},"action":"Audit"}})");
 }
 
 // Scalars resolve as Kubernetes resolves them (YAML 1.1 through go-yaml v2), and the
@@ -124,8 +159,9 @@ TEST(YamlDocument, ScalarResolutionAndRoundTrip) {
     EXPECT_EQ(policy::resolve_plain_scalar("/bin/sh"), ordered_json("/bin/sh"));
     EXPECT_EQ(policy::resolve_plain_scalar("1.2.3"), ordered_json("1.2.3"));
 
-    ordered_json doc = {{"strings", {"true", "5", "yes", "", " padded", "a: b", "#x", "-dash", "multi\nline", "null",
-                                      "0755", "tab\there", "ünïcode", "1e3", "C:\\dir"}},
+    ordered_json doc = {{"strings",
+                         {"true", "5", "yes", "", " padded", "a: b", "#x", "-dash", "multi\nline", "null", "0755",
+                          "tab\there", "ünïcode", "1e3", "C:\\dir"}},
                         {"numbers", {1, -2, 3.25}},
                         {"bools", {true, false}},
                         {"empty_map", ordered_json::object()},

@@ -51,7 +51,9 @@ public:
     }
 };
 
-Reference ref(const std::string& text) { return *Reference::parse(text); }
+Reference ref(const std::string& text) {
+    return *Reference::parse(text);
+}
 
 ClientOptions fast_options() {
     ClientOptions o;
@@ -201,8 +203,9 @@ TEST(RegistryClient, CertificateFailureIsNeverAReasonToFallBack) {
 }
 
 TEST(RegistryClient, ManifestThatMissesItsDigestIsRefused) {
-    const std::string manifest = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
-                                 R"("config":{"mediaType":"a","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]})";
+    const std::string manifest =
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+        R"("config":{"mediaType":"a","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]})";
     const auto wrong = Digest::sha256_of("something else");
     ScriptedTransport t;
     t.script = {respond(200, {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, manifest)};
@@ -263,8 +266,7 @@ TEST(RegistryClient, UploadAppendsTheDigestToARelativeLocationWithAQuery) {
 TEST(RegistryClient, FailedUploadStartsANewSession) {
     const std::string bytes = "layer";
     ScriptedTransport t;
-    t.script = {respond(202, {{"Location", "/u/1"}}), respond(404), respond(202, {{"Location", "/u/2"}}),
-                respond(201)};
+    t.script = {respond(202, {{"Location", "/u/1"}}), respond(404), respond(202, {{"Location", "/u/2"}}), respond(201)};
     RegistryClient client(ref("registry.test/repo:v1"), fast_options(), t);
     auto uploaded = client.upload_blob(blob_of(bytes), bytes);
     ASSERT_TRUE(uploaded) << uploaded.error().message;

@@ -21,8 +21,7 @@ std::filesystem::path crd_dir() {
 
 std::vector<std::string> strings_of(const YAML::Node& list) {
     std::vector<std::string> out;
-    for (const auto& item : list)
-        out.push_back(item.as<std::string>());
+    for (const auto& item : list) out.push_back(item.as<std::string>());
     return out;
 }
 
@@ -31,11 +30,13 @@ std::vector<std::string> sorted(std::vector<std::string> values) {
     return values;
 }
 
-template <class T> std::string text(const std::optional<T>& value) {
+template <class T>
+std::string text(const std::optional<T>& value) {
     return value ? std::to_string(*value) : "none";
 }
 
-template <class T> std::optional<T> optional_of(const YAML::Node& node) {
+template <class T>
+std::optional<T> optional_of(const YAML::Node& node) {
     return node ? std::optional<T>(node.as<T>()) : std::nullopt;
 }
 
@@ -93,7 +94,8 @@ public:
 private:
     void differ(const std::string& path, const std::string& what) { differences.push_back(path + ": " + what); }
 
-    template <class T> void expect_equal(const std::string& what, const T& crd, const T& mine) {
+    template <class T>
+    void expect_equal(const std::string& what, const T& crd, const T& mine) {
         if (crd != mine) differences.push_back(what + " differs from the CRD");
     }
 
@@ -120,8 +122,7 @@ private:
         if (crd)
             for (const auto& rule : crd)
                 crd_rules.push_back(rule["rule"].as<std::string>() + " / " + rule["message"].as<std::string>());
-        for (const auto& rule : mine.rules)
-            our_rules.push_back(rule.cel + " / " + rule.message);
+        for (const auto& rule : mine.rules) our_rules.push_back(rule.cel + " / " + rule.message);
         expect_equal(path + " x-kubernetes-validations", crd_rules, our_rules);
     }
 
@@ -135,7 +136,7 @@ private:
 struct Crd {
     std::string kind;
     bool namespaced = false;
-    YAML::Node schema; // openAPIV3Schema of the served version
+    YAML::Node schema;  // openAPIV3Schema of the served version
 };
 
 Crd read_crd(const std::filesystem::path& file) {
@@ -159,8 +160,7 @@ TEST(SchemaDrift, TablesMatchTheCrds) {
         ASSERT_NE(mine, nullptr) << "a kind the tables do not know";
         DriftFinder finder;
         finder.compare(crd.schema, *mine, "");
-        for (const auto& difference : finder.differences)
-            ADD_FAILURE() << difference;
+        for (const auto& difference : finder.differences) ADD_FAILURE() << difference;
     }
     EXPECT_EQ(kinds, (std::set<std::string>{"KubeArmorPolicy", "KubeArmorHostPolicy", "KubeArmorClusterPolicy",
                                             "KubeArmorNetworkPolicy"}));
@@ -182,5 +182,5 @@ TEST(SchemaDrift, AChangedCrdIsNoticed) {
     EXPECT_EQ(finder.differences.size(), 6u) << ::testing::PrintToString(finder.differences);
 }
 
-} // namespace
-} // namespace karmor
+}  // namespace
+}  // namespace karmor

@@ -28,8 +28,7 @@ std::vector<Diagnostic> problems_of(const std::string& text, const LoadOptions& 
 
 std::string all(const std::vector<Diagnostic>& problems) {
     std::string out;
-    for (const auto& problem : problems)
-        out += problem.str() + "\n";
+    for (const auto& problem : problems) out += problem.str() + "\n";
     return out;
 }
 
@@ -46,7 +45,7 @@ const std::string ksp = "KubeArmorPolicy";
 const std::string csp = "KubeArmorClusterPolicy";
 const std::string hsp = "KubeArmorHostPolicy";
 const std::string knp = "KubeArmorNetworkPolicy";
-const std::string host_nodes = "  nodeSelector:\n    matchLabels: {kubernetes.io/os: linux}\n"; // lines 6-7
+const std::string host_nodes = "  nodeSelector:\n    matchLabels: {kubernetes.io/os: linux}\n";  // lines 6-7
 
 const std::vector<InvalidCase> invalid_cases = {
     {"enum is case-sensitive", document(ksp, "  action: audit\n"), "spec.action", 6, 11,
@@ -312,7 +311,7 @@ TEST(Validation, SharedExamplesAsTheCrdsJudgeThem) {
     const auto dir = std::filesystem::path(KARMOR_SHARED_DIR) / "kubearmor" / "examples";
     if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "SKIPPED: " << dir << " is not present";
     struct Expected {
-        std::string field_path; // empty: valid
+        std::string field_path;  // empty: valid
         int line = 0;
         int column = 0;
     };
@@ -399,5 +398,5 @@ TEST(Validation, StringShortcutAgreesWithScalarResolution) {
     }
 }
 
-} // namespace
-} // namespace karmor
+}  // namespace
+}  // namespace karmor
