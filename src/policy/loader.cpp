@@ -113,14 +113,22 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
         }
         std::size_t length = 0;
         unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
-        if (c >= 0xC2 && c <= 0xDF) length = 2;
-        else if (c == 0xE0) length = 3, low = 0xA0;
-        else if (c == 0xED) length = 3, high = 0x9F;
-        else if (c >= 0xE1 && c <= 0xEF) length = 3;
-        else if (c == 0xF0) length = 4, low = 0x90;
-        else if (c == 0xF4) length = 4, high = 0x8F;
-        else if (c >= 0xF1 && c <= 0xF3) length = 4;
-        else return i;
+        if (c >= 0xC2 && c <= 0xDF)
+            length = 2;
+        else if (c == 0xE0)
+            length = 3, low = 0xA0;
+        else if (c == 0xED)
+            length = 3, high = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF)
+            length = 3;
+        else if (c == 0xF0)
+            length = 4, low = 0x90;
+        else if (c == 0xF4)
+            length = 4, high = 0x8F;
+        else if (c >= 0xF1 && c <= 0xF3)
+            length = 4;
+        else
+            return i;
         if (i + length > text.size()) return i;
         const auto second = static_cast<unsigned char>(text[i + 1]);
         if (second < low || second > high) return i;
