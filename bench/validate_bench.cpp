@@ -7,6 +7,7 @@
 
 #include "karmor/policy.hpp"
 #include "policy/validate.hpp"
+#include "policy/yaml_tree.hpp"
 
 namespace {
 
@@ -75,15 +76,19 @@ double seconds_to_load(const std::vector<std::string>& texts, const karmor::Load
     return seconds_since(start);
 }
 
-// The schema validation alone, on documents parsed beforehand.
+// The schema validation alone: only the validator's time is counted, not the parsing.
 double seconds_to_validate(const std::vector<std::string>& texts, std::size_t& problem_count) {
-    std::vector<YAML::Node> documents;
-    for (const auto& text : texts) documents.push_back(YAML::Load(text));
     const karmor::SourcePosition where{"bench.yaml", 1, 1, 1};
     std::vector<karmor::Diagnostic> problems;
-    const double start = cpu_seconds();
-    for (const auto& document : documents) karmor::policy::validate_policy_document(document, where, problems);
-    const double seconds = seconds_since(start);
+    double seconds = 0;
+    for (const auto& text : texts) {
+        karmor::policy::YamlDocumentReader reader(text);
+        while (const auto* document = reader.next()) {
+            const double start = cpu_seconds();
+            karmor::policy::validate_policy_document(*document, where, problems);
+            seconds += seconds_since(start);
+        }
+    }
     problem_count = problems.size();
     return seconds;
 }

@@ -1,6 +1,7 @@
 #include <archive.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <yaml.h>
 
 #include "cli/cli.hpp"
 
@@ -12,8 +13,8 @@ void add_version_command(CLI::App& app, Action& action) {
         action = [](Streams& io) {
             io.out << "karmor " << KARMOR_VERSION << " (commit " << KARMOR_GIT_COMMIT << ")\n"
                    << "libcurl " << curl_version_info(CURLVERSION_NOW)->version << ", "
-                   << OpenSSL_version(OPENSSL_VERSION) << ", " << archive_version_string() << ", yaml-cpp "
-                   << KARMOR_YAML_CPP_VERSION << "\n";
+                   << OpenSSL_version(OPENSSL_VERSION) << ", " << archive_version_string() << ", libyaml "
+                   << yaml_get_version_string() << "\n";
             return exit_ok;
         };
     });

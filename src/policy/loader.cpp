@@ -1,19 +1,16 @@
 // SPEC §5: inputs, the four kinds, duplicates, serialization and file names.
 #include <algorithm>
-#include <atomic>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
-#include <thread>
-
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/yaml.h>
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
 #include "policy/validate.hpp"
 #include "policy/yaml_document.hpp"
+#include "policy/yaml_tree.hpp"
+#include "util/parallel.hpp"
 
 namespace karmor {
 namespace {
@@ -44,14 +41,15 @@ bool is_policy_file(const std::filesystem::path& path) {
     return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
-std::string scalar_or_empty(const YAML::Node& node) {
-    return node && node.IsScalar() ? node.Scalar() : std::string();
+std::string scalar_or_empty(const policy::YamlNode* node) {
+    return node && node->is_scalar() ? node->text : std::string();
 }
 
 // Reads what identifies the document and checks that it is a KubeArmor policy at all.
-bool check_kind(const YAML::Node& doc, const SourcePosition& where, std::vector<Diagnostic>& problems) {
-    const auto api_version = scalar_or_empty(doc["apiVersion"]);
-    const auto kind = scalar_or_empty(doc["kind"]);
+bool check_kind(const policy::YamlNode& doc, const SourcePosition& where, std::vector<Diagnostic>& problems) {
+    const auto api_version = scalar_or_empty(doc.find("apiVersion"));
+    const auto* kind_node = doc.find("kind");
+    const auto kind = scalar_or_empty(kind_node);
     if (kind.empty()) {
         problems.push_back({policy::position_of(doc, where), "kind",
                             "document " + std::to_string(where.document) +
@@ -61,7 +59,7 @@ bool check_kind(const YAML::Node& doc, const SourcePosition& where, std::vector<
     }
     if (!find_kind(kind) || api_version != kubearmor_api_version) {
         std::string what = kind + (api_version.empty() ? "" : " (" + api_version + ")");
-        problems.push_back({policy::position_of(doc["kind"], where), "kind",
+        problems.push_back({policy::position_of(*kind_node, where), "kind",
                             "document " + std::to_string(where.document) + " is a " + what +
                                 ", not a KubeArmor policy: expected apiVersion " + kubearmor_api_version +
                                 " and kind KubeArmorPolicy, KubeArmorHostPolicy, KubeArmorClusterPolicy or "
@@ -69,36 +67,6 @@ bool check_kind(const YAML::Node& doc, const SourcePosition& where, std::vector<
         return false;
     }
     return true;
-}
-
-// Counts documents without building nodes (see yaml_cpp_would_loop).
-class DocumentCounter final : public YAML::EventHandler {
-public:
-    void OnDocumentStart(const YAML::Mark& mark) override { last_start = mark; }
-    void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-    void OnMapEnd() override {}
-    YAML::Mark last_start = YAML::Mark::null_mark();
-};
-
-// yaml-cpp 0.7's LoadAll never returns on a ',' outside a flow collection (", a", "[a],"):
-// the parser keeps yielding empty documents without consuming the token. A text of N bytes
-// holds at most N/4 + 2 documents, so a first pass with that bound finds the loop; throws
-// YAML::ParserException at the offending position, like any other syntax error.
-void reject_yaml_cpp_loop(const std::string& text) {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    DocumentCounter counter;
-    const std::size_t limit = text.size() / 4 + 2;
-    for (std::size_t documents = 0; parser.HandleNextDocument(counter);) {
-        if (++documents > limit)
-            throw YAML::ParserException(counter.last_start, "unexpected ',' outside a flow collection");
-    }
 }
 
 // The offset of the first byte that is not part of a well-formed UTF-8 sequence (no overlong
@@ -230,25 +198,15 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
                             "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8"});
         return policies;
     }
-    std::vector<YAML::Node> documents;
-    try {
-        const std::string owned(text);
-        reject_yaml_cpp_loop(owned);
-        documents = YAML::LoadAll(owned);
-    } catch (const YAML::Exception& e) {
-        SourcePosition where{source_name, 0, e.mark.is_null() ? 0 : e.mark.line + 1,
-                             e.mark.is_null() ? 0 : e.mark.column + 1};
-        problems.push_back({where, "", "YAML syntax error: " + e.msg});
-        return policies;
-    }
-
+    policy::YamlDocumentReader reader(text);
     int index = 0;
-    for (const auto& doc : documents) {
+    while (const auto* root = reader.next()) {
+        const auto& doc = *root;
         ++index;
         SourcePosition where{source_name, index, 0, 0};
-        if (doc.IsNull()) continue;  // an empty document between two `---`
+        if (doc.is_null()) continue;  // an empty document between two `---`
         where = policy::position_of(doc, where);
-        if (!doc.IsMap()) {
+        if (!doc.is_mapping()) {
             problems.push_back({where, "", "document " + std::to_string(index) + " is not a mapping"});
             continue;
         }
@@ -256,8 +214,9 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
 
         const auto problems_before = problems.size();
         if (options.skip_validation) {
-            const auto name = doc["metadata"]["name"];
-            if (!name || !name.IsScalar() || name.Scalar().empty())
+            const auto* metadata = doc.find("metadata");
+            const auto* name = metadata && metadata->is_mapping() ? metadata->find("name") : nullptr;
+            if (!name || !name->is_scalar() || name->text.empty())
                 problems.push_back({where, "metadata.name", "required field is missing"});
         } else {
             policy::validate_policy_document(doc, where, problems);
@@ -275,8 +234,24 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
                                                  ? metadata["namespace"].get<std::string>()
                                                  : "default";
         }
+        if (const auto spec = policy.document.find("spec"); spec != policy.document.end() && spec->is_object()) {
+            if (const auto action = spec->find("action"); action != spec->end() && action->is_string())
+                policy.action = action->get<std::string>();
+            if (const auto severity = spec->find("severity"); severity != spec->end() && severity->is_number_integer())
+                policy.severity = severity->get<std::int64_t>();
+        }
+        if (options.serialize_as) {
+            policy.serialized = serialize_policy(policy, *options.serialize_as);
+            policy.document = nullptr;
+        }
         policy.origin = where;
         policies.push_back(std::move(policy));
+    }
+    if (const auto& error = reader.error()) {
+        // What came before the error was read, but a file that is not YAML as a whole is
+        // not pushed in part.
+        policies.clear();
+        problems.push_back({{source_name, 0, error->line, error->column}, "", "YAML syntax error: " + error->message});
     }
     return policies;
 }
@@ -304,19 +279,11 @@ FileLoad load_file(const std::filesystem::path& file, const LoadOptions& options
     return load;
 }
 
-// Parsing dominates loading (yaml-cpp), and files are independent: parse them on every core.
-// Results stay in input order, so diagnostics come out the same on every run.
+// Parsing dominates loading, and files are independent: parse them on every core. Results
+// stay in input order, so diagnostics come out the same on every run.
 std::vector<FileLoad> load_files(const std::vector<std::filesystem::path>& files, const LoadOptions& options) {
     std::vector<FileLoad> loads(files.size());
-    const std::size_t workers = std::min<std::size_t>(files.size(), std::max(1u, std::thread::hardware_concurrency()));
-    std::atomic<std::size_t> next{0};
-    const auto work = [&] {
-        for (std::size_t i = next++; i < files.size(); i = next++) loads[i] = load_file(files[i], options);
-    };
-    std::vector<std::thread> threads;
-    for (std::size_t i = 1; i < workers; ++i) threads.emplace_back(work);
-    work();
-    for (auto& t : threads) t.join();
+    util::parallel_for(files.size(), [&](std::size_t i) { loads[i] = load_file(files[i], options); });
     return loads;
 }
 
@@ -398,6 +365,17 @@ std::string to_yaml(const nlohmann::ordered_json& document) {
 }
 
 std::string serialize_policy(const Policy& policy, PolicyFormat format) {
+    if (policy.document.is_null() && !policy.serialized.empty()) {
+        // Loaded with LoadOptions::serialize_as. YAML and JSON texts start differently, and
+        // the YAML reader reads both, so the other format is one parse away.
+        const bool is_json = policy.serialized.front() == '{';
+        if (is_json == (format == PolicyFormat::json)) return policy.serialized;
+        std::vector<Diagnostic> problems;
+        LoadOptions identity_only;
+        identity_only.skip_validation = true;
+        auto again = parse_policy_text(policy.serialized, policy.origin.file, identity_only, problems);
+        return again.size() == 1 ? serialize_policy(again.front(), format) : policy.serialized;
+    }
     if (format == PolicyFormat::json) return policy.document.dump(2) + "\n";
     return policy::emit_yaml(policy.document);
 }

@@ -96,26 +96,26 @@ std::vector<Property> join(std::vector<Property> first, std::initializer_list<Pr
     return first;
 }
 
-bool has(const YAML::Node& object, const char* key) {
-    if (!object.IsMap()) return false;
-    const auto value = object[key];
-    return value && !value.IsNull();
+bool has(const YamlNode& object, const char* key) {
+    if (!object.is_mapping()) return false;
+    const auto* value = object.find(key);
+    return value && !value->is_null();
 }
 
 // `has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))`
-bool targets_containers(const YAML::Node& spec) {
+bool targets_containers(const YamlNode& spec) {
     if (!has(spec, "selector")) return false;
-    const auto selector = spec["selector"];
+    const auto& selector = *spec.find("selector");
     return has(selector, "matchLabels") || has(selector, "matchExpressions");
 }
 
-bool every_rule_has_limit_and_duration(const YAML::Node& spec, const char* direction) {
+bool every_rule_has_limit_and_duration(const YamlNode& spec, const char* direction) {
     if (!targets_containers(spec) || !has(spec, direction)) return true;
-    const auto rules = spec[direction];
-    if (!rules.IsSequence()) return true;  // a type error, reported by the schema
-    return std::all_of(rules.begin(), rules.end(), [](const YAML::Node& rule) {
+    const auto& rules = *spec.find(direction);
+    if (!rules.is_sequence()) return true;  // a type error, reported by the schema
+    return std::all_of(rules.items.begin(), rules.items.end(), [](const YamlNode* rule) {
         // Items that are not objects are type errors, reported by the schema.
-        return !rule.IsMap() || (has(rule, "limit") && has(rule, "duration"));
+        return !rule->is_mapping() || (has(*rule, "limit") && has(*rule, "duration"));
     });
 }
 
@@ -329,17 +329,17 @@ NodePtr network_policy_spec(const Pieces& s) {
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions)) && "
          "has(self.nodeSelector))",
          "A policy cannot target both containers and host nodes.",
-         [](const YAML::Node& object) { return !(targets_containers(object) && has(object, "nodeSelector")); }},
+         [](const YamlNode& object) { return !(targets_containers(object) && has(object, "nodeSelector")); }},
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))) || "
          "!has(self.ingress) || self.ingress.all(i, has(i.limit) && has(i.duration))",
          "Container policies strictly support only bandwidth quota rules; all ingress rules must declare both "
          "'limit' and 'duration' only",
-         [](const YAML::Node& object) { return every_rule_has_limit_and_duration(object, "ingress"); }},
+         [](const YamlNode& object) { return every_rule_has_limit_and_duration(object, "ingress"); }},
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))) || "
          "!has(self.egress) || self.egress.all(e, has(e.limit) && has(e.duration))",
          "Container policies strictly support only bandwidth quota rules; all egress rules must declare both "
          "'limit' and 'duration' only",
-         [](const YAML::Node& object) { return every_rule_has_limit_and_duration(object, "egress"); }},
+         [](const YamlNode& object) { return every_rule_has_limit_and_duration(object, "egress"); }},
     };
     return make(std::move(spec));
 }

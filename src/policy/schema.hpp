@@ -3,8 +3,6 @@
 // `metadata`. tests/unit/schema_drift_test.cpp compares these tables with the CRDs.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "policy/yaml_tree.hpp"
 
 namespace karmor::policy::schema {
 
@@ -44,7 +44,7 @@ private:
 struct CrossFieldRule {
     std::string cel;      // the CRD's rule text, for the drift test
     std::string message;  // the CRD's message, reported when the rule does not hold
-    bool (*holds)(const YAML::Node& object);
+    bool (*holds)(const YamlNode& object);
 };
 
 struct Node;

@@ -21,8 +21,8 @@ constexpr std::size_t max_checked_nodes = 1'000'000;
 constexpr std::size_t max_listed_enum_values = 12;
 
 // The API server prunes null values before validating, so a null field counts as absent.
-bool is_absent(const YAML::Node& node) {
-    return !node || node.IsNull();
+bool is_absent(const YamlNode* node) {
+    return !node || node->is_null();
 }
 
 std::string in_quotes(std::string_view text) {
@@ -42,14 +42,14 @@ std::string expected_type(Type type) {
     return "?";
 }
 
-std::string describe(const YAML::Node& node, const json& value) {
-    if (node.IsMap()) return "an object";
-    if (node.IsSequence()) return "a list";
+std::string describe(const YamlNode& node, const json& value) {
+    if (node.is_mapping()) return "an object";
+    if (node.is_sequence()) return "a list";
     if (value.is_null()) return "null";
     if (value.is_boolean()) return std::string("the boolean ") + (value.get<bool>() ? "true" : "false");
-    if (value.is_number_integer()) return "the integer " + node.Scalar();
-    if (value.is_number()) return "the number " + node.Scalar();
-    return "the string " + in_quotes(node.Scalar());
+    if (value.is_number_integer()) return "the integer " + node.text;
+    if (value.is_number()) return "the number " + node.text;
+    return "the string " + in_quotes(node.text);
 }
 
 bool is_integral(const json& value) {
@@ -120,9 +120,9 @@ std::string unknown_field_message(const std::string& name, const Node& object, c
     return "unknown field (expected one of: " + allowed + ")";
 }
 
-bool has_field(const YAML::Node& object, const std::string& name) {
-    for (const auto& entry : object)
-        if (entry.first.IsScalar() && entry.first.Scalar() == name && !is_absent(entry.second)) return true;
+bool has_field(const YamlNode& object, const std::string& name) {
+    for (const auto& [key, value] : object.entries)
+        if (key->is_scalar() && key->text == name && !is_absent(value)) return true;
     return false;
 }
 
@@ -151,7 +151,7 @@ public:
 
     // `anchor` is where the value was introduced (its key, or the list item): required fields
     // that are missing are reported there. `enclosing` is the object schema one level up.
-    void check(const YAML::Node& value, const Node& schema, const YAML::Mark& anchor, const Node* enclosing) {
+    void check(const YamlNode& value, const Node& schema, const YamlNode& anchor, const Node* enclosing) {
         if (++visited_ > max_checked_nodes) return;
         switch (schema.type) {
             case Type::object: return check_object(value, schema, anchor, enclosing);
@@ -163,25 +163,18 @@ public:
 private:
     // Positions are built only for problems: copying the file name for every node would
     // cost more than the checks themselves.
-    SourcePosition at(const YAML::Mark& mark) const {
-        SourcePosition position = where_;
-        if (!mark.is_null()) {
-            position.line = mark.line + 1;
-            position.column = mark.column + 1;
-        }
-        return position;
+    SourcePosition at(const YamlNode& node) const { return position_of(node, where_); }
+
+    void report(const YamlNode& node, std::string message) {
+        problems_.push_back({at(node), path_, std::move(message)});
     }
 
-    void report(const YAML::Node& node, std::string message) {
-        problems_.push_back({at(node.Mark()), path_, std::move(message)});
-    }
-
-    void report_type(const YAML::Node& value, const json& resolved, Type expected) {
+    void report_type(const YamlNode& value, const json& resolved, Type expected) {
         std::string message = "expected " + expected_type(expected) + ", got " + describe(value, resolved);
-        if (expected == Type::string && value.IsScalar() && !resolved.is_null()) {
+        if (expected == Type::string && value.is_scalar() && !resolved.is_null()) {
             message += " (put it in quotes to make it a string)";
-        } else if (resolved.is_string() && value.IsScalar()) {
-            const auto unquoted = resolve_plain_scalar(value.Scalar());
+        } else if (resolved.is_string() && value.is_scalar()) {
+            const auto unquoted = resolve_plain_scalar(value.text);
             if ((expected == Type::integer && is_integral(unquoted)) ||
                 (expected == Type::boolean && unquoted.is_boolean()))
                 message += " (remove the quotes)";
@@ -189,22 +182,20 @@ private:
         report(value, std::move(message));
     }
 
-    void check_object(const YAML::Node& value, const Node& schema, const YAML::Mark& anchor, const Node* enclosing) {
-        if (!value.IsMap()) return report_type(value, value.IsScalar() ? scalar_value(value) : json(), Type::object);
-        for (const auto& entry : value) {
-            if (!entry.first.IsScalar()) continue;  // yaml_to_json reports non-string keys
-            const auto& name = entry.first.Scalar();
+    void check_object(const YamlNode& value, const Node& schema, const YamlNode& anchor, const Node* enclosing) {
+        if (!value.is_mapping()) return report_type(value, scalar_value(value), Type::object);
+        for (const auto& [key, child] : value.entries) {
+            if (!key->is_scalar()) continue;  // yaml_to_json reports non-string keys
+            const auto& name = key->text;
             PathSegment segment(path_, name);
             if (const auto* property = schema.find(name)) {
-                if (!is_absent(entry.second)) check(entry.second, *property->schema, entry.first.Mark(), &schema);
+                if (!is_absent(child)) check(*child, *property->schema, *key, &schema);
             } else if (schema.additional_properties) {
                 if (schema.key_rule && !schema.key_rule->accepts(name))
-                    report(entry.first,
-                           "invalid key " + in_quotes(name) + ": expected " + schema.key_rule->expectation());
-                if (!is_absent(entry.second))
-                    check(entry.second, *schema.additional_properties, entry.first.Mark(), &schema);
+                    report(*key, "invalid key " + in_quotes(name) + ": expected " + schema.key_rule->expectation());
+                if (!is_absent(child)) check(*child, *schema.additional_properties, *key, &schema);
             } else if (!schema.preserve_unknown_fields) {
-                report(entry.first, unknown_field_message(name, schema, enclosing));
+                report(*key, unknown_field_message(name, schema, enclosing));
             }
         }
         for (const auto& required : schema.required) {
@@ -218,39 +209,38 @@ private:
             if (!rule.holds(value)) problems_.push_back({at(anchor), path_, rule.message});
     }
 
-    void check_array(const YAML::Node& value, const Node& schema, const Node* enclosing) {
-        if (!value.IsSequence())
-            return report_type(value, value.IsScalar() ? scalar_value(value) : json(), Type::array);
-        if (schema.max_items && value.size() > *schema.max_items)
-            report(value, "has " + std::to_string(value.size()) + " items: at most " +
+    void check_array(const YamlNode& value, const Node& schema, const Node* enclosing) {
+        if (!value.is_sequence()) return report_type(value, scalar_value(value), Type::array);
+        if (schema.max_items && value.items.size() > *schema.max_items)
+            report(value, "has " + std::to_string(value.items.size()) + " items: at most " +
                               std::to_string(*schema.max_items) + " are allowed");
         std::size_t index = 0;
-        for (const auto& item : value) {
+        for (const auto* item : value.items) {
             PathSegment segment(path_, index++);
-            check(item, *schema.items, item.Mark(), enclosing);
+            check(*item, *schema.items, *item, enclosing);
         }
     }
 
-    void check_scalar(const YAML::Node& value, const Node& schema) {
-        if (schema.type == Type::string && value.IsScalar() && scalar_is_string(value))
+    void check_scalar(const YamlNode& value, const Node& schema) {
+        if (schema.type == Type::string && value.is_scalar() && scalar_is_string(value))
             return check_string(value, schema);
-        const json resolved = value.IsScalar() ? scalar_value(value) : json();
+        const json resolved = scalar_value(value);
         switch (schema.type) {
             case Type::string:
-                if (!value.IsScalar() || !resolved.is_string()) return report_type(value, resolved, schema.type);
+                if (!value.is_scalar() || !resolved.is_string()) return report_type(value, resolved, schema.type);
                 return check_string(value, schema);
             case Type::integer:
-                if (!value.IsScalar() || !is_integral(resolved)) return report_type(value, resolved, schema.type);
+                if (!value.is_scalar() || !is_integral(resolved)) return report_type(value, resolved, schema.type);
                 return check_range(value, resolved, schema);
             case Type::boolean:
-                if (!value.IsScalar() || !resolved.is_boolean()) return report_type(value, resolved, schema.type);
+                if (!value.is_scalar() || !resolved.is_boolean()) return report_type(value, resolved, schema.type);
                 return;
             default: return;
         }
     }
 
-    void check_string(const YAML::Node& value, const Node& schema) {
-        const auto& text = value.Scalar();
+    void check_string(const YamlNode& value, const Node& schema) {
+        const auto& text = value.text;
         if (!schema.enum_values.empty()) check_enum(value, schema.enum_values);
         if (schema.max_length && utf8_length(text) > *schema.max_length)
             report(value, "is " + std::to_string(utf8_length(text)) + " characters long: at most " +
@@ -264,8 +254,8 @@ private:
         }
     }
 
-    void check_enum(const YAML::Node& value, const std::vector<std::string>& allowed) {
-        const auto& text = value.Scalar();
+    void check_enum(const YamlNode& value, const std::vector<std::string>& allowed) {
+        const auto& text = value.text;
         for (const auto& candidate : allowed)
             if (candidate == text) return;
         std::string message = "unsupported value " + in_quotes(text) + ": expected ";
@@ -279,7 +269,7 @@ private:
         report(value, std::move(message));
     }
 
-    void check_range(const YAML::Node& value, const json& resolved, const Node& schema) {
+    void check_range(const YamlNode& value, const json& resolved, const Node& schema) {
         const bool too_small = schema.minimum && compare(resolved, *schema.minimum) < 0;
         const bool too_large = schema.maximum && compare(resolved, *schema.maximum) > 0;
         if (!too_small && !too_large) return;
@@ -290,7 +280,7 @@ private:
             expected = "of at least " + std::to_string(*schema.minimum);
         else
             expected = "of at most " + std::to_string(*schema.maximum);
-        report(value, value.Scalar() + " is out of range: expected an integer " + expected);
+        report(value, value.text + " is out of range: expected an integer " + expected);
     }
 
     const SourcePosition& where_;
@@ -301,15 +291,15 @@ private:
 
 }  // namespace
 
-void validate_policy_document(const YAML::Node& document, const SourcePosition& where,
+void validate_policy_document(const YamlNode& document, const SourcePosition& where,
                               std::vector<Diagnostic>& problems) {
-    const auto kind = document["kind"];
-    const auto* schema = schema::document_schema(kind && kind.IsScalar() ? kind.Scalar() : std::string());
+    const auto* kind = document.find("kind");
+    const auto* schema = schema::document_schema(kind && kind->is_scalar() ? kind->text : std::string());
     if (!schema) return;  // the loader reports documents that are not KubeArmor policies
     // The CRD does not list metadata as required, but a name is, and it lives there.
-    if (is_absent(document["metadata"]))
+    if (is_absent(document.find("metadata")))
         problems.push_back({position_of(document, where), "metadata", "required field is missing"});
-    Walker(where, problems).check(document, *schema, document.Mark(), nullptr);
+    Walker(where, problems).check(document, *schema, document, nullptr);
 }
 
 }  // namespace karmor::policy

@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <regex>
 #include <unordered_set>
 
 namespace karmor::policy {
@@ -14,8 +13,6 @@ using json = nlohmann::ordered_json;
 // Aliases let a small document expand exponentially ("billion laughs"); a policy has a few
 // hundred nodes, so this bound is generous and still stops the attack early.
 constexpr std::size_t max_nodes_per_document = 1'000'000;
-
-constexpr const char* tag_prefix = "tag:yaml.org,2002:";
 
 bool is_null_word(const std::string& s) {
     return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
@@ -31,9 +28,66 @@ std::optional<bool> bool_word(const std::string& s) {
     return std::nullopt;
 }
 
+bool is_digit_of(char c, int base) {
+    switch (base) {
+        case 2: return c == '0' || c == '1';
+        case 8: return c >= '0' && c <= '7';
+        case 10: return c >= '0' && c <= '9';
+        default: return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+}
+
+// Whether text[from...] is one or more digits of `base` or underscores.
+bool digits_or_underscores(std::string_view text, std::size_t from, int base) {
+    if (from >= text.size()) return false;
+    for (std::size_t i = from; i < text.size(); ++i)
+        if (text[i] != '_' && !is_digit_of(text[i], base)) return false;
+    return true;
+}
+
+// The YAML 1.1 integer syntax: [-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[1-9][0-9_]*|0).
+// Matched by hand, not with std::regex: every plain scalar of every policy comes through here.
+bool has_integer_syntax(std::string_view text) {
+    std::size_t p = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+    const auto rest = text.substr(p);
+    if (rest.empty()) return false;
+    if (rest.rfind("0b", 0) == 0) return digits_or_underscores(rest, 2, 2);
+    if (rest.rfind("0x", 0) == 0) return digits_or_underscores(rest, 2, 16);
+    if (rest[0] == '0') return rest.size() == 1 || digits_or_underscores(rest, rest[1] == 'o' ? 2 : 1, 8);
+    return rest[0] >= '1' && rest[0] <= '9' && (rest.size() == 1 || digits_or_underscores(rest, 1, 10));
+}
+
+// The YAML 1.1 float syntax: [-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?
+bool has_float_syntax(std::string_view text) {
+    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    std::size_t p = 0;
+    const std::size_t n = text.size();
+    if (p < n && (text[p] == '-' || text[p] == '+')) ++p;
+    if (p < n && text[p] == '.') {
+        ++p;
+        if (p >= n || !digit(text[p])) return false;
+        while (p < n && digit(text[p])) ++p;
+    } else if (p < n && digit(text[p])) {
+        ++p;
+        while (p < n && (digit(text[p]) || text[p] == '_')) ++p;
+        if (p < n && text[p] == '.') {
+            ++p;
+            while (p < n && (digit(text[p]) || text[p] == '_')) ++p;
+        }
+    } else {
+        return false;
+    }
+    if (p < n && (text[p] == 'e' || text[p] == 'E')) {
+        ++p;
+        if (p < n && (text[p] == '-' || text[p] == '+')) ++p;
+        if (p >= n || !digit(text[p])) return false;
+        while (p < n && digit(text[p])) ++p;
+    }
+    return p == n;
+}
+
 std::optional<json> integer_value(const std::string& text) {
-    static const std::regex pattern(R"([-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[1-9][0-9_]*|0))");
-    if (!std::regex_match(text, pattern)) return std::nullopt;
+    if (!has_integer_syntax(text)) return std::nullopt;
     std::string digits;
     for (char c : text)
         if (c != '_') digits.push_back(c);
@@ -69,12 +123,11 @@ std::optional<json> integer_value(const std::string& text) {
 }
 
 std::optional<json> float_value(const std::string& text) {
-    static const std::regex pattern(R"([-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?)");
     if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf")
         return json(std::numeric_limits<double>::infinity());
     if (text == "-.inf" || text == "-.Inf" || text == "-.INF") return json(-std::numeric_limits<double>::infinity());
     if (text == ".nan" || text == ".NaN" || text == ".NAN") return json(std::nan(""));
-    if (!std::regex_match(text, pattern)) return std::nullopt;
+    if (!has_float_syntax(text)) return std::nullopt;
     std::string digits;
     for (char c : text)
         if (c != '_') digits.push_back(c);
@@ -85,13 +138,23 @@ std::optional<json> float_value(const std::string& text) {
     }
 }
 
+// resolve_plain_scalar(text).is_string(), without building the value: asked of every string
+// the validator checks and the serializer writes. No null or boolean word is longer than five
+// characters, and every number starts with a digit, a sign or a dot.
+bool resolves_to_string(const std::string& text) {
+    const char first = text.empty() ? '\0' : text.front();
+    const bool may_be_number = (first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.';
+    if (text.size() > 5 && !may_be_number) return true;
+    return resolve_plain_scalar(text).is_string();
+}
+
 struct Converter {
     const SourcePosition& where;
     std::vector<Diagnostic>& problems;
     std::size_t nodes = 0;
     bool exhausted = false;
 
-    json convert(const YAML::Node& node, const std::string& path) {
+    json convert(const YamlNode& node, const std::string& path) {
         if (++nodes > max_nodes_per_document) {
             if (!exhausted)
                 problems.push_back(
@@ -99,37 +162,35 @@ struct Converter {
             exhausted = true;
             return nullptr;
         }
-        switch (node.Type()) {
-            case YAML::NodeType::Null:
-            case YAML::NodeType::Undefined: return nullptr;
-            case YAML::NodeType::Scalar: return scalar_value(node);
-            case YAML::NodeType::Sequence: {
+        switch (node.kind) {
+            case YamlNode::Kind::null: return nullptr;
+            case YamlNode::Kind::scalar: return scalar_value(node);
+            case YamlNode::Kind::sequence: {
                 json out = json::array();
                 std::size_t index = 0;
-                for (const auto& item : node) {
-                    out.push_back(convert(item, path + "[" + std::to_string(index++) + "]"));
-                }
+                for (const auto* item : node.items)
+                    out.push_back(convert(*item, path + "[" + std::to_string(index++) + "]"));
                 return out;
             }
-            case YAML::NodeType::Map: return mapping(node, path);
+            case YamlNode::Kind::mapping: return mapping(node, path);
         }
         return nullptr;
     }
 
-    json mapping(const YAML::Node& node, const std::string& path) {
+    json mapping(const YamlNode& node, const std::string& path) {
         json out = json::object();
-        for (const auto& entry : node) {
-            if (!entry.first.IsScalar()) {
-                problems.push_back({position_of(entry.first, where), path, "mapping keys must be strings"});
+        for (const auto& [key_node, value_node] : node.entries) {
+            if (!key_node->is_scalar()) {
+                problems.push_back({position_of(*key_node, where), path, "mapping keys must be strings"});
                 continue;
             }
-            const auto& key = entry.first.Scalar();
+            const auto& key = key_node->text;
             const auto child_path = path.empty() ? key : path + "." + key;
             if (out.contains(key)) {
-                problems.push_back({position_of(entry.first, where), child_path, "duplicate field \"" + key + "\""});
+                problems.push_back({position_of(*key_node, where), child_path, "duplicate field \"" + key + "\""});
                 continue;
             }
-            json value = convert(entry.second, child_path);
+            json value = convert(*value_node, child_path);
             if (value.is_null()) continue;  // pruned, as the API server does
             out[key] = std::move(value);
         }
@@ -169,7 +230,7 @@ bool plain_safe(const std::string& s) {
             default: return false;
         }
     }
-    return resolve_plain_scalar(s).is_string();
+    return resolves_to_string(s);
 }
 
 void append_quoted(std::string& out, const std::string& s) {
@@ -265,12 +326,11 @@ void emit_node(std::string& out, const json& value, int indent) {
 
 }  // namespace
 
-SourcePosition position_of(const YAML::Node& node, const SourcePosition& document) {
+SourcePosition position_of(const YamlNode& node, const SourcePosition& document) {
     SourcePosition out = document;
-    const auto mark = node.Mark();
-    if (!mark.is_null()) {
-        out.line = mark.line + 1;
-        out.column = mark.column + 1;
+    if (node.line > 0) {
+        out.line = node.line;
+        out.column = node.column;
     }
     return out;
 }
@@ -286,29 +346,16 @@ json resolve_plain_scalar(const std::string& text) {
     return text;
 }
 
-json scalar_value(const YAML::Node& node) {
-    const std::string& text = node.Scalar();
-    const std::string& tag = node.Tag();
-    if (tag == "!" || tag == std::string(tag_prefix) + "str") return text;
-    // Plain scalars, and scalars with a core tag (!!int "5" is the integer 5).
-    if (tag == "?" || tag.rfind(tag_prefix, 0) == 0) return resolve_plain_scalar(text);
-    return text;  // a local tag: keep the text
+json scalar_value(const YamlNode& node) {
+    if (node.is_null()) return nullptr;
+    return node.resolvable ? resolve_plain_scalar(node.text) : json(node.text);
 }
 
-bool scalar_is_string(const YAML::Node& node) {
-    const std::string& text = node.Scalar();
-    const std::string& tag = node.Tag();
-    if (tag != "?" && tag.rfind(tag_prefix, 0) != 0) return true;  // quoted, or a local tag
-    if (tag == std::string(tag_prefix) + "str") return true;
-    // No null or boolean word is longer than five characters, and every number starts with
-    // a digit, a sign or a dot: anything else stays a string without resolving it.
-    const char first = text.empty() ? '\0' : text.front();
-    const bool may_be_number = (first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.';
-    if (text.size() > 5 && !may_be_number) return true;
-    return resolve_plain_scalar(text).is_string();
+bool scalar_is_string(const YamlNode& node) {
+    return !node.resolvable || resolves_to_string(node.text);  // quoted, !!str and local tags are strings
 }
 
-json yaml_to_json(const YAML::Node& node, const SourcePosition& where, std::vector<Diagnostic>& problems) {
+json yaml_to_json(const YamlNode& node, const SourcePosition& where, std::vector<Diagnostic>& problems) {
     Converter converter{where, problems};
     return converter.convert(node, "");
 }
