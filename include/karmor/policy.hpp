@@ -4,7 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include <compare>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,9 +37,13 @@ struct SourcePosition {
 
 struct Policy {
     PolicyIdentity identity;
-    // The document with comments and null values dropped, in its own key order.
+    // The document with comments and null values dropped, in its own key order. Null when it
+    // was loaded with LoadOptions::serialize_as: then `serialized` holds it.
     nlohmann::ordered_json document;
+    std::string serialized;  // the document in LoadOptions::serialize_as, or empty
     SourcePosition origin;
+    std::string action;                    // spec.action, "" when absent
+    std::optional<std::int64_t> severity;  // spec.severity
 };
 
 // One problem found in one input: printed as FILE:LINE:COLUMN: FIELD.PATH: message.
@@ -53,6 +59,10 @@ enum class PolicyFormat { yaml, json };
 struct LoadOptions {
     bool recursive = false;        // descend into subdirectories of directory inputs
     bool skip_validation = false;  // check only what identifies a policy (kind, name)
+    // Serialize each policy as soon as it is loaded and keep only the text (Policy::serialized):
+    // a parsed document takes several times the memory of its text, which matters at 100,000
+    // policies.
+    std::optional<PolicyFormat> serialize_as;
 };
 
 // Loads every policy from files and directories. All problems of all inputs are collected;
@@ -71,6 +81,7 @@ void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Di
 // Sorts by identity, the order of every artifact we build.
 void sort_policies(std::vector<Policy>& policies);
 
+// The policy's text in `format`: Policy::serialized when it was loaded in that format.
 std::string serialize_policy(const Policy& policy, PolicyFormat format);
 std::string to_yaml(const nlohmann::ordered_json& document);
 

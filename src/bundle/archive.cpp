@@ -61,7 +61,7 @@ std::string normalized_name(std::string name) {
 
 }  // namespace
 
-Result<std::string> write_tar_gz(const std::vector<ArchiveEntry>& entries, std::int64_t mtime, int compression_level) {
+Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level) {
     std::string out;
     ArchiveWriter writer(archive_write_new());
     archive* a = writer.get();
@@ -74,9 +74,10 @@ Result<std::string> write_tar_gz(const std::vector<ArchiveEntry>& entries, std::
         return archive_failure(a, "cannot start the policy archive");
 
     ArchiveEntryPtr entry(archive_entry_new());
-    for (const auto& file : entries) {
+    for (const auto& file : files) {
+        const std::string name(file.name);
         archive_entry_clear(entry.get());
-        archive_entry_set_pathname(entry.get(), file.name.c_str());
+        archive_entry_set_pathname(entry.get(), name.c_str());
         archive_entry_set_filetype(entry.get(), AE_IFREG);
         archive_entry_set_perm(entry.get(), 0644);
         archive_entry_set_uid(entry.get(), 0);
@@ -84,10 +85,10 @@ Result<std::string> write_tar_gz(const std::vector<ArchiveEntry>& entries, std::
         archive_entry_set_mtime(entry.get(), mtime, 0);
         archive_entry_set_size(entry.get(), static_cast<la_int64_t>(file.content.size()));
         if (archive_write_header(a, entry.get()) != ARCHIVE_OK)
-            return archive_failure(a, "cannot add " + file.name + " to the policy archive");
+            return archive_failure(a, "cannot add " + name + " to the policy archive");
         if (archive_write_data(a, file.content.data(), file.content.size()) !=
             static_cast<la_ssize_t>(file.content.size()))
-            return archive_failure(a, "cannot add " + file.name + " to the policy archive");
+            return archive_failure(a, "cannot add " + name + " to the policy archive");
     }
     if (archive_write_close(a) != ARCHIVE_OK) return archive_failure(a, "cannot finish the policy archive");
     return out;

@@ -16,6 +16,12 @@ struct ArchiveEntry {
     std::string content;
 };
 
+// A file to write: views, so that building an archive of 100,000 policies does not copy them.
+struct ArchiveFile {
+    std::string_view name;
+    std::string_view content;
+};
+
 struct ArchiveLimits {
     std::uint64_t max_entries = 200'000;         // 100,000 policies with room to spare
     std::uint64_t max_entry_bytes = 4ull << 20;  // one policy file
@@ -24,8 +30,7 @@ struct ArchiveLimits {
 
 // Entries in the given order, mode 0644, uid/gid 0, no user or group names, the given
 // mtime; gzip without file name or timestamp. Same entries → same bytes.
-Result<std::string> write_tar_gz(const std::vector<ArchiveEntry>& entries, std::int64_t mtime,
-                                 int compression_level = 6);
+Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level = 6);
 
 // Regular files only: absolute names, `..`, links, devices, FIFOs and repeated names are
 // refused, as are archives over `limits`. Directory entries are skipped.

@@ -15,6 +15,10 @@
 
 namespace karmor::bundle {
 
+// Registries cap manifests at 4 MiB, but a config is a blob: the index of 100,000 policies
+// takes about 18 MB. The bound still stops a hostile registry from filling memory.
+inline constexpr std::uint64_t max_config_bytes = 64ull << 20;
+
 struct Blob {
     Descriptor descriptor;
     std::string bytes;

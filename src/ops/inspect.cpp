@@ -8,8 +8,6 @@
 namespace karmor {
 namespace {
 
-constexpr std::uint64_t max_config_bytes = 4ull << 20;
-
 std::string string_field(const nlohmann::json& object, const char* name) {
     const auto it = object.find(name);
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -63,7 +61,7 @@ Result<ArtifactInfo> describe(oci::Target& target, const oci::FetchedManifest& f
     info.manifests = m.manifests;
     if (bundle::is_kubearmor_artifact(m) && m.config && m.config->media_type == media_type::kubearmor_config &&
         m.config->size > 0) {
-        auto config = target.fetch_blob(*m.config, max_config_bytes);
+        auto config = target.fetch_blob(*m.config, bundle::max_config_bytes);
         if (!config) return unexpected(std::move(config).error());
         auto policies = parse_policy_index(*config, target.where() + "@" + fetched.digest.str());
         if (!policies) return unexpected(std::move(policies).error());

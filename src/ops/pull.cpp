@@ -9,8 +9,6 @@
 namespace karmor {
 namespace {
 
-constexpr std::uint64_t max_config_bytes = 4ull << 20;
-
 Error invalid_artifact(const std::string& where, std::vector<Diagnostic> problems) {
     Error error(ErrorKind::validation,
                 where + ": the artifact holds " + std::to_string(problems.size()) +
@@ -56,11 +54,12 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
                                           const LoadOptions& load) {
     // The config is verified like every blob; its index is informative, the layers are the truth.
     if (manifest.config && manifest.config->size > 0) {
-        auto config = target.fetch_blob(*manifest.config, max_config_bytes);
+        auto config = target.fetch_blob(*manifest.config, bundle::max_config_bytes);
         if (!config) return unexpected(std::move(config).error());
         if (manifest.config->media_type == media_type::kubearmor_config) {
-            const auto parsed = nlohmann::json::parse(*config, nullptr, false);
-            if (parsed.is_discarded() || !parsed.is_object())
+            // Checked, not built: the index is only informative here.
+            const auto first = config->find_first_not_of(" \t\r\n");
+            if (first == std::string::npos || (*config)[first] != '{' || !nlohmann::json::accept(*config))
                 return unexpected(Error(ErrorKind::validation, where + ": the config is not a JSON object",
                                         "the artifact is corrupt; push it again"));
         }
@@ -115,7 +114,11 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     if (result.subject) result.reference = options.reference.with_tag("").with_digest(result.manifest_digest);
     result.location = target.where() + "@" + result.manifest_digest.str();
 
-    auto policies = read_policies(target, artifact.manifest, result.location, options.load);
+    // Pull writes YAML: each policy is serialized as it is validated, and its parsed document
+    // dropped, so that 100,000 policies fit in little memory.
+    LoadOptions load = options.load;
+    load.serialize_as = PolicyFormat::yaml;
+    auto policies = read_policies(target, artifact.manifest, result.location, load);
     if (!policies) return unexpected(std::move(policies).error());
     const auto names = policy_file_names(*policies, PolicyFormat::yaml);
     for (std::size_t i = 0; i < policies->size(); ++i) result.policies.push_back({(*policies)[i].identity, names[i]});
@@ -123,7 +126,7 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     if (options.stream) {
         for (std::size_t i = 0; i < policies->size(); ++i) {
             if (i > 0) *options.stream << "---\n";
-            *options.stream << to_yaml((*policies)[i].document);
+            *options.stream << (*policies)[i].serialized;
         }
         options.stream->flush();
         if (!*options.stream) return unexpected(Error(ErrorKind::io, "cannot write the policies to standard output"));
@@ -132,7 +135,8 @@ Result<PullResult> pull_policies(const PullOptions& options) {
 
     std::vector<ops::OutputFile> files;
     files.reserve(policies->size());
-    for (std::size_t i = 0; i < policies->size(); ++i) files.push_back({names[i], to_yaml((*policies)[i].document)});
+    for (std::size_t i = 0; i < policies->size(); ++i)
+        files.push_back({names[i], std::move((*policies)[i].serialized)});
     auto written = ops::write_output_files(options.output_directory, files, options.force, options.remote.cancel);
     if (!written) return unexpected(std::move(written).error());
     result.files_written = std::move(written->written);

@@ -138,7 +138,11 @@ Result<PushResult> push_policies(const PushOptions& options) {
         return unexpected(Error(ErrorKind::usage, "cannot push to a digest reference (" + options.reference.str() + ")",
                                 "push to a tag, for example " + options.reference.registry() + "/" +
                                     options.reference.repository() + ":v1; or pass --attach to attach to it"));
-    auto policies = load_policy_files(options.inputs, options.load);
+    // Each policy becomes the text that is pushed as soon as it is validated (see
+    // LoadOptions::serialize_as): parsed documents are not kept.
+    LoadOptions load = options.load;
+    load.serialize_as = options.format;
+    auto policies = load_policy_files(options.inputs, load);
     if (!policies) return unexpected(std::move(policies).error());
 
     std::optional<ops::OpenedTarget> opened;

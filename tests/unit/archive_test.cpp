@@ -48,7 +48,7 @@ std::string raw_tar_gz(const std::vector<RawEntry>& entries) {
 }
 
 TEST(Archive, WriterIsDeterministicAndReadable) {
-    const std::vector<ArchiveEntry> entries{{"a.yaml", "a: 1\n"}, {"b.yaml", "b: 2\n"}};
+    const std::vector<ArchiveFile> entries{{"a.yaml", "a: 1\n"}, {"b.yaml", "b: 2\n"}};
     auto first = write_tar_gz(entries, 0);
     auto second = write_tar_gz(entries, 0);
     ASSERT_TRUE(first);

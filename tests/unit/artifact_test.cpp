@@ -46,6 +46,30 @@ TEST(Artifact, OnePolicyIsOneYamlLayer) {
     EXPECT_EQ(nlohmann::json::parse(as_json->layers[0].bytes)["metadata"]["name"], "block-sh");
 }
 
+// The config is written without a JSON tree; it must still be canonical JSON (what
+// nlohmann::json dumps: sorted keys, no spaces), whatever the names hold.
+TEST(Artifact, ConfigIsCanonicalJson) {
+    auto policies = parse(policy_text("KubeArmorPolicy", "a", "  namespace: shop\n") + "---\n" +
+                          policy_text("KubeArmorHostPolicy", "b") + "---\n" +
+                          "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n"
+                          "  name: c\nspec:\n  severity: 7\n  selector:\n    matchLabels: {app: \"x\"}\n"
+                          "  file:\n    matchPaths:\n      - path: /etc/\u00e9\n  action: Audit\n");
+    ASSERT_EQ(policies.size(), 3u);
+    sort_policies(policies);
+    auto artifact = build_artifact(policies, {});
+    ASSERT_TRUE(artifact) << artifact.error().message;
+    const auto& config = artifact->config.bytes;
+    EXPECT_EQ(nlohmann::json::parse(config).dump(), config);
+    const auto index = nlohmann::json::parse(config)["policies"];
+    ASSERT_EQ(index.size(), 3u);
+    // Sorted by identity: the host policy, then default/c, then shop/a.
+    EXPECT_FALSE(index[0].contains("namespace"));
+    EXPECT_FALSE(index[0].contains("severity"));
+    EXPECT_EQ(index[1]["severity"], 7);
+    EXPECT_EQ(index[1]["action"], "Audit");
+    EXPECT_EQ(index[2]["namespace"], "shop");
+}
+
 TEST(Artifact, ManifestCarriesCreatedAnnotationsAndSubject) {
     BuildOptions options;
     options.created = "2026-01-02T03:04:05Z";
