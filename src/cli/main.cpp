@@ -1,12 +1,9 @@
-#include <curl/curl.h>
-
 #include <iostream>
 
 #include "cli/cli.hpp"
 
+// libcurl is initialized by the first HTTP transport (src/oci/curl_transport.cpp), so that
+// commands without network access do not pay for it.
 int main(int argc, char** argv) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    const int code = karmor::cli::run(argc, argv, {std::cout, std::cerr, std::cin});
-    curl_global_cleanup();
-    return code;
+    return karmor::cli::run(argc, argv, {std::cout, std::cerr, std::cin});
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 #include "oci/http.hpp"
 
@@ -80,9 +81,18 @@ TransportStatus classify(CURLcode code) {
     }
 }
 
+// libcurl's global state (and with it OpenSSL's, which reads openssl.cnf) is set up on the
+// first transport, not at program start: commands that never touch the network, such as
+// `karmor version` or a dry-run push, start several milliseconds faster.
+CURL* new_curl_handle() {
+    static std::once_flag initialized;
+    std::call_once(initialized, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    return curl_easy_init();
+}
+
 class CurlTransport final : public HttpTransport {
 public:
-    explicit CurlTransport(const TransportOptions& options) : options_(options), handle_(curl_easy_init()) {}
+    explicit CurlTransport(const TransportOptions& options) : options_(options), handle_(new_curl_handle()) {}
 
     HttpResult send(const HttpRequest& request) override {
         HttpResult result;
