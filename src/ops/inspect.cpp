@@ -63,7 +63,7 @@ Result<ArtifactInfo> describe(oci::Target& target, const oci::FetchedManifest& f
     info.manifests = m.manifests;
     if (bundle::is_kubearmor_artifact(m) && m.config && m.config->media_type == media_type::kubearmor_config &&
         m.config->size > 0) {
-        auto config = target.fetch_blob(*m.config, max_config_bytes);
+        auto config = target.fetch_blob(*m.config, max_config_bytes, {});
         if (!config) return unexpected(std::move(config).error());
         auto policies = parse_policy_index(*config, target.where() + "@" + fetched.digest.str());
         if (!policies) return unexpected(std::move(policies).error());

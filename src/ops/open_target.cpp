@@ -19,11 +19,13 @@ public:
         return client().store_manifest(reference, media_type, bytes);
     }
     Result<bool> blob_exists(const Descriptor& blob) override { return client().blob_exists(blob); }
-    Result<void> put_blob(const Descriptor& blob, std::string_view bytes) override {
-        return client().upload_blob(blob, bytes);
+    Result<void> put_blob(const Descriptor& blob, std::string_view bytes,
+                          const oci::TransferObserver& observer) override {
+        return client().upload_blob(blob, bytes, observer);
     }
-    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes) override {
-        return client().fetch_blob(blob, max_bytes);
+    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes,
+                                   const oci::TransferObserver& observer) override {
+        return client().fetch_blob(blob, max_bytes, observer);
     }
     Result<std::optional<std::vector<Descriptor>>> list_referrers(const Digest& subject,
                                                                   const std::string& artifact_type) override {
