@@ -59,4 +59,16 @@ Result<OpenedTarget> open_target(const Reference& reference, const std::optional
     return opened;
 }
 
+Result<RequiredManifest> fetch_required_manifest(const Reference& reference,
+                                                 const std::optional<LayoutReference>& layout,
+                                                 const RemoteOptions& remote, const std::string& not_found_hint) {
+    auto opened = open_target(reference, layout, remote, Access::pull);
+    if (!opened) return unexpected(std::move(opened).error());
+    const auto where = layout ? layout->str() : reference.str();
+    auto fetched = opened->target->fetch_manifest(opened->manifest_reference());
+    if (!fetched) return unexpected(std::move(fetched).error());
+    if (!*fetched) return unexpected(Error(ErrorKind::not_found, where + ": not found", not_found_hint));
+    return RequiredManifest{std::move(*opened), where, std::move(**fetched)};
+}
+
 }  // namespace karmor::ops

@@ -112,19 +112,15 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
 }  // namespace
 
 Result<PullResult> pull_policies(const PullOptions& options) {
-    auto opened = ops::open_target(options.reference, options.layout, options.remote, ops::Access::pull);
-    if (!opened) return unexpected(std::move(opened).error());
-    auto& target = *opened->target;
-    const auto where = options.layout ? options.layout->str() : options.reference.str();
-
-    auto fetched = target.fetch_manifest(opened->manifest_reference());
-    if (!fetched) return unexpected(std::move(fetched).error());
-    if (!*fetched)
-        return unexpected(Error(ErrorKind::not_found, where + ": not found",
-                                "check the repository and tag; `karmor oci inspect` shows what a reference holds"));
+    auto required =
+        ops::fetch_required_manifest(options.reference, options.layout, options.remote,
+                                     "check the repository and tag; `karmor oci inspect` shows what a reference holds");
+    if (!required) return unexpected(std::move(required).error());
+    auto& target = *required->opened.target;
+    const auto& where = required->where;
 
     PullResult result;
-    oci::FetchedManifest artifact = std::move(**fetched);
+    oci::FetchedManifest artifact = std::move(required->manifest);
     if (!bundle::is_kubearmor_artifact(artifact.manifest)) {
         auto attached = newest_attached(target, artifact, where);
         if (!attached) return unexpected(std::move(attached).error());
