@@ -16,7 +16,8 @@ enum class ProgressStage {
 };
 
 // Every call comes from the thread that called push_policies or pull_policies, in the order
-// the work happens. An implementation must return quickly: transfers wait for it.
+// the work happens, some of them from inside libcurl's transfer loop: an implementation must
+// return quickly (transfers wait for it) and must not throw.
 class ProgressSink {
 public:
     virtual ~ProgressSink() = default;
