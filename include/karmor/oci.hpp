@@ -14,6 +14,7 @@
 #include "karmor/oci_types.hpp"
 #include "karmor/options.hpp"
 #include "karmor/policy.hpp"
+#include "karmor/progress.hpp"
 #include "karmor/reference.hpp"
 #include "karmor/result.hpp"
 
@@ -36,6 +37,7 @@ struct PushOptions {
     // (SOURCE_DATE_EPOCH); the current time for `created` when unset.
     std::optional<std::int64_t> source_date_epoch;
     RemoteOptions remote;
+    ProgressSink* progress = nullptr;  // not owned; null: no progress reports
 };
 
 struct PolicySummary {
@@ -81,6 +83,7 @@ struct PullOptions {
     bool force = false;              // replace files that exist with other content
     LoadOptions load;
     RemoteOptions remote;
+    ProgressSink* progress = nullptr;  // not owned; null: no progress reports
 };
 
 struct PullResult {

@@ -34,6 +34,10 @@ struct Streams {
     std::ostream& out;
     std::ostream& err;
     std::istream& in;
+    // The stream is a terminal that understands "erase line" (push and pull show progress on
+    // `err`; not when they write policies to `out` and it is the terminal too).
+    bool err_is_terminal = false;
+    bool out_is_terminal = false;
 };
 
 // The flags every command that talks to a registry shares (SPEC §2 "Remote options").

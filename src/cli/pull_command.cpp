@@ -1,5 +1,6 @@
 #include "cli/cli.hpp"
 #include "cli/output_flags.hpp"
+#include "cli/progress_line.hpp"
 #include "karmor/oci.hpp"
 
 namespace karmor::cli {
@@ -34,7 +35,14 @@ int run_pull(const PullFlags& flags, Streams& io) {
     options.remote = std::move(*remote);
     if (flags.skip_validation) io.err << "Warning: --skip-validation: pulled policies are not validated\n";
 
+    // With -o - on a terminal the policies would be written across the line.
+    const bool show_progress = io.err_is_terminal && flags.format.summary() && !(options.stream && io.out_is_terminal);
+    ProgressLine progress(io.err, show_progress, "pulling");
+    ProgressTicker ticker(progress, show_progress);
+    options.progress = &progress;
+    keep_trace_clear_of(progress, options.remote);
     auto result = pull_policies(options);
+    progress.finish();
     if (!result) return report_error(result.error(), io);
     if (flags.format.json()) {
         nlohmann::ordered_json out = {{"reference", result->location}, {"digest", result->manifest_digest.str()}};

@@ -2,6 +2,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/output_flags.hpp"
+#include "cli/progress_line.hpp"
 #include "oci/manifest_json.hpp"
 #include "karmor/oci.hpp"
 
@@ -87,7 +88,13 @@ int run_push(const PushFlags& flags, Streams& io) {
     auto options = to_options(flags, io);
     if (!options) return report_error(options.error(), io);
     if (flags.skip_validation) io.err << "Warning: --skip-validation: policies are pushed without schema validation\n";
+    const bool show_progress = io.err_is_terminal && flags.output.summary();
+    ProgressLine progress(io.err, show_progress, options->dry_run ? "dry run" : "pushing");
+    ProgressTicker ticker(progress, show_progress);
+    options->progress = &progress;
+    keep_trace_clear_of(progress, options->remote);
     auto result = push_policies(*options);
+    progress.finish();
     if (!result) return report_error(result.error(), io);
     if (flags.output.json()) {
         io.out << push_result_json(*result, options->dry_run).dump(2) << "\n";

@@ -261,7 +261,7 @@ Result<oci::StoredManifest> ImageLayout::put_manifest(const std::string& referen
     if (!parsed) return unexpected(std::move(parsed).error());
     entry.artifact_type = parsed->artifact_type;
     // The blob first: index.json never names a blob that is not complete.
-    if (auto blob = put_blob(entry, bytes); !blob) return unexpected(std::move(blob).error());
+    if (auto blob = put_blob(entry, bytes, {}); !blob) return unexpected(std::move(blob).error());
 
     DirectoryLock lock(directory_);
     if (!lock.locked()) return io_error("cannot lock", directory_, std::strerror(errno));
@@ -295,7 +295,7 @@ Result<bool> ImageLayout::blob_exists(const Descriptor& blob) {
     return existing && *existing && blob.digest.matches(**existing);
 }
 
-Result<void> ImageLayout::put_blob(const Descriptor& blob, std::string_view bytes) {
+Result<void> ImageLayout::put_blob(const Descriptor& blob, std::string_view bytes, const oci::TransferObserver&) {
     if (!blob.digest.matches(bytes) || static_cast<std::size_t>(blob.size) != bytes.size())
         return unexpected(Error(ErrorKind::validation, "blob " + blob.digest.str() + " does not match its bytes"));
     if (auto exists = blob_exists(blob); *exists) return {};
@@ -305,7 +305,8 @@ Result<void> ImageLayout::put_blob(const Descriptor& blob, std::string_view byte
     return write_file_atomically(blob_path(blob.digest), bytes);
 }
 
-Result<std::string> ImageLayout::fetch_blob(const Descriptor& blob, std::uint64_t max_bytes) {
+Result<std::string> ImageLayout::fetch_blob(const Descriptor& blob, std::uint64_t max_bytes,
+                                            const oci::TransferObserver&) {
     return read_blob(blob.digest, blob.size, max_bytes);
 }
 

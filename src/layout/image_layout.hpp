@@ -29,8 +29,9 @@ public:
     Result<oci::StoredManifest> put_manifest(const std::string& reference, const std::string& media_type,
                                              std::string_view bytes) override;
     Result<bool> blob_exists(const Descriptor& blob) override;
-    Result<void> put_blob(const Descriptor& blob, std::string_view bytes) override;
-    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes) override;
+    Result<void> put_blob(const Descriptor& blob, std::string_view bytes, const oci::TransferObserver&) override;
+    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes,
+                                   const oci::TransferObserver&) override;
     Result<std::optional<std::vector<Descriptor>>> list_referrers(const Digest& subject,
                                                                   const std::string& artifact_type) override;
     bool indexes_referrers_itself(const oci::StoredManifest&) const override { return true; }

@@ -24,6 +24,9 @@ struct Transfer {
     bool too_large = false;
     std::string_view upload;
     std::size_t uploaded = 0;
+    const std::atomic<bool>* cancel = nullptr;
+    const TransferObserver* observer = nullptr;
+    bool sending = false;  // the observer counts the request body, not the response's
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
@@ -54,9 +57,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     return n;
 }
 
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    const auto* cancel = static_cast<const std::atomic<bool>*>(user);
-    return cancel->load() ? 1 : 0;  // non-zero aborts the transfer
+int on_progress(void* user, curl_off_t, curl_off_t received, curl_off_t, curl_off_t sent) {
+    const auto* t = static_cast<const Transfer*>(user);
+    if (t->cancel && t->cancel->load()) return 1;  // non-zero aborts the transfer
+    if (t->observer) (*t->observer)(static_cast<std::uint64_t>(std::max<curl_off_t>(t->sending ? sent : received, 0)));
+    return 0;
 }
 
 size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
@@ -99,7 +104,14 @@ public:
         CURL* h = handle_.get();
         curl_easy_reset(h);  // keeps the connection cache
 
-        Transfer transfer{&result.response, request.max_response_bytes, false, request.body, 0};
+        Transfer transfer{&result.response,
+                          request.max_response_bytes,
+                          false,
+                          request.body,
+                          0,
+                          options_.cancel,
+                          request.observer ? &request.observer : nullptr,
+                          request.method == "PUT" || request.method == "PATCH"};
         CurlSlist headers;
         curl_slist* list = nullptr;
         for (const auto& [name, value] : request.headers) {
@@ -126,10 +138,10 @@ public:
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
-        if (options_.cancel) {
+        if (transfer.cancel || transfer.observer) {
             curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
             curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-            curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(options_.cancel));
+            curl_easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
         }
         if (options_.insecure) {
             curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,12 +15,17 @@ namespace karmor::oci {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// Told how many bytes of a request's body were sent so far (PUT, PATCH) or of the response's
+// body received (other methods); starts from 0 again when the request is sent again.
+using TransferObserver = std::function<void(std::uint64_t bytes)>;
+
 struct HttpRequest {
     std::string method = "GET";
     std::string url;
     HeaderList headers;
     std::string_view body;  // must outlive send()
     std::uint64_t max_response_bytes = 64ull << 20;
+    TransferObserver observer;  // may be empty
 };
 
 struct HttpResponse {

@@ -323,7 +323,8 @@ Result<bool> RegistryClient::blob_exists(const Descriptor& blob) {
     return unexpected(http_error("HEAD", ex.path, *response));
 }
 
-Result<void> RegistryClient::upload_blob(const Descriptor& blob, std::string_view bytes) {
+Result<void> RegistryClient::upload_blob(const Descriptor& blob, std::string_view bytes,
+                                         const TransferObserver& observer) {
     Error last_error;
     // A failed PUT leaves the upload session in an unknown state: start a new session.
     for (int session = 1; session <= options_.max_attempts; ++session) {
@@ -346,6 +347,7 @@ Result<void> RegistryClient::upload_blob(const Descriptor& blob, std::string_vie
         put.request.method = "PUT";
         put.request.body = bytes;
         put.request.headers.emplace_back("Content-Type", "application/octet-stream");
+        put.request.observer = observer;
         auto finished = perform(put);
         if (finished && (finished->status == 201 || finished->status == 204)) return {};
         if (finished && !is_transient_status(finished->status) && finished->status != 404)
@@ -357,7 +359,8 @@ Result<void> RegistryClient::upload_blob(const Descriptor& blob, std::string_vie
     return unexpected(std::move(last_error));
 }
 
-Result<std::string> RegistryClient::fetch_blob(const Descriptor& blob, std::uint64_t max_bytes) {
+Result<std::string> RegistryClient::fetch_blob(const Descriptor& blob, std::uint64_t max_bytes,
+                                               const TransferObserver& observer) {
     if (blob.size < 0 || static_cast<std::uint64_t>(blob.size) > max_bytes)
         return unexpected(Error(ErrorKind::validation, registry_ + "/" + repository_ + "@" + blob.digest.str() +
                                                            ": blob of " + std::to_string(blob.size) +
@@ -366,6 +369,7 @@ Result<std::string> RegistryClient::fetch_blob(const Descriptor& blob, std::uint
     ex.path = "/v2/" + repository_ + "/blobs/" + blob.digest.str();
     // One byte more than announced, so that a server sending too much is caught.
     ex.request.max_response_bytes = static_cast<std::uint64_t>(blob.size) + 1;
+    ex.request.observer = observer;
     auto response = perform(ex);
     if (!response) return unexpected(std::move(response).error());
     if (response->status != 200) return unexpected(http_error("GET", ex.path, *response));

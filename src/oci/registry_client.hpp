@@ -65,9 +65,12 @@ public:
                                                                   const std::string& artifact_type);
 
     Result<bool> blob_exists(const Descriptor& blob);
-    Result<void> upload_blob(const Descriptor& blob, std::string_view bytes);
-    // The blob's bytes, checked against the descriptor's size and digest.
-    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes);
+    // `observer` sees the bytes of the PUT sent so far, from 0 again on a retry.
+    Result<void> upload_blob(const Descriptor& blob, std::string_view bytes, const TransferObserver& observer = {});
+    // The blob's bytes, checked against the descriptor's size and digest. `observer` sees the
+    // bytes received so far, from 0 again on a retry or a redirect.
+    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes,
+                                   const TransferObserver& observer = {});
 
     // GET /v2/ with the challenge flow and no repository scope: are the credentials good
     // for this registry? (`karmor oci login`). Defined in registry_auth.cpp.

@@ -34,9 +34,12 @@ public:
                                                 std::string_view bytes) = 0;
 
     virtual Result<bool> blob_exists(const Descriptor& blob) = 0;
-    virtual Result<void> put_blob(const Descriptor& blob, std::string_view bytes) = 0;
+    // `observer` (may be empty) sees the bytes moved so far while they travel over a network;
+    // a target that only copies local files need not call it.
+    virtual Result<void> put_blob(const Descriptor& blob, std::string_view bytes, const TransferObserver& observer) = 0;
     // The blob's bytes, checked against the descriptor's size and digest.
-    virtual Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes) = 0;
+    virtual Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes,
+                                           const TransferObserver& observer) = 0;
 
     // The manifests whose subject is `subject`, as descriptors with artifactType and the
     // manifest's annotations, when the target indexes referrers itself (a registry with the

@@ -61,7 +61,7 @@ Result<ArtifactInfo> describe(oci::Target& target, const oci::FetchedManifest& f
     info.manifests = m.manifests;
     if (bundle::is_kubearmor_artifact(m) && m.config && m.config->media_type == media_type::kubearmor_config &&
         m.config->size > 0) {
-        auto config = target.fetch_blob(*m.config, bundle::max_config_bytes);
+        auto config = target.fetch_blob(*m.config, bundle::max_config_bytes, {});
         if (!config) return unexpected(std::move(config).error());
         auto policies = parse_policy_index(*config, target.where() + "@" + fetched.digest.str());
         if (!policies) return unexpected(std::move(policies).error());
@@ -83,27 +83,23 @@ const char* to_string(ReferenceKind kind) {
 }
 
 Result<InspectResult> inspect_reference(const InspectOptions& options) {
-    auto opened = ops::open_target(options.reference, options.layout, options.remote, ops::Access::pull);
-    if (!opened) return unexpected(std::move(opened).error());
-    auto& target = *opened->target;
-    const auto where = options.layout ? options.layout->str() : options.reference.str();
-    auto fetched = target.fetch_manifest(opened->manifest_reference());
-    if (!fetched) return unexpected(std::move(fetched).error());
-    if (!*fetched)
-        return unexpected(Error(ErrorKind::not_found, where + ": not found", "check the repository and tag"));
+    auto required =
+        ops::fetch_required_manifest(options.reference, options.layout, options.remote, "check the repository and tag");
+    if (!required) return unexpected(std::move(required).error());
+    auto& target = *required->opened.target;
+    const auto& fetched = required->manifest;
 
     InspectResult result;
-    result.kind = classify((*fetched)->manifest);
-    result.description = result.kind == ReferenceKind::kubearmor_artifact
-                             ? "a KubeArmor policy artifact"
-                             : bundle::describe_artifact((*fetched)->manifest);
-    result.location = target.where() + "@" + (*fetched)->digest.str();
-    auto info = describe(target, **fetched);
+    result.kind = classify(fetched.manifest);
+    result.description = result.kind == ReferenceKind::kubearmor_artifact ? "a KubeArmor policy artifact"
+                                                                          : bundle::describe_artifact(fetched.manifest);
+    result.location = target.where() + "@" + fetched.digest.str();
+    auto info = describe(target, fetched);
     if (!info) return unexpected(std::move(info).error());
     result.artifact = std::move(*info);
 
     if (result.kind == ReferenceKind::image || result.kind == ReferenceKind::index) {
-        auto listing = ops::find_referrers(target, (*fetched)->digest, media_type::kubearmor_config);
+        auto listing = ops::find_referrers(target, fetched.digest, media_type::kubearmor_config);
         if (!listing) return unexpected(std::move(listing).error());
         result.referrers_source = listing->source;
         for (const auto& referrer : listing->referrers) {

@@ -19,11 +19,13 @@ public:
         return client().store_manifest(reference, media_type, bytes);
     }
     Result<bool> blob_exists(const Descriptor& blob) override { return client().blob_exists(blob); }
-    Result<void> put_blob(const Descriptor& blob, std::string_view bytes) override {
-        return client().upload_blob(blob, bytes);
+    Result<void> put_blob(const Descriptor& blob, std::string_view bytes,
+                          const oci::TransferObserver& observer) override {
+        return client().upload_blob(blob, bytes, observer);
     }
-    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes) override {
-        return client().fetch_blob(blob, max_bytes);
+    Result<std::string> fetch_blob(const Descriptor& blob, std::uint64_t max_bytes,
+                                   const oci::TransferObserver& observer) override {
+        return client().fetch_blob(blob, max_bytes, observer);
     }
     Result<std::optional<std::vector<Descriptor>>> list_referrers(const Digest& subject,
                                                                   const std::string& artifact_type) override {
@@ -55,6 +57,18 @@ Result<OpenedTarget> open_target(const Reference& reference, const std::optional
     opened.tag = reference.tag();
     opened.digest = reference.digest();
     return opened;
+}
+
+Result<RequiredManifest> fetch_required_manifest(const Reference& reference,
+                                                 const std::optional<LayoutReference>& layout,
+                                                 const RemoteOptions& remote, const std::string& not_found_hint) {
+    auto opened = open_target(reference, layout, remote, Access::pull);
+    if (!opened) return unexpected(std::move(opened).error());
+    const auto where = layout ? layout->str() : reference.str();
+    auto fetched = opened->target->fetch_manifest(opened->manifest_reference());
+    if (!fetched) return unexpected(std::move(fetched).error());
+    if (!*fetched) return unexpected(Error(ErrorKind::not_found, where + ": not found", not_found_hint));
+    return RequiredManifest{std::move(*opened), where, std::move(**fetched)};
 }
 
 }  // namespace karmor::ops

@@ -27,4 +27,18 @@ enum class Access { pull, push };
 Result<OpenedTarget> open_target(const Reference& reference, const std::optional<LayoutReference>& layout,
                                  const RemoteOptions& remote, Access access);
 
+// What pull and inspect start from: the target, opened for reading, and the manifest its
+// reference names.
+struct RequiredManifest {
+    OpenedTarget opened;
+    std::string where;  // the reference as given (layout or registry), for messages
+    oci::FetchedManifest manifest;
+};
+
+// A manifest that is not there is an error of kind not_found, "WHERE: not found", with
+// `not_found_hint`.
+Result<RequiredManifest> fetch_required_manifest(const Reference& reference,
+                                                 const std::optional<LayoutReference>& layout,
+                                                 const RemoteOptions& remote, const std::string& not_found_hint);
+
 }  // namespace karmor::ops

@@ -1,10 +1,13 @@
 // SPEC §2 pull, §4 reading artifacts of other tools, §5 file names, §6 pulling from an image,
 // §8 verification.
+#include <algorithm>
+
 #include "bundle/artifact.hpp"
 #include "karmor/oci.hpp"
 #include "ops/open_target.hpp"
 #include "ops/output_directory.hpp"
 #include "ops/referrers.hpp"
+#include "ops/transfer_tally.hpp"
 
 namespace karmor {
 namespace {
@@ -50,12 +53,26 @@ Result<oci::FetchedManifest> newest_attached(oci::Target& target, const oci::Fet
     return std::move(**fetched);
 }
 
+std::uint64_t blob_size(const Descriptor& blob) {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(blob.size, 0));
+}
+
+// What read_policies downloads: the config and the layers.
+std::uint64_t blob_bytes(const Manifest& manifest) {
+    std::uint64_t total = manifest.config ? blob_size(*manifest.config) : 0;
+    for (const auto& layer : manifest.layers) total += blob_size(layer);
+    return total;
+}
+
 Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& manifest, const std::string& where,
-                                          const LoadOptions& load) {
+                                          const LoadOptions& load, ProgressSink* progress) {
+    ops::TransferTally tally(progress, TransferDirection::download, blob_bytes(manifest));
     // The config is verified like every blob; its index is informative, the layers are the truth.
     if (manifest.config && manifest.config->size > 0) {
-        auto config = target.fetch_blob(*manifest.config, bundle::max_config_bytes);
+        const auto size = blob_size(*manifest.config);
+        auto config = target.fetch_blob(*manifest.config, bundle::max_config_bytes, tally.observe(size));
         if (!config) return unexpected(std::move(config).error());
+        tally.finished(size);
         if (manifest.config->media_type == media_type::kubearmor_config) {
             // Checked, not built: the index is only informative here.
             const auto first = config->find_first_not_of(" \t\r\n");
@@ -75,34 +92,34 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
                                     "pull with a tool that understands this artifact"));
         const std::uint64_t max_bytes =
             layer.media_type == media_type::kubearmor_layer_tar_gzip ? limits.max_total_bytes : limits.max_entry_bytes;
-        auto bytes = target.fetch_blob(layer, max_bytes);
+        const auto size = blob_size(layer);
+        auto bytes = target.fetch_blob(layer, max_bytes, tally.observe(size));
         if (!bytes) return unexpected(std::move(bytes).error());
+        tally.finished(size);
         layers.push_back({layer, std::move(*bytes)});
     }
 
+    if (progress) progress->stage_started(ProgressStage::loading_policies);
     std::vector<Diagnostic> problems;
     auto policies = bundle::read_policy_layers(layers, load, limits, problems);
     if (!problems.empty()) return unexpected(invalid_artifact(where, std::move(problems)));
     if (policies.empty()) return unexpected(Error(ErrorKind::validation, where + ": the artifact holds no policy"));
+    if (progress) progress->policies_loaded(policies.size());
     return policies;
 }
 
 }  // namespace
 
 Result<PullResult> pull_policies(const PullOptions& options) {
-    auto opened = ops::open_target(options.reference, options.layout, options.remote, ops::Access::pull);
-    if (!opened) return unexpected(std::move(opened).error());
-    auto& target = *opened->target;
-    const auto where = options.layout ? options.layout->str() : options.reference.str();
-
-    auto fetched = target.fetch_manifest(opened->manifest_reference());
-    if (!fetched) return unexpected(std::move(fetched).error());
-    if (!*fetched)
-        return unexpected(Error(ErrorKind::not_found, where + ": not found",
-                                "check the repository and tag; `karmor oci inspect` shows what a reference holds"));
+    auto required =
+        ops::fetch_required_manifest(options.reference, options.layout, options.remote,
+                                     "check the repository and tag; `karmor oci inspect` shows what a reference holds");
+    if (!required) return unexpected(std::move(required).error());
+    auto& target = *required->opened.target;
+    const auto& where = required->where;
 
     PullResult result;
-    oci::FetchedManifest artifact = std::move(**fetched);
+    oci::FetchedManifest artifact = std::move(required->manifest);
     if (!bundle::is_kubearmor_artifact(artifact.manifest)) {
         auto attached = newest_attached(target, artifact, where);
         if (!attached) return unexpected(std::move(attached).error());
@@ -118,11 +135,12 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     // dropped, so that 100,000 policies fit in little memory.
     LoadOptions load = options.load;
     load.serialize_as = PolicyFormat::yaml;
-    auto policies = read_policies(target, artifact.manifest, result.location, load);
+    auto policies = read_policies(target, artifact.manifest, result.location, load, options.progress);
     if (!policies) return unexpected(std::move(policies).error());
     const auto names = policy_file_names(*policies, PolicyFormat::yaml);
     for (std::size_t i = 0; i < policies->size(); ++i) result.policies.push_back({(*policies)[i].identity, names[i]});
 
+    if (options.progress) options.progress->stage_started(ProgressStage::writing_files);
     if (options.stream) {
         for (std::size_t i = 0; i < policies->size(); ++i) {
             if (i > 0) *options.stream << "---\n";

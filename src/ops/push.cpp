@@ -7,6 +7,7 @@
 #include "ops/referrers.hpp"
 #include "ops/referrers_index.hpp"
 #include "ops/remote.hpp"
+#include "ops/transfer_tally.hpp"
 
 namespace karmor {
 namespace {
@@ -28,7 +29,11 @@ bool holds_same_policies(const Manifest& existing, const bundle::BuiltArtifact& 
     return theirs == mine && existing.subject == ours.manifest.subject;
 }
 
-Result<void> upload_blobs(oci::Target& target, const bundle::BuiltArtifact& artifact, PushResult& result) {
+// Asks for every blob first, so that the bytes to send are known before the first is sent.
+Result<void> upload_blobs(oci::Target& target, const bundle::BuiltArtifact& artifact, ProgressSink* progress,
+                          PushResult& result) {
+    std::vector<const bundle::Blob*> missing;
+    std::uint64_t missing_bytes = 0;
     std::vector<const bundle::Blob*> blobs{&artifact.config};
     for (const auto& layer : artifact.layers) blobs.push_back(&layer);
     for (const auto* blob : blobs) {
@@ -38,8 +43,15 @@ Result<void> upload_blobs(oci::Target& target, const bundle::BuiltArtifact& arti
             ++result.blobs_skipped;
             continue;
         }
-        if (auto uploaded = target.put_blob(blob->descriptor, blob->bytes); !uploaded)
+        missing.push_back(blob);
+        missing_bytes += blob->bytes.size();
+    }
+    ops::TransferTally tally(progress, TransferDirection::upload, missing_bytes);
+    for (const auto* blob : missing) {
+        if (auto uploaded = target.put_blob(blob->descriptor, blob->bytes, tally.observe(blob->bytes.size()));
+            !uploaded)
             return unexpected(std::move(uploaded).error());
+        tally.finished(blob->bytes.size());
         ++result.blobs_uploaded;
     }
     return {};
@@ -61,7 +73,8 @@ Result<Descriptor> resolve_subject(oci::Target& target, const std::string& refer
 
 // SPEC §6: the artifact goes in untagged with `subject` set; the target indexes it, or we
 // add it to the fallback tag.
-Result<void> attach(oci::Target& target, const bundle::BuiltArtifact& artifact, bool is_layout, PushResult& result) {
+Result<void> attach(oci::Target& target, const bundle::BuiltArtifact& artifact, bool is_layout, ProgressSink* progress,
+                    PushResult& result) {
     const auto& subject = *artifact.manifest.subject;
     auto listing = ops::find_referrers(target, subject.digest, media_type::kubearmor_config);
     if (!listing) return unexpected(std::move(listing).error());
@@ -85,7 +98,7 @@ Result<void> attach(oci::Target& target, const bundle::BuiltArtifact& artifact, 
         }
     }
 
-    if (auto uploaded = upload_blobs(target, artifact, result); !uploaded) return uploaded;
+    if (auto uploaded = upload_blobs(target, artifact, progress, result); !uploaded) return uploaded;
     auto stored =
         target.put_manifest(artifact.manifest_digest.str(), media_type::oci_manifest, artifact.manifest_bytes);
     if (!stored) return unexpected(std::move(stored).error());
@@ -107,7 +120,7 @@ Result<void> attach(oci::Target& target, const bundle::BuiltArtifact& artifact, 
 
 // SPEC §6: a tag that holds anything but a KubeArmor artifact is not replaced without --force.
 Result<void> push_to_tag(oci::Target& target, const std::string& tag, const bundle::BuiltArtifact& artifact, bool force,
-                         PushResult& result) {
+                         ProgressSink* progress, PushResult& result) {
     auto existing = target.fetch_manifest(tag);
     if (!existing) return unexpected(std::move(existing).error());
     if (*existing) {
@@ -124,7 +137,7 @@ Result<void> push_to_tag(oci::Target& target, const std::string& tag, const bund
                                         (*existing)->digest.str() + "); pushing would replace it",
                                     "use --attach to store the policies beside it, or --force to replace the tag"));
     }
-    if (auto uploaded = upload_blobs(target, artifact, result); !uploaded) return uploaded;
+    if (auto uploaded = upload_blobs(target, artifact, progress, result); !uploaded) return uploaded;
     auto stored = target.put_manifest(tag, media_type::oci_manifest, artifact.manifest_bytes);
     if (!stored) return unexpected(std::move(stored).error());
     return {};
@@ -142,8 +155,10 @@ Result<PushResult> push_policies(const PushOptions& options) {
     // LoadOptions::serialize_as): parsed documents are not kept.
     LoadOptions load = options.load;
     load.serialize_as = options.format;
+    if (options.progress) options.progress->stage_started(ProgressStage::loading_policies);
     auto policies = load_policy_files(options.inputs, load);
     if (!policies) return unexpected(std::move(policies).error());
+    if (options.progress) options.progress->policies_loaded(policies->size());
 
     std::optional<ops::OpenedTarget> opened;
     bundle::BuildOptions build;
@@ -185,7 +200,8 @@ Result<PushResult> push_policies(const PushOptions& options) {
     }
 
     if (options.attach) {
-        if (auto attached = attach(*opened->target, *artifact, options.layout.has_value(), result); !attached)
+        if (auto attached = attach(*opened->target, *artifact, options.layout.has_value(), options.progress, result);
+            !attached)
             return unexpected(std::move(attached).error());
         finish(opened->target->where());
         return result;
@@ -193,7 +209,7 @@ Result<PushResult> push_policies(const PushOptions& options) {
     auto target = ops::open_target(options.reference, options.layout, options.remote, ops::Access::push);
     if (!target) return unexpected(std::move(target).error());
     const std::string tag = target->tag.empty() ? "latest" : target->tag;
-    if (auto pushed = push_to_tag(*target->target, tag, *artifact, options.force, result); !pushed)
+    if (auto pushed = push_to_tag(*target->target, tag, *artifact, options.force, options.progress, result); !pushed)
         return unexpected(std::move(pushed).error());
     finish(target->target->describe(tag));
     return result;

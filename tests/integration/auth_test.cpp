@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "oci/registry_client.hpp"
+#include "support/docker_config.hpp"
 #include "support/http_server.hpp"
 #include "support/local_registry.hpp"
 #include "support/token_service.hpp"
@@ -17,6 +18,8 @@ using testing::CommandResult;
 using testing::read_text;
 using testing::run_karmor;
 using testing::TempDir;
+using testing::write_config_with_helper;
+using testing::write_credential_helper;
 using testing::write_text;
 
 const std::filesystem::path examples = std::filesystem::path(KARMOR_SOURCE_DIR) / "examples" / "policies";
@@ -141,30 +144,14 @@ TEST(Auth, LoginChecksStoresWith0600ThenPushPullAndLogoutWork) {
     EXPECT_EQ(after.exit_code, 5) << after.err;
 }
 
-// A docker-credential-test helper that keeps credentials in a directory, as a keychain would.
-void write_helper(const std::filesystem::path& bin, const std::filesystem::path& store) {
-    const auto script = bin / "docker-credential-test";
-    write_text(script, "#!/bin/sh\nSTORE='" + store.string() + "'\n" + R"sh(mkdir -p "$STORE"
-echo "$@" >> "$STORE/argv.log"
-case "$1" in
-  get) read url; f="$STORE/$(echo "$url" | tr '/:' '__')"
-       if [ -f "$f" ]; then cat "$f"; else echo "credentials not found in native keychain"; exit 1; fi ;;
-  store) doc=$(cat); url=$(echo "$doc" | sed 's/.*"ServerURL":"\([^"]*\)".*/\1/')
-       echo "$doc" > "$STORE/$(echo "$url" | tr '/:' '__')" ;;
-  erase) read url; rm -f "$STORE/$(echo "$url" | tr '/:' '__')" ;;
-esac
-)sh");
-    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
-}
-
 TEST(Auth, CredentialsFromAHelperLoginPushPull) {
     KARMOR_START_REGISTRY(registry, tls_with_user());
     TempDir home;
-    write_helper(home / "bin", home / "keychain");
+    write_credential_helper(home / "bin", home / "keychain");
     auto env = isolated_env(home);
     env["PATH"] = (home / "bin").string() + ":/usr/bin:/bin";
     const auto config = home / "docker" / "config.json";
-    write_text(config, R"({"credHelpers":{")" + registry->address() + R"(":"test"}})");
+    write_config_with_helper(config, registry->address());
     const auto ca = registry->ca_file().string();
 
     auto login = run_karmor({"oci", "login", registry->address(), "-u", user, "--password-stdin", "--ca-file", ca},

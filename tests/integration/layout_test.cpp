@@ -130,6 +130,29 @@ TEST(Layout, ReplacingATagKeepsTheOtherEntries) {
     EXPECT_EQ(ambiguous.error().kind, ErrorKind::usage);
 }
 
+// Pull and inspect share how a reference that names nothing is reported; each keeps its hint.
+TEST(Layout, PullAndInspectOfAMissingTagAreNotFound) {
+    TempDir work;
+    const auto dir = (work / "layout").string();
+    auto pushed = push_policies(layout_push(dir + ":v1", {examples}));
+    ASSERT_TRUE(pushed) << pushed.error().message;
+
+    auto pulled = pull_policies(layout_pull(dir + ":v2", work / "out"));
+    ASSERT_FALSE(pulled);
+    EXPECT_EQ(pulled.error().kind, ErrorKind::not_found);
+    EXPECT_EQ(pulled.error().message, dir + ":v2: not found");
+    EXPECT_EQ(pulled.error().hint, "check the repository and tag; `karmor oci inspect` shows what a reference holds");
+    EXPECT_FALSE(std::filesystem::exists(work / "out"));
+
+    InspectOptions inspect;
+    inspect.layout = *LayoutReference::parse(dir + ":v2");
+    auto inspected = inspect_reference(inspect);
+    ASSERT_FALSE(inspected);
+    EXPECT_EQ(inspected.error().kind, ErrorKind::not_found);
+    EXPECT_EQ(inspected.error().message, dir + ":v2: not found");
+    EXPECT_EQ(inspected.error().hint, "check the repository and tag");
+}
+
 TEST(Layout, AttachToAMissingLayoutCreatesNothing) {
     TempDir work, in;
     write_text(in / "a.yaml", ksp("rule-a"));

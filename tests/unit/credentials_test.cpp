@@ -7,6 +7,7 @@
 
 #include "auth/credential_helper.hpp"
 #include "karmor/credentials.hpp"
+#include "support/docker_config.hpp"
 #include "support/process.hpp"
 
 namespace karmor {
@@ -14,6 +15,8 @@ namespace {
 
 using testing::read_text;
 using testing::TempDir;
+using testing::write_config_with_helper;
+using testing::write_credential_helper;
 using testing::write_text;
 
 // PATH for the duration of a test: the helper is looked up there.
@@ -30,25 +33,6 @@ public:
 private:
     std::string old_;
 };
-
-// A docker-credential-test that keeps one secret per server URL in files under DIR and logs
-// its argv, so a test can check that no secret is ever an argument.
-void write_helper(const std::filesystem::path& bin, const std::filesystem::path& store) {
-    const auto script = bin / "docker-credential-test";
-    write_text(script, "#!/bin/sh\nSTORE='" + store.string() + "'\n" + R"sh(mkdir -p "$STORE"
-echo "$@" >> "$STORE/argv.log"
-case "$1" in
-  get) read url; f="$STORE/$(echo "$url" | tr '/:' '__')"
-       if [ -f "$f" ]; then cat "$f"; else echo "credentials not found in native keychain"; exit 1; fi ;;
-  store) doc=$(cat); url=$(echo "$doc" | sed 's/.*"ServerURL":"\([^"]*\)".*/\1/')
-       echo "$doc" > "$STORE/$(echo "$url" | tr '/:' '__')" ;;
-  erase) read url; f="$STORE/$(echo "$url" | tr '/:' '__')"
-       if [ -f "$f" ]; then rm "$f"; else echo "credentials not found in native keychain"; exit 1; fi ;;
-  *) exit 2 ;;
-esac
-)sh");
-    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
-}
 
 TEST(Credentials, RegistryNamesAreNormalized) {
     EXPECT_EQ(normalize_registry("https://index.docker.io/v1/"), "docker.io");
@@ -144,10 +128,10 @@ TEST(Credentials, StoreKeepsOtherEntriesAndUnknownKeysWithMode0600) {
 
 TEST(Credentials, HelperProtocolStoreGetEraseWithoutSecretsInArgv) {
     TempDir dir;
-    write_helper(dir / "bin", dir / "store");
+    write_credential_helper(dir / "bin", dir / "store");
     ScopedPath path((dir / "bin").string() + ":/usr/bin:/bin");
     const auto config = (dir / "config.json").string();
-    write_text(config, R"({"credHelpers":{"reg.example.com":"test"}})");
+    write_config_with_helper(config, "reg.example.com");
 
     auto stored = store_credentials("https://reg.example.com", {"helper-user", "helper-secret", ""}, config);
     ASSERT_TRUE(stored) << stored.error().message;
@@ -175,7 +159,7 @@ TEST(Credentials, HelperProtocolStoreGetEraseWithoutSecretsInArgv) {
 
 TEST(Credentials, CredsStoreTokenUserIsAnIdentityToken) {
     TempDir dir;
-    write_helper(dir / "bin", dir / "store");
+    write_credential_helper(dir / "bin", dir / "store");
     ScopedPath path((dir / "bin").string() + ":/usr/bin:/bin");
     const auto config = (dir / "config.json").string();
     write_text(config, R"({"credsStore":"test"})");

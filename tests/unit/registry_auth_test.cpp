@@ -2,54 +2,20 @@
 // token cache, identity tokens, expired tokens, and errors that name the cause.
 #include <gtest/gtest.h>
 
-#include <deque>
-
 #include "oci/auth_challenge.hpp"
 #include "oci/registry_client.hpp"
 #include "oci/token_cache.hpp"
+#include "support/scripted_transport.hpp"
 
 namespace karmor::oci {
 namespace {
 
-HttpResult respond(long status, HeaderList headers = {}, std::string body = {}) {
-    HttpResult r;
-    r.response.status = status;
-    r.response.headers = std::move(headers);
-    r.response.body = std::move(body);
-    return r;
-}
-
-class ScriptedTransport : public HttpTransport {
-public:
-    std::deque<HttpResult> script;
-    std::vector<HttpRequest> seen;
-    std::vector<std::string> bodies;
-
-    HttpResult send(const HttpRequest& request) override {
-        seen.push_back(request);
-        bodies.emplace_back(request.body);
-        if (script.empty()) return respond(599);
-        auto next = std::move(script.front());
-        script.pop_front();
-        return next;
-    }
-    std::string authorization(std::size_t i) const {
-        for (const auto& [k, v] : seen.at(i).headers)
-            if (k == "Authorization") return v;
-        return {};
-    }
-};
+using testing::blob_of;
+using testing::respond;
+using testing::ScriptedTransport;
 
 Reference ref(const std::string& text) {
     return *Reference::parse(text);
-}
-
-Descriptor blob_of(const std::string& bytes) {
-    Descriptor d;
-    d.media_type = "application/octet-stream";
-    d.digest = Digest::sha256_of(bytes);
-    d.size = static_cast<std::int64_t>(bytes.size());
-    return d;
 }
 
 const HeaderList bearer_challenge = {{"WWW-Authenticate", R"(Bearer realm="https://auth.test/token",service="reg")"}};

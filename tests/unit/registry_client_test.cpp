@@ -3,53 +3,16 @@
 // tested against a real registry in tests/integration.
 #include <gtest/gtest.h>
 
-#include <deque>
-
 #include "oci/registry_client.hpp"
+#include "support/scripted_transport.hpp"
 
 namespace karmor::oci {
 namespace {
 
-struct Step {
-    HttpResult result;
-};
-
-HttpResult respond(long status, HeaderList headers = {}, std::string body = {}) {
-    HttpResult r;
-    r.response.status = status;
-    r.response.headers = std::move(headers);
-    r.response.body = std::move(body);
-    return r;
-}
-
-HttpResult fail(TransportStatus status) {
-    HttpResult r;
-    r.transport = status;
-    r.transport_error = "scripted failure";
-    return r;
-}
-
-class ScriptedTransport : public HttpTransport {
-public:
-    std::deque<HttpResult> script;
-    std::vector<HttpRequest> seen;
-    std::vector<std::string> bodies;
-
-    HttpResult send(const HttpRequest& request) override {
-        seen.push_back(request);
-        bodies.emplace_back(request.body);
-        if (script.empty()) return respond(599);
-        auto next = std::move(script.front());
-        script.pop_front();
-        return next;
-    }
-
-    std::string authorization(std::size_t i) const {
-        for (const auto& [k, v] : seen.at(i).headers)
-            if (k == "Authorization") return v;
-        return {};
-    }
-};
+using testing::blob_of;
+using testing::fail;
+using testing::respond;
+using testing::ScriptedTransport;
 
 Reference ref(const std::string& text) {
     return *Reference::parse(text);
@@ -60,14 +23,6 @@ ClientOptions fast_options() {
     o.retry_base_delay_ms = 1;
     o.retry_max_delay_ms = 2;
     return o;
-}
-
-Descriptor blob_of(const std::string& bytes) {
-    Descriptor d;
-    d.media_type = "application/octet-stream";
-    d.digest = Digest::sha256_of(bytes);
-    d.size = static_cast<std::int64_t>(bytes.size());
-    return d;
 }
 
 TEST(RegistryClient, BasicChallengeUsesCredentials) {
