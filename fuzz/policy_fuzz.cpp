@@ -1,4 +1,4 @@
-// Invariant: every policy that loads serializes to YAML that loads back to the same data
+// Invariant: every policy that loads serializes to YAML and to JSON that load back to the same data
 // (what push stores is what pull gives back).
 #include <cstdint>
 #include <cstdlib>
@@ -11,11 +11,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<karmor::Diagnostic> problems;
     const auto policies = karmor::parse_policy_text(text, "fuzz.yaml", {}, problems);
     for (const auto& policy : policies) {
-        const auto yaml = karmor::serialize_policy(policy, karmor::PolicyFormat::yaml);
-        std::vector<karmor::Diagnostic> reparse_problems;
-        const auto again = karmor::parse_policy_text(yaml, "reparsed.yaml", {}, reparse_problems);
-        if (!reparse_problems.empty() || again.size() != 1) std::abort();
-        if (again[0].document.dump() != policy.document.dump()) std::abort();
+        for (const auto format : {karmor::PolicyFormat::yaml, karmor::PolicyFormat::json}) {
+            const auto text = karmor::serialize_policy(policy, format);
+            std::vector<karmor::Diagnostic> reparse_problems;
+            const auto again = karmor::parse_policy_text(text, "reparsed", {}, reparse_problems);
+            if (!reparse_problems.empty() || again.size() != 1) std::abort();
+            if (again[0].document.dump() != policy.document.dump()) std::abort();
+        }
     }
     return 0;
 }

@@ -376,7 +376,8 @@ std::string serialize_policy(const Policy& policy, PolicyFormat format) {
         auto again = parse_policy_text(policy.serialized, policy.origin.file, identity_only, problems);
         return again.size() == 1 ? serialize_policy(again.front(), format) : policy.serialized;
     }
-    if (format == PolicyFormat::json) return policy.document.dump(2) + "\n";
+    // JSON layers are read back with the YAML reader, like every policy text.
+    if (format == PolicyFormat::json) return policy::escape_unsafe_characters(policy.document.dump(2)) + "\n";
     return policy::emit_yaml(policy.document);
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <unordered_set>
 
@@ -234,8 +235,9 @@ bool plain_safe(const std::string& s) {
 }
 
 void append_quoted(std::string& out, const std::string& s) {
-    // JSON string escaping is valid YAML double-quoted style.
-    out += json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // JSON string escaping is valid YAML double-quoted style; escape_unsafe_characters adds
+    // what YAML needs beyond it.
+    out += escape_unsafe_characters(json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void append_scalar(std::string& out, const json& value) {
@@ -325,6 +327,37 @@ void emit_node(std::string& out, const json& value, int indent) {
 }
 
 }  // namespace
+
+std::string escape_unsafe_characters(std::string text) {
+    std::string out;
+    std::size_t copied = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t length = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        if (i + length > text.size()) break;  // not UTF-8: left as it is
+        std::uint32_t code = c;
+        if (length == 2) code = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
+        if (length == 3)
+            code = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
+                   (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
+        // DEL and the C1 controls are not printable for YAML readers; NEL, LS and PS are line
+        // breaks that a quoted scalar folds; U+FEFF is a byte order mark to them.
+        const bool unsafe = code == 0x7F || (code >= 0x80 && code <= 0x9F) || code == 0x2028 || code == 0x2029 ||
+                            code == 0xFEFF || code == 0xFFFE || code == 0xFFFF;
+        if (unsafe) {
+            if (out.empty()) out.reserve(text.size() + 16);
+            out.append(text, copied, i - copied);
+            char escape[8];
+            std::snprintf(escape, sizeof escape, "\\u%04X", static_cast<unsigned>(code));
+            out += escape;
+            copied = i + length;
+        }
+        i += length;
+    }
+    if (copied == 0) return text;
+    out.append(text, copied, std::string::npos);
+    return out;
+}
 
 SourcePosition position_of(const YamlNode& node, const SourcePosition& document) {
     SourcePosition out = document;

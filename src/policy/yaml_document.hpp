@@ -27,6 +27,11 @@ nlohmann::ordered_json scalar_value(const YamlNode& scalar);
 // every string field.
 bool scalar_is_string(const YamlNode& scalar);
 
+// `text` (a JSON string literal or JSON document) with the characters that YAML readers
+// reject or fold inside quoted scalars written as \uXXXX escapes: DEL, the C1 controls,
+// U+2028, U+2029, U+FEFF, U+FFFE and U+FFFF. Valid JSON stays valid JSON with the same value.
+std::string escape_unsafe_characters(std::string text);
+
 // Block-style YAML ending in a newline, keys in the document's order.
 std::string emit_yaml(const nlohmann::ordered_json& value);
 

@@ -59,6 +59,29 @@ TEST(YamlTree, EscapesDecodeToUtf8) {
     EXPECT_NO_THROW((void)serialize_policy(policies[0], PolicyFormat::json));
 }
 
+// Characters a YAML reader folds (NEL, LS, PS) or refuses (DEL, C1 controls, U+FEFF) inside a
+// quoted scalar are written as escapes, so what push stores reads back the same (found by
+// fuzz/policy_fuzz once \N decoded properly).
+TEST(YamlTree, SerializedTextReadsBackTheSameWithLineBreakCharacters) {
+    std::vector<Diagnostic> problems;
+    const auto policies =
+        parse_policy_text("apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: p}\n"
+                          "spec:\n  selector: {matchLabels: {app: \"a\\N\\L\\P\\x7f\\x80\\uFEFF\\_b\\u00e9\"}}\n"
+                          "  process: {matchPaths: [{path: /bin/sh}]}\n  action: Block\n",
+                          "breaks.yaml", {}, problems);
+    ASSERT_EQ(policies.size(), 1u) << (problems.empty() ? "" : problems[0].str());
+    EXPECT_EQ(policies[0].document["spec"]["selector"]["matchLabels"]["app"],
+              "a\xC2\x85\xE2\x80\xA8\xE2\x80\xA9\x7F\xC2\x80\xEF\xBB\xBF\xC2\xA0"
+              "b\xC3\xA9");
+    for (const auto format : {PolicyFormat::yaml, PolicyFormat::json}) {
+        const auto text = serialize_policy(policies[0], format);
+        std::vector<Diagnostic> again_problems;
+        const auto again = parse_policy_text(text, "again", {}, again_problems);
+        ASSERT_EQ(again.size(), 1u) << text << (again_problems.empty() ? "" : again_problems[0].str());
+        EXPECT_EQ(again[0].document, policies[0].document) << text;
+    }
+}
+
 TEST(YamlTree, AliasesShareTheAnchoredNode) {
     YamlDocumentReader reader("base: &b {x: 1}\ncopy: *b\n");
     const auto* root = reader.next();
