@@ -12,9 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto policies = karmor::parse_policy_text(text, "fuzz.yaml", {}, problems);
     for (const auto& policy : policies) {
         for (const auto format : {karmor::PolicyFormat::yaml, karmor::PolicyFormat::json}) {
-            const auto text = karmor::serialize_policy(policy, format);
+            const auto serialized = karmor::serialize_policy(policy, format);
             std::vector<karmor::Diagnostic> reparse_problems;
-            const auto again = karmor::parse_policy_text(text, "reparsed", {}, reparse_problems);
+            const auto again = karmor::parse_policy_text(serialized, "reparsed", {}, reparse_problems);
             if (!reparse_problems.empty() || again.size() != 1) std::abort();
             if (again[0].document.dump() != policy.document.dump()) std::abort();
         }
