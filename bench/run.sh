@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 quick=${2:-}
-karmor="$PWD/$build/karmor"
+case "$build" in /*) karmor="$build/karmor" ;; *) karmor="$PWD/$build/karmor" ;; esac
 [ -x "$karmor" ] || { echo "bench: build first (scripts/build.sh); no $karmor" >&2; exit 1; }
 for tool in docker-registry skopeo hyperfine /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install docker-registry skopeo hyperfine time)" >&2; exit 1; }
