@@ -77,14 +77,21 @@ spm=$(printf '%s\n' "${sp[@]}" | median); slm=$(printf '%s\n' "${sl[@]}" | media
 echo "| one policy push: karmor / skopeo (median of $runs) | $(ms "$kpm") ms / $(ms "$spm") ms = $(awk -v a="$kpm" -v b="$spm" 'BEGIN{printf "%.2f", a/b}')× | ≤ 0.5× |"
 echo "| one policy pull: karmor / skopeo (median of $runs) | $(ms "$klm") ms / $(ms "$slm") ms = $(awk -v a="$klm" -v b="$slm" 'BEGIN{printf "%.2f", a/b}')× | ≤ 0.5× |"
 
-# Large policy sets: wall time and peak RSS of one push and one pull.
+# Large policy sets: wall time and peak RSS of one push and one pull. Pulls write into
+# KARMOR_BENCH_OUT (default /dev/shm when writable): on a disk, creating 10,000 files can
+# cost the file system seconds that say nothing about karmor, so the floor of that directory
+# (bash writing the same number of files) is printed next to it.
+out_root=${KARMOR_BENCH_OUT:-/dev/shm}
+[ -d "$out_root" ] && [ -w "$out_root" ] || out_root=$work
+out_root=$(mktemp -d "$out_root/karmor-bench-XXXXXX")
+trap 'cleanup; rm -rf "$out_root"' EXIT
 sizes="1000 10000 100000"
 [ "$quick" = "--quick" ] && sizes="1000 10000"
 for n in $sizes; do
   bench/generate_policies.sh "$n" "$work/gen$n"
   /usr/bin/time -f "%e %M" -o "$work/push$n.time" "$karmor" oci push -i "$reg/bulk:n$n" -p "$work/gen$n" >/dev/null 2>"$work/push$n.err" \
     || { cat "$work/push$n.err" >&2; exit 1; }
-  /usr/bin/time -f "%e %M" -o "$work/pull$n.time" "$karmor" oci pull -i "$reg/bulk:n$n" -o "$work/out$n" >/dev/null 2>"$work/pull$n.err" \
+  /usr/bin/time -f "%e %M" -o "$work/pull$n.time" "$karmor" oci pull -i "$reg/bulk:n$n" -o "$out_root/out$n" >/dev/null 2>"$work/pull$n.err" \
     || { cat "$work/pull$n.err" >&2; exit 1; }
   read -r push_s push_kb < "$work/push$n.time"
   read -r pull_s pull_kb < "$work/pull$n.time"
@@ -93,7 +100,11 @@ for n in $sizes; do
   [ "$n" = 1000 ] && goal_time="-" && goal_rss="-"
   echo "| push $n policies: wall, peak RSS | $push_s s, $((push_kb / 1024)) MB | $goal_time, $goal_rss |"
   echo "| pull $n policies: wall, peak RSS | $pull_s s, $((pull_kb / 1024)) MB | $goal_time, $goal_rss |"
-  rm -rf "$work/gen$n" "$work/out$n"
+  mkdir "$out_root/floor$n"
+  t=$(now_ns); for ((i = 0; i < n; i++)); do printf '%450s' x > "$out_root/floor$n/f$i.yaml"; done
+  echo "| floor: bash writing $n files of 450 bytes into $out_root | $(ms $(( $(now_ns) - t ))) ms | - |"
+  rm -rf "$work/gen$n" "$out_root/out$n" "$out_root/floor$n"
 done
 echo
+echo "Pull output directory: $out_root ($(df -T "$out_root" | awk 'NR==2 {print $2}'))"
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), karmor $("$karmor" version | head -n1)"

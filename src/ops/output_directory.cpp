@@ -4,8 +4,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <atomic>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <sstream>
+
+#include "util/parallel.hpp"
 
 namespace karmor::ops {
 namespace {
@@ -60,6 +65,24 @@ Result<void> write_file(const fs::path& path, const std::string& content) {
     return {};
 }
 
+// Writes every file into `directory`, on every core: creating 10,000 files is mostly the
+// kernel's inode allocation, and a pull spent 80% of its time there, one file after another.
+Result<void> write_files(const fs::path& directory, const std::vector<const OutputFile*>& files,
+                         const std::function<bool()>& cancelled) {
+    std::vector<std::optional<Error>> failures(files.size());
+    std::atomic<bool> failed{false};
+    util::parallel_for(files.size(), [&](std::size_t i) {
+        if (failed.load() || cancelled()) return;
+        if (auto written = write_file(directory / files[i]->name, files[i]->content); !written) {
+            failures[i] = std::move(written).error();
+            failed = true;
+        }
+    });
+    for (auto& failure : failures)
+        if (failure) return unexpected(std::move(*failure));
+    return {};
+}
+
 }  // namespace
 
 Result<WriteReport> write_output_files(const fs::path& directory, const std::vector<OutputFile>& files, bool force,
@@ -107,13 +130,9 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
         if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
         auto temp = TemporaryDirectory::create_beside(target);
         if (!temp) return unexpected(std::move(temp).error());
-        for (const auto* file : to_write) {
-            if (cancelled()) return interrupted();
-            if (auto w = write_file(temp->path() / file->name, file->content); !w)
-                return unexpected(std::move(w).error());
-            report.written.push_back(target / file->name);
-        }
+        if (auto w = write_files(temp->path(), to_write, cancelled); !w) return unexpected(std::move(w).error());
         if (cancelled()) return interrupted();
+        for (const auto* file : to_write) report.written.push_back(target / file->name);
         fs::permissions(temp->path(),
                         fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                             fs::perms::others_exec,
@@ -126,10 +145,7 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
 
     auto temp = TemporaryDirectory::create_beside(target / ".karmor-pull");
     if (!temp) return unexpected(std::move(temp).error());
-    for (const auto* file : to_write) {
-        if (cancelled()) return interrupted();
-        if (auto w = write_file(temp->path() / file->name, file->content); !w) return unexpected(std::move(w).error());
-    }
+    if (auto w = write_files(temp->path(), to_write, cancelled); !w) return unexpected(std::move(w).error());
     if (cancelled()) return interrupted();
     for (const auto* file : to_write) {
         fs::rename(temp->path() / file->name, target / file->name, ec);
