@@ -83,6 +83,10 @@ void sort_policies(std::vector<Policy>& policies);
 
 // The policy's text in `format`: Policy::serialized when it was loaded in that format.
 std::string serialize_policy(const Policy& policy, PolicyFormat format);
+
+// Policy::serialized when it holds the policy in `format` (loaded with LoadOptions::serialize_as
+// set to it), else nullptr: the text without a copy.
+const std::string* serialized_text(const Policy& policy, PolicyFormat format);
 std::string to_yaml(const nlohmann::ordered_json& document);
 
 // A file name that shows kind, namespace and name: ksp-default-block-shell.yaml.

@@ -19,12 +19,6 @@ Blob make_blob(std::string media_type, std::string bytes, std::map<std::string, 
     return blob;
 }
 
-// Whether Policy::serialized already holds the text of `format`.
-bool policy_text_is(const Policy& policy, PolicyFormat format) {
-    return policy.document.is_null() && !policy.serialized.empty() &&
-           (policy.serialized.front() == '{') == (format == PolicyFormat::json);
-}
-
 }  // namespace
 
 // Written directly rather than through a JSON tree, which took three times the memory of
@@ -79,11 +73,13 @@ Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const 
         // serialized here, on every core.
         std::vector<std::string> texts(policies.size());
         util::parallel_for(policies.size(), [&](std::size_t i) {
-            if (!policy_text_is(policies[i], options.format)) texts[i] = serialize_policy(policies[i], options.format);
+            if (!serialized_text(policies[i], options.format)) texts[i] = serialize_policy(policies[i], options.format);
         });
         std::vector<ArchiveFile> files(policies.size());
-        for (std::size_t i = 0; i < policies.size(); ++i)
-            files[i] = {file_names[i], policy_text_is(policies[i], options.format) ? policies[i].serialized : texts[i]};
+        for (std::size_t i = 0; i < policies.size(); ++i) {
+            const auto* ready = serialized_text(policies[i], options.format);
+            files[i] = {file_names[i], ready ? *ready : texts[i]};
+        }
         auto archive = write_tar_gz(files, options.archive_mtime, options.compression_level);
         if (!archive) return unexpected(std::move(archive).error());
         artifact.layers.push_back(

@@ -109,19 +109,6 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
     return std::nullopt;
 }
 
-SourcePosition position_of_offset(const std::string& file, std::string_view text, std::size_t offset) {
-    SourcePosition where{file, 0, 1, 1};
-    for (std::size_t i = 0; i < offset; ++i) {
-        if (text[i] == '\n') {
-            ++where.line;
-            where.column = 1;
-        } else {
-            ++where.column;
-        }
-    }
-    return where;
-}
-
 std::string read_file(const std::filesystem::path& path, std::string& error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -194,7 +181,9 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
     std::vector<Policy> policies;
     // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
     if (const auto bad = first_invalid_utf8(text)) {
-        problems.push_back({position_of_offset(source_name, text, *bad), "",
+        const auto [line, column] = policy::line_and_column(text, *bad);
+        problems.push_back({{source_name, 0, line, column},
+                            "",
                             "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8"});
         return policies;
     }
@@ -364,12 +353,18 @@ std::string to_yaml(const nlohmann::ordered_json& document) {
     return policy::emit_yaml(document);
 }
 
+const std::string* serialized_text(const Policy& policy, PolicyFormat format) {
+    if (!policy.document.is_null() || policy.serialized.empty()) return nullptr;
+    // A document serializes to a JSON object or to a block mapping, never to both.
+    const bool is_json = policy.serialized.front() == '{';
+    return is_json == (format == PolicyFormat::json) ? &policy.serialized : nullptr;
+}
+
 std::string serialize_policy(const Policy& policy, PolicyFormat format) {
+    if (const auto* text = serialized_text(policy, format)) return *text;
     if (policy.document.is_null() && !policy.serialized.empty()) {
-        // Loaded with LoadOptions::serialize_as. YAML and JSON texts start differently, and
-        // the YAML reader reads both, so the other format is one parse away.
-        const bool is_json = policy.serialized.front() == '{';
-        if (is_json == (format == PolicyFormat::json)) return policy.serialized;
+        // Loaded with LoadOptions::serialize_as in the other format: the YAML reader reads
+        // both, so this one is a parse away.
         std::vector<Diagnostic> problems;
         LoadOptions identity_only;
         identity_only.skip_validation = true;

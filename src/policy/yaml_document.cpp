@@ -15,10 +15,6 @@ using json = nlohmann::ordered_json;
 // hundred nodes, so this bound is generous and still stops the attack early.
 constexpr std::size_t max_nodes_per_document = 1'000'000;
 
-bool is_null_word(const std::string& s) {
-    return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
-}
-
 std::optional<bool> bool_word(const std::string& s) {
     static const std::unordered_set<std::string> truthy = {"y",    "Y",    "yes", "Yes", "YES", "true",
                                                            "True", "TRUE", "on",  "On",  "ON"};

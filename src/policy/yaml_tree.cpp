@@ -14,15 +14,16 @@ constexpr std::string_view core_tag_prefix = "tag:yaml.org,2002:";
 // validation) far from the end of the stack on hostile input such as "[[[[[[…".
 constexpr std::size_t max_depth = 1000;
 
-bool is_null_word(std::string_view s) {
-    return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
-}
-
 std::string_view view_of(const yaml_char_t* text) {
     return text ? std::string_view(reinterpret_cast<const char*>(text)) : std::string_view();
 }
 
-// The (1-based) line and column of a byte offset, for errors libyaml reports as offsets.
+}  // namespace
+
+bool is_null_word(std::string_view text) {
+    return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
+}
+
 std::pair<int, int> line_and_column(std::string_view text, std::size_t offset) {
     int line = 1, column = 1;
     for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -35,8 +36,6 @@ std::pair<int, int> line_and_column(std::string_view text, std::size_t offset) {
     }
     return {line, column};
 }
-
-}  // namespace
 
 const YamlNode* YamlNode::find(std::string_view key) const {
     for (const auto& [k, v] : entries)

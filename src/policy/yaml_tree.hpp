@@ -37,6 +37,12 @@ struct YamlNode {
     const YamlNode* find(std::string_view key) const;
 };
 
+// The YAML 1.1 null words as go-yaml resolves them: "", "~", "null", "Null", "NULL".
+bool is_null_word(std::string_view text);
+
+// The 1-based line and column of a byte offset in `text`.
+std::pair<int, int> line_and_column(std::string_view text, std::size_t offset);
+
 struct YamlSyntaxError {
     std::string message;
     int line = 0;  // 1-based; 0 when unknown
