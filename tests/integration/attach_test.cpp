@@ -48,6 +48,14 @@ PushOptions attach_options(const std::string& image_ref, const std::filesystem::
     return o;
 }
 
+// Pulls what is attached to the fixture's image into `directory`.
+Result<PullResult> pull_from_image(const Fixture& f, const std::filesystem::path& directory) {
+    PullOptions pull;
+    pull.reference = *Reference::parse(f.image_ref);
+    pull.output_directory = directory;
+    return pull_policies(pull);
+}
+
 nlohmann::json fallback_index(Fixture& f) {
     auto fetched = f.client->fetch_manifest(ops::referrers_tag(f.image.digest));
     EXPECT_TRUE(fetched && *fetched) << "the fallback tag is missing";
@@ -86,10 +94,7 @@ TEST(Attach, FallbackTagListsTheArtifactAndTheImageTagIsUntouched) {
     EXPECT_EQ((*artifact)->manifest.subject->digest, f.image.digest);
 
     TempDir out;
-    PullOptions pull;
-    pull.reference = *Reference::parse(f.image_ref);
-    pull.output_directory = out / "policies";
-    auto pulled = pull_policies(pull);
+    auto pulled = pull_from_image(f, out / "policies");
     ASSERT_TRUE(pulled) << pulled.error().message;
     EXPECT_EQ(pulled->manifest_digest, attached->manifest_digest);
     ASSERT_TRUE(pulled->subject);
@@ -123,10 +128,7 @@ TEST(Attach, KeepsTheEntriesOfOtherToolsInTheFallbackIndex) {
 
     // The SBOM is newer but not ours: pull takes the KubeArmor artifact.
     TempDir out;
-    PullOptions pull;
-    pull.reference = *Reference::parse(f.image_ref);
-    pull.output_directory = out.path();
-    auto pulled = pull_policies(pull);
+    auto pulled = pull_from_image(f, out.path());
     ASSERT_TRUE(pulled) << pulled.error().message;
     EXPECT_EQ(pulled->manifest_digest, attached->manifest_digest);
 }
@@ -150,10 +152,7 @@ TEST(Attach, TwoAttachesInARowAreBothListedAndPullTakesTheNewer) {
     EXPECT_EQ(index["manifests"][1]["digest"], newer->manifest_digest.str());
 
     TempDir out;
-    PullOptions pull;
-    pull.reference = *Reference::parse(f.image_ref);
-    pull.output_directory = out.path();
-    auto pulled = pull_policies(pull);
+    auto pulled = pull_from_image(f, out.path());
     ASSERT_TRUE(pulled) << pulled.error().message;
     EXPECT_EQ(pulled->manifest_digest, newer->manifest_digest);
     EXPECT_TRUE(std::filesystem::exists(out / "ksp-shop-new-rule.yaml"));
@@ -203,10 +202,7 @@ TEST(Attach, ReattachingTheNewestPoliciesPushesNothing) {
     EXPECT_FALSE(back_to_a->already_attached);
     EXPECT_EQ(fallback_index(f)["manifests"].size(), 3u);
     TempDir out;
-    PullOptions pull;
-    pull.reference = *Reference::parse(f.image_ref);
-    pull.output_directory = out.path();
-    auto pulled = pull_policies(pull);
+    auto pulled = pull_from_image(f, out.path());
     ASSERT_TRUE(pulled);
     EXPECT_EQ(pulled->manifest_digest, back_to_a->manifest_digest);
 }
@@ -215,10 +211,7 @@ TEST(Attach, PullFromAnImageWithoutPoliciesNamesTheImageDigest) {
     KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
     auto f = make_image(*registry, "bare:v1");
     TempDir out;
-    PullOptions pull;
-    pull.reference = *Reference::parse(f.image_ref);
-    pull.output_directory = out / "x";
-    auto pulled = pull_policies(pull);
+    auto pulled = pull_from_image(f, out / "x");
     ASSERT_FALSE(pulled);
     EXPECT_EQ(pulled.error().kind, ErrorKind::not_found);
     EXPECT_NE(pulled.error().message.find(f.image.digest.str()), std::string::npos) << pulled.error().message;
