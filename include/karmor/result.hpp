@@ -19,6 +19,9 @@ enum class ErrorKind {
     registry,    // network failures and registry errors other than the above
     io,          // local files and directories
     cancelled,   // interrupted (SIGINT, SIGTERM) before it finished
+    // A signature that is missing, does not verify under the given keys or does not name what
+    // was asked for (SPEC §9): verification fails closed.
+    verification,
 };
 
 struct Error {

@@ -41,6 +41,7 @@ int exit_code_for(ErrorKind kind) {
         case ErrorKind::registry: return exit_registry;
         case ErrorKind::io: return exit_io;
         case ErrorKind::cancelled: return exit_interrupted;
+        case ErrorKind::verification: return exit_verification;
     }
     return exit_internal;
 }

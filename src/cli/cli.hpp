@@ -27,6 +27,7 @@ enum ExitCode : int {
     exit_auth = 5,
     exit_registry = 6,
     exit_io = 7,
+    exit_verification = 8,  // signature verification failed (SPEC §9)
     exit_interrupted = 130,  // 128 + SIGINT, as shells report it
 };
 

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds the peer programs that the tests check karmor against, from pinned Go module versions,
+# into a cache this script owns, once; later runs reuse them (SPEC §13):
+#   oras                 oras.land/oras/cmd/oras@v1.3.6
+#   cosign               github.com/sigstore/cosign/v3/cmd/cosign@v3.1.2
+#   cosign-v2            github.com/sigstore/cosign/v2/cmd/cosign@v2.6.4 (reads only .sig tags)
+#   referrers-registry   tests/support/referrers_registry (go-containerregistry v0.22.1 with the
+#                        referrers API on)
+# The cache is $KARMOR_PEERS_DIR, default ~/.cache/karmor-peers. Prints the bin directory on the
+# last line of stdout; tests find the programs there through KARMOR_PEERS_BIN.
+# Needs Go >= 1.25 and the Go module proxy the first time. KARMOR_SKIP_PEERS=1 opts out: the
+# run then says loudly which tests did not run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cache=${KARMOR_PEERS_DIR:-$HOME/.cache/karmor-peers}
+bin=$cache/bin
+mkdir -p "$bin"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "peers: Go is not installed; the ORAS, cosign and referrers-registry tests need Go >= 1.25" >&2
+  echo "peers: install it (https://go.dev/doc/install) or set KARMOR_SKIP_PEERS=1 to run without them" >&2
+  exit 1
+fi
+go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+if [ -z "$go_minor" ] || [ "$go_minor" -lt 25 ]; then
+  echo "peers: $(go env GOVERSION) is too old; the peers need Go >= 1.25 (or KARMOR_SKIP_PEERS=1)" >&2
+  exit 1
+fi
+
+# install NAME MODULE@VERSION: builds into $cache/NAME-VERSION unless it is there, links bin/NAME.
+install_module() {
+  local name=$1 module=$2 version=${2##*@}
+  local dir=$cache/$name-$version
+  if [ ! -x "$dir/$(basename "${module%@*}")" ]; then
+    echo "peers: building $name from $module (first run only; this takes a few minutes)" >&2
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    GOBIN=$dir.tmp GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install "$module" >&2 || return 1
+    rm -rf "$dir" && mv "$dir.tmp" "$dir" || return 1
+  fi
+  ln -sfn "$dir/$(basename "${module%@*}")" "$bin/$name"
+}
+
+install_module oras oras.land/oras/cmd/oras@v1.3.6
+install_module cosign github.com/sigstore/cosign/v3/cmd/cosign@v3.1.2
+# The older verifier is optional: when it does not build, the tests that use it say so.
+install_module cosign-v2 github.com/sigstore/cosign/v2/cmd/cosign@v2.6.4 ||
+  echo "peers: cosign v2.6.4 did not build; the cosign v2 checks will not run" >&2
+
+# The referrers registry is built from this tree; rebuilt when its sources change.
+source_dir=tests/support/referrers_registry
+stamp=$(cat "$source_dir"/go.mod "$source_dir"/go.sum "$source_dir"/*.go | sha256sum | cut -c1-16)
+dir=$cache/referrers-registry-$stamp
+if [ ! -x "$dir/referrers-registry" ]; then
+  echo "peers: building referrers-registry" >&2
+  mkdir -p "$dir"
+  (cd "$source_dir" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$dir/referrers-registry" .) >&2
+fi
+ln -sfn "$dir/referrers-registry" "$bin/referrers-registry"
+
+echo "$bin"

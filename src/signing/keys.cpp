@@ -1,0 +1,162 @@
+#include "signing/keys.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/obj_mac.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "karmor/digest.hpp"
+
+namespace karmor::signing {
+
+namespace {
+
+struct BioFree {
+    void operator()(BIO* bio) const { BIO_free(bio); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+
+struct MdCtxFree {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+// Bounds what is read as a key file: a PEM key is a few hundred bytes.
+constexpr std::uintmax_t max_key_file_bytes = 64 * 1024;
+
+Result<std::string> read_key_file(const std::filesystem::path& file, const char* what) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(file, error);
+    if (error)
+        return unexpected(Error(ErrorKind::io, std::string("cannot read ") + what + " " + file.string() + ": " +
+                                                   error.message()));
+    if (size > max_key_file_bytes)
+        return unexpected(Error(ErrorKind::usage, file.string() + " is " + std::to_string(size) +
+                                                      " bytes, too large for a " + what,
+                                "give the PEM file of an ECDSA P-256 key"));
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in && !in.eof())
+        return unexpected(Error(ErrorKind::io, std::string("cannot read ") + what + " " + file.string()));
+    return text.str();
+}
+
+// ECDSA over P-256 only: what cosign makes and what the payload formats name.
+Result<void> require_p256(EVP_PKEY* key, const std::string& source) {
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
+        return unexpected(Error(ErrorKind::usage, source + " is a " + OBJ_nid2sn(EVP_PKEY_get_base_id(key)) +
+                                                      " key, not an ECDSA P-256 key",
+                                "use a key from `karmor oci key generate` or `cosign generate-key-pair`"));
+    char curve[64] = {};
+    size_t length = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, &length) != 1 ||
+        OBJ_sn2nid(curve) != NID_X9_62_prime256v1)
+        return unexpected(Error(ErrorKind::usage,
+                                source + " is an ECDSA key on curve " + (length ? curve : "(unknown)") +
+                                    ", not P-256 (prime256v1)",
+                                "use a key from `karmor oci key generate` or `cosign generate-key-pair`"));
+    return {};
+}
+
+}  // namespace
+
+PublicKey::PublicKey(EvpPkeyPtr key) : key_(std::move(key)) {}
+
+bool PublicKey::verify(std::string_view message, std::string_view der_signature) const {
+    MdCtxPtr context(EVP_MD_CTX_new());
+    if (!context) return false;
+    if (EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1) return false;
+    const int verdict =
+        EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(der_signature.data()),
+                         der_signature.size(), reinterpret_cast<const unsigned char*>(message.data()), message.size());
+    ERR_clear_error();
+    return verdict == 1;
+}
+
+std::string PublicKey::pem() const {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) return {};
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+}
+
+std::string PublicKey::hint() const {
+    unsigned char* der = nullptr;
+    const int size = i2d_PUBKEY(key_.get(), &der);
+    if (size <= 0) return {};
+    const std::string bytes(reinterpret_cast<const char*>(der), static_cast<std::size_t>(size));
+    OPENSSL_free(der);
+    return Digest::sha256_of(bytes).str().substr(0, 7 + 16);
+}
+
+SigningKey::SigningKey(EvpPkeyPtr key) : key_(std::move(key)) {}
+
+Result<std::string> SigningKey::sign(std::string_view message) const {
+    MdCtxPtr context(EVP_MD_CTX_new());
+    size_t size = 0;
+    if (!context || EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
+        EVP_DigestSign(context.get(), nullptr, &size, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) != 1)
+        return unexpected(Error(ErrorKind::io, "cannot sign: OpenSSL refused the key"));
+    std::string signature(size, '\0');
+    if (EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1)
+        return unexpected(Error(ErrorKind::io, "cannot sign: OpenSSL failed"));
+    signature.resize(size);
+    return signature;
+}
+
+PublicKey SigningKey::public_key() const {
+    EVP_PKEY_up_ref(key_.get());
+    return PublicKey(EvpPkeyPtr(key_.get()));
+}
+
+Result<SigningKey> parse_signing_key(std::string_view pem, const std::string& source, const PasswordSource&) {
+    if (pem.find("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----") != std::string_view::npos ||
+        pem.find("-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----") != std::string_view::npos)
+        return unexpected(Error(ErrorKind::usage, source + ": cosign's encrypted key format is not read yet",
+                                "export the key as unencrypted PKCS#8 PEM"));
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    // No password callback: an OpenSSL-encrypted PEM must not prompt on the terminal.
+    EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>("")) : nullptr);
+    ERR_clear_error();
+    if (!key)
+        return unexpected(Error(ErrorKind::usage, source + " is not a private key in a format karmor reads",
+                                "give cosign's encrypted key (NAME.key), or a PKCS#8 or SEC1 PEM ECDSA P-256 key"));
+    if (auto checked = require_p256(key.get(), source); !checked) return unexpected(std::move(checked).error());
+    return SigningKey(std::move(key));
+}
+
+Result<SigningKey> load_signing_key(const std::filesystem::path& file, const PasswordSource& password) {
+    auto text = read_key_file(file, "private key");
+    if (!text) return unexpected(std::move(text).error());
+    return parse_signing_key(*text, file.string(), password);
+}
+
+Result<PublicKey> parse_public_key(std::string_view pem, const std::string& source) {
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    EvpPkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    ERR_clear_error();
+    if (!key)
+        return unexpected(Error(ErrorKind::usage, source + " is not a PEM public key (SubjectPublicKeyInfo)",
+                                "give NAME.pub from `karmor oci key generate` or `cosign generate-key-pair`"));
+    if (auto checked = require_p256(key.get(), source); !checked) return unexpected(std::move(checked).error());
+    PublicKey result(std::move(key));
+    result.source = source;
+    return result;
+}
+
+Result<PublicKey> load_public_key(const std::filesystem::path& file) {
+    auto text = read_key_file(file, "public key");
+    if (!text) return unexpected(std::move(text).error());
+    return parse_public_key(*text, file.string());
+}
+
+}  // namespace karmor::signing

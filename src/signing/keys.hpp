@@ -1,0 +1,66 @@
+// ECDSA P-256 keys for cosign-compatible signatures (SPEC §9): loading private keys (cosign's
+// encrypted formats, unencrypted PKCS#8 and SEC1 PEM), public keys (PEM SubjectPublicKeyInfo),
+// signing and verifying SHA-256 digests with DER-encoded ECDSA signatures.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "karmor/result.hpp"
+
+namespace karmor::signing {
+
+struct EvpPkeyFree {
+    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
+
+class PublicKey {
+public:
+    explicit PublicKey(EvpPkeyPtr key);
+    // True when `der_signature` is a valid ECDSA-SHA256 signature of `message` by this key.
+    bool verify(std::string_view message, std::string_view der_signature) const;
+    // PEM SubjectPublicKeyInfo, as cosign writes NAME.pub.
+    std::string pem() const;
+    // A short, stable name for messages: "sha256:" + the first 16 hex digits of the SHA-256 of
+    // the DER SubjectPublicKeyInfo.
+    std::string hint() const;
+    // Where it was read from, for messages; empty for a key made in memory.
+    std::string source;
+
+private:
+    std::shared_ptr<EVP_PKEY> key_;
+};
+
+class SigningKey {
+public:
+    explicit SigningKey(EvpPkeyPtr key);
+    // A DER-encoded ECDSA-SHA256 signature of `message`.
+    Result<std::string> sign(std::string_view message) const;
+    PublicKey public_key() const;
+
+private:
+    std::shared_ptr<EVP_PKEY> key_;
+};
+
+// Asks for the password of an encrypted key; `confirm` asks twice (when generating). Never
+// from argv: the CLI reads KARMOR_PASSWORD, then COSIGN_PASSWORD, then a no-echo TTY prompt.
+using PasswordSource = std::function<Result<std::string>(bool confirm)>;
+
+// A private key file: cosign's "ENCRYPTED SIGSTORE PRIVATE KEY" or older "ENCRYPTED COSIGN
+// PRIVATE KEY" (the password is asked only for these), or an unencrypted PKCS#8 ("PRIVATE
+// KEY") or SEC1 ("EC PRIVATE KEY") PEM. Anything but ECDSA P-256 is refused by name.
+Result<SigningKey> load_signing_key(const std::filesystem::path& file, const PasswordSource& password);
+// The same from text already read; `source` names it in messages.
+Result<SigningKey> parse_signing_key(std::string_view pem, const std::string& source, const PasswordSource& password);
+
+// A PEM SubjectPublicKeyInfo of an ECDSA P-256 key.
+Result<PublicKey> load_public_key(const std::filesystem::path& file);
+Result<PublicKey> parse_public_key(std::string_view pem, const std::string& source);
+
+}  // namespace karmor::signing
