@@ -15,14 +15,30 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 )
 
-type statusRecorder struct {
+// requestLogger writes the request's line when the status is decided, before any of the response
+// reaches the client, so a test that has its answer always finds the request in the log.
+type requestLogger struct {
 	http.ResponseWriter
-	status int
+	request *http.Request
+	out     *log.Logger
+	logged  bool
 }
 
-func (r *statusRecorder) WriteHeader(status int) {
-	r.status = status
-	r.ResponseWriter.WriteHeader(status)
+func (l *requestLogger) logStatus(status int) {
+	if !l.logged {
+		l.logged = true
+		l.out.Printf("%s %s %d", l.request.Method, l.request.URL.RequestURI(), status)
+	}
+}
+
+func (l *requestLogger) WriteHeader(status int) {
+	l.logStatus(status)
+	l.ResponseWriter.WriteHeader(status)
+}
+
+func (l *requestLogger) Write(body []byte) (int, error) {
+	l.logStatus(http.StatusOK)
+	return l.ResponseWriter.Write(body)
 }
 
 func main() {
@@ -43,9 +59,9 @@ func main() {
 	quiet := log.New(os.Stderr, "", 0)
 	handler := registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(os.Stderr, "registry: ", 0)))
 	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		handler.ServeHTTP(recorder, r)
-		quiet.Printf("%s %s %d", r.Method, r.URL.RequestURI(), recorder.status)
+		logger := &requestLogger{ResponseWriter: w, request: r, out: quiet}
+		handler.ServeHTTP(logger, r)
+		logger.logStatus(http.StatusOK)
 	})
 	log.Fatal(http.Serve(listener, logged))
 }
