@@ -59,6 +59,15 @@ Result<SigningKey> load_signing_key(const std::filesystem::path& file, const Pas
 // The same from text already read; `source` names it in messages.
 Result<SigningKey> parse_signing_key(std::string_view pem, const std::string& source, const PasswordSource& password);
 
+struct GeneratedKeyPair {
+    std::string private_pem;  // "ENCRYPTED SIGSTORE PRIVATE KEY", as cosign writes NAME.key
+    std::string public_pem;   // PEM SubjectPublicKeyInfo, as cosign writes NAME.pub
+};
+// A new ECDSA P-256 key, encrypted under `password` the way cosign encrypts (scrypt N=65536 r=8
+// p=1, random 32-byte salt, NaCl secretbox with a random 24-byte nonce). An empty password is
+// allowed, as cosign allows it.
+Result<GeneratedKeyPair> generate_key_pair(std::string_view password);
+
 // A PEM SubjectPublicKeyInfo of an ECDSA P-256 key.
 Result<PublicKey> load_public_key(const std::filesystem::path& file);
 Result<PublicKey> parse_public_key(std::string_view pem, const std::string& source);

@@ -1,0 +1,47 @@
+#include "util/atomic_file.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace karmor::util {
+
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
+    const auto directory = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    std::string temp = (directory / ("." + path.filename().string() + ".karmor-tmp-XXXXXX")).string();
+    const int fd = mkstemp(temp.data());  // mode 0600
+    if (fd < 0)
+        return unexpected(Error(ErrorKind::io,
+                                "cannot create a file in " + directory.string() + ": " + std::strerror(errno),
+                                "check that the directory exists and is writable"));
+    std::size_t written = 0;
+    bool ok = true;
+    while (ok && written < bytes.size()) {
+        const auto n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) written += static_cast<std::size_t>(n);
+    }
+    ok = ok && fchmod(fd, mode) == 0 && fsync(fd) == 0;
+    int saved = errno;
+    if (::close(fd) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    if (ok && std::rename(temp.c_str(), path.c_str()) != 0) {
+        ok = false;
+        saved = errno;
+    }
+    if (!ok) {
+        ::unlink(temp.c_str());
+        return unexpected(Error(ErrorKind::io, "cannot write " + path.string() + ": " + std::strerror(saved)));
+    }
+    return {};
+}
+
+}  // namespace karmor::util
