@@ -17,6 +17,7 @@
 #include "karmor/progress.hpp"
 #include "karmor/reference.hpp"
 #include "karmor/result.hpp"
+#include "karmor/signing.hpp"
 
 namespace karmor {
 
@@ -81,6 +82,10 @@ struct PullOptions {
     std::filesystem::path output_directory;
     std::ostream* stream = nullptr;  // -o -: one multi-document YAML stream
     bool force = false;              // replace files that exist with other content
+    // --verify-key: the artifact is pulled only when one of its signatures passes every check
+    // of SPEC §9, checked before anything is written; its blobs are read from the manifest
+    // whose digest was verified.
+    std::optional<SignatureRequirements> verify;
     LoadOptions load;
     RemoteOptions remote;
     ProgressSink* progress = nullptr;  // not owned; null: no progress reports
@@ -94,6 +99,7 @@ struct PullResult {
     std::vector<PolicySummary> policies;
     std::vector<std::filesystem::path> files_written;    // new or replaced
     std::vector<std::filesystem::path> files_unchanged;  // already there with the same content
+    std::vector<SignatureReport> signatures;             // with --verify-key: every signature checked
 };
 
 Result<PullResult> pull_policies(const PullOptions& options);
@@ -101,6 +107,8 @@ Result<PullResult> pull_policies(const PullOptions& options);
 struct InspectOptions {
     Reference reference;
     std::optional<LayoutReference> layout;  // --oci-layout
+    // --key: report which of the signatures found verify under these keys.
+    SignatureRequirements signature_keys;
     RemoteOptions remote;
 };
 
@@ -141,6 +149,10 @@ struct InspectResult {
     // For an image or index: the KubeArmor artifacts attached to it, newest first.
     std::vector<ArtifactInfo> attached;
     std::string referrers_source;  // where `attached` came from, for people
+    // The signatures of the reference's digest (SPEC §9), checked against the --key keys
+    // (without keys none is verified), and the signature stores that could not be read.
+    std::vector<SignatureReport> signatures;
+    std::vector<std::string> signature_problems;
 };
 
 Result<InspectResult> inspect_reference(const InspectOptions& options);

@@ -78,12 +78,16 @@ int run(int argc, char** argv, Streams io) {
     app.footer("\nExamples:\n"
                "  karmor oci push -i localhost:5000/myimage:latest -p mypolicy.yaml\n"
                "  karmor oci pull -i localhost:5000/myimage:latest -o mydir\n"
-               "  karmor oci inspect -i localhost:5000/myimage:latest\n\n"
+               "  karmor oci inspect -i localhost:5000/myimage:latest\n"
+               "  karmor oci sign -i localhost:5000/myimage:latest --key cosign.key\n"
+               "  karmor oci verify -i localhost:5000/myimage:latest --key cosign.pub\n\n"
                "Exit codes: 0 ok, 2 usage, 3 validation, 4 not found, 5 authentication, 6 network/registry,\n"
-               "7 local I/O, 130 interrupted. See `man karmor-oci`.\n");
+               "7 local I/O, 8 signature verification failed, 130 interrupted. See `man karmor-oci`.\n");
     add_push_command(*oci, action);
     add_pull_command(*oci, action);
     add_inspect_command(*oci, action);
+    add_sign_command(*oci, action);
+    add_verify_command(*oci, action);
     add_login_command(*oci, action);
     add_logout_command(*oci, action);
     add_version_command(app, action);

@@ -27,7 +27,7 @@ enum ExitCode : int {
     exit_auth = 5,
     exit_registry = 6,
     exit_io = 7,
-    exit_verification = 8,  // signature verification failed (SPEC §9)
+    exit_verification = 8,   // signature verification failed (SPEC §9)
     exit_interrupted = 130,  // 128 + SIGINT, as shells report it
 };
 
@@ -73,6 +73,8 @@ using Action = std::function<int(Streams&)>;
 void add_push_command(CLI::App& oci, Action& action);
 void add_pull_command(CLI::App& oci, Action& action);
 void add_inspect_command(CLI::App& oci, Action& action);
+void add_sign_command(CLI::App& oci, Action& action);
+void add_verify_command(CLI::App& oci, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_completion_command(CLI::App& app, Action& action);
 void add_login_command(CLI::App& oci, Action& action);

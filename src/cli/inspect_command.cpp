@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "cli/signature_flags.hpp"
 #include "karmor/oci.hpp"
 #include "oci/manifest_json.hpp"
 
@@ -12,6 +13,8 @@ struct InspectFlags {
     std::string reference;
     std::string output = "text";
     bool oci_layout = false;
+    std::vector<std::string> keys;
+    std::string signed_identity;
     RemoteFlags remote;
 };
 
@@ -76,6 +79,9 @@ void print_text(const InspectResult& r, std::ostream& out) {
             print_policies(attached.policies, "    ", out);
         }
     }
+    out << "Signatures:    " << r.signatures.size() << "\n";
+    print_signature_reports(r.signatures, "  ", out);
+    for (const auto& problem : r.signature_problems) out << "  unreadable  " << problem << "\n";
 }
 
 int run_inspect(const InspectFlags& flags, Streams& io) {
@@ -85,6 +91,8 @@ int run_inspect(const InspectFlags& flags, Streams& io) {
     auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
+    for (const auto& key : flags.keys) options.signature_keys.public_keys.emplace_back(key);
+    options.signature_keys.signed_identity = flags.signed_identity;
 
     auto result = inspect_reference(options);
     if (!result) return report_error(result.error(), io);
@@ -98,6 +106,9 @@ int run_inspect(const InspectFlags& flags, Streams& io) {
             out["attached"] = nlohmann::ordered_json::array();
             for (const auto& a : result->attached) out["attached"].push_back(artifact_json(a));
         }
+        out["signatures"] = nlohmann::ordered_json::array();
+        for (const auto& s : result->signatures) out["signatures"].push_back(signature_report_json(s));
+        out["signatureProblems"] = result->signature_problems;
         io.out << out.dump(2) << "\n";
     } else {
         print_text(*result, io.out);
@@ -115,6 +126,10 @@ void add_inspect_command(CLI::App& oci, Action& action) {
     cmd->add_option("--output", flags->output, "text for people, json for scripts")
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
+    cmd->add_option("--key", flags->keys, "public key NAME.pub: show which signatures verify under it (repeatable)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--signed-identity", flags->signed_identity,
+                    "with --key: REGISTRY/REPO the signatures must name instead of REF's");
     flags->remote.add_to(*cmd);
     cmd->footer(
         "\nExamples:\n"

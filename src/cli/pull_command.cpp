@@ -1,6 +1,7 @@
 #include "cli/cli.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/signature_flags.hpp"
 #include "karmor/oci.hpp"
 
 namespace karmor::cli {
@@ -12,6 +13,9 @@ struct PullFlags {
     bool force = false;
     bool skip_validation = false;
     bool oci_layout = false;
+    std::vector<std::string> verify_keys;
+    std::vector<std::string> verify_annotations;
+    std::string signed_identity;
     RemoteFlags remote;
     OutputFlags format;
 };
@@ -30,6 +34,19 @@ int run_pull(const PullFlags& flags, Streams& io) {
         options.output_directory = flags.output;
     options.force = flags.force;
     options.load.skip_validation = flags.skip_validation;
+    if (!flags.verify_keys.empty()) {
+        SignatureRequirements requirements;
+        for (const auto& key : flags.verify_keys) requirements.public_keys.emplace_back(key);
+        auto annotations = parse_key_values(flags.verify_annotations, "--verify-annotation");
+        if (!annotations) return report_error(annotations.error(), io);
+        requirements.annotations = std::move(*annotations);
+        requirements.signed_identity = flags.signed_identity;
+        options.verify = std::move(requirements);
+    } else if (!flags.verify_annotations.empty() || !flags.signed_identity.empty()) {
+        return report_error(Error(ErrorKind::usage, "--verify-annotation and --signed-identity need --verify-key",
+                                  "pass --verify-key NAME.pub"),
+                            io);
+    }
     auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
@@ -52,6 +69,11 @@ int run_pull(const PullFlags& flags, Streams& io) {
         for (const auto& file : result->files_written) files.push_back({{"path", file.string()}, {"changed", true}});
         for (const auto& file : result->files_unchanged) files.push_back({{"path", file.string()}, {"changed", false}});
         out["files"] = std::move(files);
+        if (options.verify) {
+            auto signatures = nlohmann::ordered_json::array();
+            for (const auto& s : result->signatures) signatures.push_back(signature_report_json(s));
+            out["signatures"] = std::move(signatures);
+        }
         io.out << out.dump(2) << "\n";
         return exit_ok;
     }
@@ -59,6 +81,12 @@ int run_pull(const PullFlags& flags, Streams& io) {
         for (const auto& file : result->files_written) io.out << file.string() << "\n";
         for (const auto& file : result->files_unchanged) io.out << file.string() << "\n";
         return exit_ok;
+    }
+    if (options.verify) {
+        std::size_t verified = 0;
+        for (const auto& s : result->signatures) verified += s.verified ? 1 : 0;
+        io.err << "Verified " << result->location << ": " << verified << " of " << result->signatures.size()
+               << " signatures passed every check\n";
     }
     const auto count = result->policies.size();
     io.err << "Pulled " << count << (count == 1 ? " policy" : " policies") << " from " << result->location;
@@ -89,6 +117,14 @@ void add_pull_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--force", flags->force, "replace files that exist with other content");
     cmd->add_flag("--skip-validation", flags->skip_validation, "write policies without schema validation (warns)");
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
+    cmd->add_option("--verify-key", flags->verify_keys,
+                    "pull only if a cosign signature verifies under this public key (repeatable; checked before "
+                    "anything is written; exit code 8 otherwise)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--verify-annotation", flags->verify_annotations,
+                    "with --verify-key: require the signed annotation KEY=VALUE (repeatable)");
+    cmd->add_option("--signed-identity", flags->signed_identity,
+                    "with --verify-key: REGISTRY/REPO the signatures must name instead of REF's (a mirror)");
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
     cmd->footer("\nExamples:\n"

@@ -3,6 +3,7 @@
 #include "cli/cli.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/signature_flags.hpp"
 #include "oci/manifest_json.hpp"
 #include "karmor/oci.hpp"
 
@@ -20,6 +21,8 @@ struct PushFlags {
     bool skip_validation = false;
     bool attach = false;
     bool oci_layout = false;
+    std::string sign_key;  // --sign KEY
+    std::string signature_format = "both";
     RemoteFlags remote;
     OutputFlags output;
 };
@@ -84,9 +87,27 @@ nlohmann::ordered_json push_result_json(const PushResult& r, bool dry_run) {
     return out;
 }
 
+// --sign: what was pushed (or found already there) is signed by its digest.
+Result<SignResult> sign_pushed(const PushFlags& flags, const PushOptions& options, const PushResult& pushed) {
+    SignOptions sign;
+    sign.reference = pushed.reference;
+    sign.key_file = flags.sign_key;
+    sign.password = key_password_source();
+    sign.formats = flags.signature_format == "legacy"   ? SignatureFormats::legacy
+                   : flags.signature_format == "bundle" ? SignatureFormats::bundle
+                                                        : SignatureFormats::both;
+    sign.remote = options.remote;
+    return sign_artifact(sign);
+}
+
 int run_push(const PushFlags& flags, Streams& io) {
     auto options = to_options(flags, io);
     if (!options) return report_error(options.error(), io);
+    if (!flags.sign_key.empty() && (options->dry_run || options->layout))
+        return report_error(Error(ErrorKind::usage, "--sign works only for a real push to a registry",
+                                  "for a layout, sign afterwards: karmor oci sign --oci-layout -i DIR@DIGEST --key KEY "
+                                  "--signed-identity REGISTRY/REPO"),
+                            io);
     if (flags.skip_validation) io.err << "Warning: --skip-validation: policies are pushed without schema validation\n";
     const bool show_progress = io.err_is_terminal && flags.output.summary();
     ProgressLine progress(io.err, show_progress, options->dry_run ? "dry run" : "pushing");
@@ -96,9 +117,31 @@ int run_push(const PushFlags& flags, Streams& io) {
     auto result = push_policies(*options);
     progress.finish();
     if (!result) return report_error(result.error(), io);
+    std::optional<SignResult> signed_result;
+    if (!flags.sign_key.empty()) {
+        auto signed_now = sign_pushed(flags, *options, *result);
+        if (!signed_now) {
+            io.err << "Pushed " << result->location << ", but signing it failed\n";
+            return report_error(signed_now.error(), io);
+        }
+        signed_result = std::move(*signed_now);
+    }
     if (flags.output.json()) {
-        io.out << push_result_json(*result, options->dry_run).dump(2) << "\n";
+        auto out = push_result_json(*result, options->dry_run);
+        if (signed_result) {
+            auto signatures = nlohmann::ordered_json::array();
+            for (const auto& s : signed_result->signatures)
+                signatures.push_back(
+                    {{"format", s.format}, {"location", s.location}, {"alreadyPresent", s.already_present}});
+            out["signatures"] = std::move(signatures);
+        }
+        io.out << out.dump(2) << "\n";
         return exit_ok;
+    }
+    if (signed_result && flags.output.summary()) {
+        for (const auto& s : signed_result->signatures)
+            io.err << "Signed (" << s.format << "): " << s.location
+                   << (s.already_present ? " (already signed by this key)" : "") << "\n";
     }
     if (!flags.output.summary()) {
         io.out << result->manifest_digest.str() << "\n";
@@ -154,6 +197,11 @@ void add_push_command(CLI::App& oci, Action& action) {
                   "attach the policies to the image REF (OCI 1.1 referrers: subject set, no tag)")
         ->excludes(force);
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
+    cmd->add_option("--sign", flags->sign_key,
+                    "sign what was pushed (also when it was already there) with this private key, as `sign` does")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--signature-format", flags->signature_format, "with --sign: legacy, bundle or both")
+        ->check(CLI::IsMember({"legacy", "bundle", "both"}));
     cmd->add_flag("--dry-run", flags->dry_run, "validate and build the artifact, print it, send nothing");
     cmd->add_flag("-r,--recursive", flags->recursive, "descend into subdirectories of directory inputs");
     cmd->add_flag("--skip-validation", flags->skip_validation, "push without schema validation (warns)");

@@ -4,6 +4,7 @@
 #include "karmor/oci.hpp"
 #include "ops/open_target.hpp"
 #include "ops/referrers.hpp"
+#include "ops/signatures.hpp"
 
 namespace karmor {
 namespace {
@@ -70,6 +71,36 @@ Result<ArtifactInfo> describe(oci::Target& target, const oci::FetchedManifest& f
     return info;
 }
 
+// SPEC §9: the signatures of the digest, and which of the given keys each verifies under.
+Result<void> list_signatures(oci::Target& target, const InspectOptions& options,
+                             const std::vector<signing::PublicKey>& keys, const Digest& digest, InspectResult& result) {
+    auto found = ops::find_signatures(target, digest);
+    if (!found) return unexpected(std::move(found).error());
+    result.signature_problems = found->problems;
+    auto requirements = options.signature_keys;
+    // A layout names no repository: without --signed-identity, check keys and digests only.
+    std::string identity_note;
+    signing::ExpectedSubject expected;
+    auto subject = ops::expected_subject(options.reference, options.layout, requirements, digest,
+                                         options.layout ? options.layout->tag : options.reference.tag());
+    if (subject) {
+        expected = std::move(*subject);
+    } else if (options.layout && requirements.signed_identity.empty()) {
+        expected.digest = digest;
+        identity_note = "an OCI layout has no repository name; pass --signed-identity to check it";
+    } else {
+        return unexpected(std::move(subject).error());
+    }
+    for (const auto& candidate : found->candidates) {
+        auto verdict = signing::verify_signature(candidate, keys, expected);
+        if (!identity_note.empty() && verdict.failed_check == signing::check::identity) {
+            verdict.reason = identity_note;
+        }
+        result.signatures.push_back(ops::to_report(verdict));
+    }
+    return {};
+}
+
 }  // namespace
 
 const char* to_string(ReferenceKind kind) {
@@ -83,6 +114,8 @@ const char* to_string(ReferenceKind kind) {
 }
 
 Result<InspectResult> inspect_reference(const InspectOptions& options) {
+    auto keys = ops::load_public_keys(options.signature_keys.public_keys);
+    if (!keys) return unexpected(std::move(keys).error());
     auto required =
         ops::fetch_required_manifest(options.reference, options.layout, options.remote, "check the repository and tag");
     if (!required) return unexpected(std::move(required).error());
@@ -97,6 +130,9 @@ Result<InspectResult> inspect_reference(const InspectOptions& options) {
     auto info = describe(target, fetched);
     if (!info) return unexpected(std::move(info).error());
     result.artifact = std::move(*info);
+
+    if (auto signatures = list_signatures(target, options, *keys, fetched.digest, result); !signatures)
+        return unexpected(std::move(signatures).error());
 
     if (result.kind == ReferenceKind::image || result.kind == ReferenceKind::index) {
         auto listing = ops::find_referrers(target, fetched.digest, media_type::kubearmor_config);

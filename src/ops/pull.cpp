@@ -7,6 +7,7 @@
 #include "ops/open_target.hpp"
 #include "ops/output_directory.hpp"
 #include "ops/referrers.hpp"
+#include "ops/signatures.hpp"
 #include "ops/transfer_tally.hpp"
 
 namespace karmor {
@@ -108,9 +109,35 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
     return policies;
 }
 
+// SPEC §9: before anything is written, a signature of exactly `artifact` must pass every check.
+Result<std::vector<SignatureReport>> verify_before_pull(oci::Target& target, const PullOptions& options,
+                                                        const std::vector<signing::PublicKey>& keys,
+                                                        const Digest& artifact, bool attached,
+                                                        const std::string& location) {
+    // The tag names the image when the artifact was found attached to it, not the artifact.
+    const std::string tag = attached ? "" : (options.layout ? options.layout->tag : options.reference.tag());
+    auto expected = ops::expected_subject(options.reference, options.layout, *options.verify, artifact, tag);
+    if (!expected) return unexpected(std::move(expected).error());
+    auto verified = ops::verify_signatures(target, *expected, keys, location);
+    if (!verified) {
+        auto error = std::move(verified).error();
+        if (error.kind == ErrorKind::verification) error.message += "; nothing was written";
+        return unexpected(std::move(error));
+    }
+    return std::move(verified->signatures);
+}
+
 }  // namespace
 
 Result<PullResult> pull_policies(const PullOptions& options) {
+    std::vector<signing::PublicKey> keys;
+    if (options.verify) {
+        auto loaded = ops::load_public_keys(options.verify->public_keys);
+        if (!loaded) return unexpected(std::move(loaded).error());
+        if (loaded->empty())
+            return unexpected(Error(ErrorKind::usage, "no public key to verify with", "pass --verify-key NAME.pub"));
+        keys = std::move(*loaded);
+    }
     auto required =
         ops::fetch_required_manifest(options.reference, options.layout, options.remote,
                                      "check the repository and tag; `karmor oci inspect` shows what a reference holds");
@@ -130,6 +157,12 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     result.reference = options.reference.with_digest(result.manifest_digest);
     if (result.subject) result.reference = options.reference.with_tag("").with_digest(result.manifest_digest);
     result.location = target.where() + "@" + result.manifest_digest.str();
+    if (options.verify) {
+        auto verified =
+            verify_before_pull(target, options, keys, artifact.digest, result.subject.has_value(), result.location);
+        if (!verified) return unexpected(std::move(verified).error());
+        result.signatures = std::move(*verified);
+    }
 
     // Pull writes YAML: each policy is serialized as it is validated, and its parsed document
     // dropped, so that 100,000 policies fit in little memory.

@@ -1,0 +1,99 @@
+// Signing and verifying artifacts in the formats cosign writes and reads (SPEC §9): the legacy
+// `sha256-<hex>.sig` tag and the Sigstore bundle stored as a referrer.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karmor/digest.hpp"
+#include "karmor/layout.hpp"
+#include "karmor/options.hpp"
+#include "karmor/reference.hpp"
+#include "karmor/result.hpp"
+
+namespace karmor {
+
+enum class SignatureFormats { legacy, bundle, both };
+
+// Asks for the password of an encrypted key; `confirm` asks twice. The CLI reads
+// KARMOR_PASSWORD, then COSIGN_PASSWORD, then a no-echo prompt on a terminal.
+using KeyPasswordSource = std::function<Result<std::string>(bool confirm)>;
+
+struct SignOptions {
+    // The artifact (or any manifest) to sign; a tag is resolved to its digest once.
+    Reference reference;
+    std::optional<LayoutReference> layout;  // --oci-layout
+    std::filesystem::path key_file;         // an ECDSA P-256 private key (cosign's formats, PKCS#8, SEC1)
+    KeyPasswordSource password;             // asked only for an encrypted key
+    // -a KEY=VALUE: signed claims (`optional` of the legacy payload, the statement subject's
+    // annotations in a bundle), which `verify -a` can require.
+    std::map<std::string, std::string> annotations;
+    SignatureFormats formats = SignatureFormats::both;
+    // REGISTRY/REPOSITORY the signature names; the reference's by default. Required with a layout.
+    std::string signed_identity;
+    RemoteOptions remote;
+};
+
+struct WrittenSignature {
+    std::string format;    // "legacy" or "bundle"
+    std::string location;  // REPO:sha256-….sig, or REPO@DIGEST of the bundle referrer
+    // A signature by this key over the same claims was already there: nothing was written.
+    bool already_present = false;
+    std::string indexing;  // bundle: "referrers API", "fallback tag sha256-…", "image layout"
+};
+
+struct SignResult {
+    std::string location;  // REPO@DIGEST that was signed
+    Digest digest;
+    std::string signed_identity;
+    std::string key_hint;  // the Sigstore hint of the public key (base64 SHA-256 of its DER)
+    std::vector<WrittenSignature> signatures;
+};
+
+Result<SignResult> sign_artifact(const SignOptions& options);
+
+// What a signature must satisfy to count (SPEC §9).
+struct SignatureRequirements {
+    std::vector<std::filesystem::path> public_keys;  // PEM SubjectPublicKeyInfo; any one suffices
+    std::map<std::string, std::string> annotations;  // -a KEY=VALUE: every one must be signed
+    // --signed-identity REGISTRY/REPO: the repository signatures must name instead of the
+    // requested one (a mirror). Required with a layout.
+    std::string signed_identity;
+};
+
+struct SignatureReport {
+    std::string format;  // "legacy" or "bundle"
+    std::string source;  // where it was found
+    std::string key_hint;
+    bool verified = false;
+    std::vector<std::string> keys;  // the given keys it verifies under
+    std::string failed_check;       // "signature", "digest", "identity", … when not verified
+    std::string reason;
+    std::string signed_identity;  // claims, when its signature verified
+    std::map<std::string, std::string> signed_annotations;
+};
+
+struct VerifyOptions {
+    Reference reference;
+    std::optional<LayoutReference> layout;
+    SignatureRequirements requirements;
+    RemoteOptions remote;
+};
+
+struct VerifyResult {
+    std::string location;  // REPO@DIGEST that was verified
+    Digest digest;
+    std::vector<SignatureReport> signatures;  // every signature found, verified or not
+    std::vector<std::string> problems;        // signature stores that could not be read
+    bool verified() const;
+};
+
+// Fails closed: an error of kind verification (exit code 8) unless at least one signature
+// passes every check; its details list each signature found and why it did not count.
+Result<VerifyResult> verify_artifact(const VerifyOptions& options);
+
+}  // namespace karmor

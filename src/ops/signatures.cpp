@@ -1,0 +1,215 @@
+// SPEC §9 verification: collecting signatures by digest, then the checks of src/signing.
+#include "ops/signatures.hpp"
+
+#include "ops/referrers.hpp"
+#include "signing/legacy_signatures.hpp"
+#include "signing/sigstore_bundle.hpp"
+#include "signing/simple_signing.hpp"
+
+namespace karmor::ops {
+namespace {
+
+bool may_be_bundle(const Descriptor& referrer) {
+    // Registries without artifactType report the config's media type (the empty one).
+    const auto& type = referrer.artifact_type;
+    return type.empty() || type == signing::bundle_media_type || type == signing::bundle_media_type_alternate ||
+           type == media_type::oci_empty;
+}
+
+bool is_bundle_layer_type(const std::string& type) {
+    return type == signing::bundle_media_type || type == signing::bundle_media_type_alternate;
+}
+
+Result<void> add_legacy(oci::Target& target, const Digest& digest, FoundSignatures& found) {
+    const auto tag = signing::legacy_signature_tag(digest);
+    const auto where = target.describe(tag);
+    auto manifest = target.fetch_manifest(tag);
+    if (!manifest) {
+        if (manifest.error().kind == ErrorKind::cancelled) return unexpected(std::move(manifest).error());
+        found.problems.push_back(where + ": " + manifest.error().message);
+        return {};
+    }
+    if (!*manifest) return {};
+    auto layers = signing::read_legacy_signature_layers((*manifest)->manifest, where);
+    if (!layers) {
+        found.problems.push_back(layers.error().message);
+        return {};
+    }
+    for (std::size_t i = 0; i < layers->size(); ++i) {
+        auto& layer = (*layers)[i];
+        signing::SignatureCandidate candidate;
+        candidate.format = signing::SignatureFormat::legacy;
+        candidate.source = where + " layer " + std::to_string(i + 1) + " (" + layer.payload.digest.str() + ")";
+        candidate.problem = layer.problem;
+        if (candidate.problem.empty()) {
+            auto payload = target.fetch_blob(layer.payload, signing::max_payload_bytes, {});
+            if (!payload) {
+                if (payload.error().kind == ErrorKind::cancelled) return unexpected(std::move(payload).error());
+                candidate.problem = "cannot read the payload: " + payload.error().message;
+            } else {
+                candidate.payload = std::move(*payload);
+                candidate.der_signatures.push_back(std::move(layer.der_signature));
+            }
+        }
+        found.candidates.push_back(std::move(candidate));
+    }
+    return {};
+}
+
+// A referrer that turns out not to be a Sigstore bundle (another kind of artifact) is skipped;
+// one that claims to be and cannot be read is a candidate with a problem.
+Result<void> add_bundle(oci::Target& target, const Descriptor& referrer, FoundSignatures& found) {
+    const auto where = target.where() + "@" + referrer.digest.str();
+    auto fetched = target.fetch_manifest(referrer.digest.str());
+    if (!fetched) {
+        if (fetched.error().kind == ErrorKind::cancelled) return unexpected(std::move(fetched).error());
+        if (referrer.artifact_type == signing::bundle_media_type)
+            found.problems.push_back(where + ": " + fetched.error().message);
+        return {};
+    }
+    if (!*fetched) return {};
+    const auto& m = (*fetched)->manifest;
+    const bool claims_bundle = m.artifact_type == signing::bundle_media_type ||
+                               (!m.layers.empty() && is_bundle_layer_type(m.layers.front().media_type));
+    if (m.is_index() || !claims_bundle) return {};
+    signing::SignatureCandidate candidate;
+    candidate.format = signing::SignatureFormat::bundle;
+    candidate.source = where;
+    if (m.layers.size() != 1 || !is_bundle_layer_type(m.layers.front().media_type)) {
+        candidate.problem =
+            "a bundle referrer has exactly one layer of type " + std::string(signing::bundle_media_type);
+    } else if (m.layers.front().size < 0 ||
+               static_cast<std::uint64_t>(m.layers.front().size) > signing::max_bundle_bytes) {
+        candidate.problem = "the bundle is " + std::to_string(m.layers.front().size) + " bytes, more than the " +
+                            std::to_string(signing::max_bundle_bytes) + " allowed";
+    } else {
+        auto bytes = target.fetch_blob(m.layers.front(), signing::max_bundle_bytes, {});
+        if (!bytes) {
+            if (bytes.error().kind == ErrorKind::cancelled) return unexpected(std::move(bytes).error());
+            candidate.problem = "cannot read the bundle: " + bytes.error().message;
+        } else if (auto bundle = signing::parse_dsse_bundle(*bytes); !bundle) {
+            candidate.problem = bundle.error().message;
+        } else {
+            candidate.payload = std::move(bundle->payload);
+            candidate.payload_type = std::move(bundle->payload_type);
+            candidate.der_signatures = std::move(bundle->der_signatures);
+            candidate.key_hint = std::move(bundle->key_hint);
+        }
+    }
+    found.candidates.push_back(std::move(candidate));
+    return {};
+}
+
+}  // namespace
+
+Result<FoundSignatures> find_signatures(oci::Target& target, const Digest& digest) {
+    FoundSignatures found;
+    if (auto legacy = add_legacy(target, digest, found); !legacy) return unexpected(std::move(legacy).error());
+
+    auto listing = find_referrers(target, digest, "");
+    if (!listing) {
+        if (listing.error().kind == ErrorKind::cancelled) return unexpected(std::move(listing).error());
+        found.problems.push_back("the referrers of " + digest.str() + ": " + listing.error().message);
+        return found;
+    }
+    std::size_t read = 0;
+    for (const auto& referrer : listing->referrers) {
+        if (!may_be_bundle(referrer)) continue;
+        if (++read > max_bundle_referrers) {
+            found.problems.push_back(listing->source + " lists more than " + std::to_string(max_bundle_referrers) +
+                                     " possible bundles; only the newest " + std::to_string(max_bundle_referrers) +
+                                     " were read");
+            break;
+        }
+        if (auto bundle = add_bundle(target, referrer, found); !bundle) return unexpected(std::move(bundle).error());
+    }
+    return found;
+}
+
+Result<std::vector<signing::PublicKey>> load_public_keys(const std::vector<std::filesystem::path>& files) {
+    std::vector<signing::PublicKey> keys;
+    for (const auto& file : files) {
+        auto key = signing::load_public_key(file);
+        if (!key) return unexpected(std::move(key).error());
+        keys.push_back(std::move(*key));
+    }
+    return keys;
+}
+
+Result<signing::ExpectedSubject> expected_subject(const Reference& reference,
+                                                  const std::optional<LayoutReference>& layout,
+                                                  const SignatureRequirements& requirements, const Digest& digest,
+                                                  const std::string& tag) {
+    signing::ExpectedSubject expected;
+    expected.digest = digest;
+    expected.tag = tag;
+    expected.annotations = requirements.annotations;
+    if (!requirements.signed_identity.empty()) {
+        auto identity = Reference::parse(requirements.signed_identity);
+        if (!identity || !identity->tag().empty() || identity->digest())
+            return unexpected(
+                Error(ErrorKind::usage,
+                      "--signed-identity \"" + requirements.signed_identity + "\" is not a repository REGISTRY/REPO",
+                      "for example --signed-identity registry.example.com/team/policies"));
+        expected.repository = signing::canonical_repository(identity->registry(), identity->repository());
+    } else if (layout) {
+        return unexpected(Error(ErrorKind::usage, "an OCI layout has no repository name for signatures to name",
+                                "pass --signed-identity REGISTRY/REPO, the repository the signatures were made for"));
+    } else {
+        expected.repository = signing::canonical_repository(reference.registry(), reference.repository());
+    }
+    return expected;
+}
+
+SignatureReport to_report(const signing::SignatureVerdict& verdict) {
+    SignatureReport report;
+    report.format = signing::to_string(verdict.candidate.format);
+    report.source = verdict.candidate.source;
+    report.key_hint = verdict.candidate.key_hint;
+    report.verified = verdict.verified;
+    report.keys = verdict.keys;
+    report.failed_check = verdict.failed_check;
+    report.reason = verdict.reason;
+    if (!verdict.keys.empty()) {
+        report.signed_identity = verdict.signed_identity;
+        report.signed_annotations = verdict.signed_annotations;
+    }
+    return report;
+}
+
+Result<VerifyResult> verify_signatures(oci::Target& target, const signing::ExpectedSubject& expected,
+                                       const std::vector<signing::PublicKey>& keys, const std::string& location) {
+    auto found = find_signatures(target, expected.digest);
+    if (!found) return unexpected(std::move(found).error());
+    VerifyResult result;
+    result.location = location;
+    result.digest = expected.digest;
+    result.problems = found->problems;
+    for (const auto& candidate : found->candidates)
+        result.signatures.push_back(to_report(signing::verify_signature(candidate, keys, expected)));
+    if (result.verified()) return result;
+
+    Error error(ErrorKind::verification,
+                location + ": no signature verifies" +
+                    (result.signatures.empty()
+                         ? " (none was found)"
+                         : " (" + std::to_string(result.signatures.size()) + " found, none passed every check)"),
+                "sign it with `karmor oci sign -i REF --key KEY`, or check --key, -a and --signed-identity");
+    for (const auto& report : result.signatures)
+        error.details.push_back(report.format + " " + report.source + ": " + report.failed_check + ": " +
+                                report.reason);
+    for (const auto& problem : result.problems) error.details.push_back(problem);
+    return unexpected(std::move(error));
+}
+
+}  // namespace karmor::ops
+
+namespace karmor {
+
+bool VerifyResult::verified() const {
+    for (const auto& s : signatures)
+        if (s.verified) return true;
+    return false;
+}
+
+}  // namespace karmor
