@@ -8,14 +8,21 @@
 #                        referrers API on)
 # The cache is $KARMOR_PEERS_DIR, default ~/.cache/karmor-peers. Prints the bin directory on the
 # last line of stdout; tests find the programs there through KARMOR_PEERS_BIN.
-# Needs Go >= 1.25 and the Go module proxy the first time. KARMOR_SKIP_PEERS=1 opts out: the
-# run then says loudly which tests did not run.
+# Needs Go >= 1.25 and the Go module proxy the first time (a few minutes, most of it cosign);
+# later runs take well under a second. scripts/test.sh runs it; KARMOR_SKIP_PEERS=1 opts out
+# there, and the run then says loudly which tests did not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cache=${KARMOR_PEERS_DIR:-$HOME/.cache/karmor-peers}
 bin=$cache/bin
 mkdir -p "$bin"
+# One build at a time per cache (two worktrees, or CI and a developer, may start it together).
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+  echo "peers: another scripts/peers.sh is building into $cache; waiting for it" >&2
+  flock 9
+fi
 
 if ! command -v go >/dev/null 2>&1; then
   echo "peers: Go is not installed; the ORAS, cosign and referrers-registry tests need Go >= 1.25" >&2
@@ -43,9 +50,19 @@ install_module() {
 
 install_module oras oras.land/oras/cmd/oras@v1.3.6
 install_module cosign github.com/sigstore/cosign/v3/cmd/cosign@v3.1.2
-# The older verifier is optional: when it does not build, the tests that use it say so.
-install_module cosign-v2 github.com/sigstore/cosign/v2/cmd/cosign@v2.6.4 ||
+# The older verifier is optional: when it does not build, the tests that use it say so, and
+# later runs do not try again (minutes each) unless KARMOR_PEERS_RETRY=1.
+cosign_v2_failed=$cache/cosign-v2-v2.6.4.failed
+if [ -e "$cosign_v2_failed" ] && [ "${KARMOR_PEERS_RETRY:-}" != 1 ]; then
+  echo "peers: cosign v2.6.4 did not build before ($cosign_v2_failed); the cosign v2 checks will not run" >&2
+  rm -f "$bin/cosign-v2"
+elif install_module cosign-v2 github.com/sigstore/cosign/v2/cmd/cosign@v2.6.4; then
+  rm -f "$cosign_v2_failed"
+else
+  date -u > "$cosign_v2_failed"
+  rm -f "$bin/cosign-v2"
   echo "peers: cosign v2.6.4 did not build; the cosign v2 checks will not run" >&2
+fi
 
 # The referrers registry is built from this tree; rebuilt when its sources change.
 source_dir=tests/support/referrers_registry

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building and testing karmor needs on Debian 12, and nothing when it is all
-# there already (so it also works without a network once installed).
+# there already (so it also works without a network once installed): the GCC build, the Clang
+# sanitizer and libFuzzer stage (clang, libclang-rt-14-dev), clang-format, ccache, and the
+# programs the tests run (docker-registry, skopeo, tinyproxy, ...). The peers built with Go
+# (ORAS, cosign, the referrers registry) are scripts/peers.sh's: Debian's Go is too old for them.
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git clang libclang-rt-14-dev
+  build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format ccache
   libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-dev libyaml-cpp-dev libarchive-dev libssl-dev libsodium-dev
   libgtest-dev libgmock-dev
-  docker-registry skopeo apache2-utils openssl ca-certificates jq hyperfine time
+  docker-registry skopeo apache2-utils openssl ca-certificates jq hyperfine time tinyproxy
 )
 
 missing=()
@@ -25,7 +28,10 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-# The docker-registry package enables a system service on port 5000; tests start their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
-  $sudo systemctl stop docker-registry || true
-fi
+# The docker-registry and tinyproxy packages enable system services (ports 5000 and 8888);
+# tests start their own on ports the kernel picks.
+for service in docker-registry tinyproxy; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+    $sudo systemctl stop "$service" || true
+  fi
+done

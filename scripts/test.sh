@@ -4,12 +4,43 @@
 #   2. Clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same tests;
 #   3. every libFuzzer target for a bounded time (KARMOR_FUZZ_SECONDS, default 20 each).
 # Tests that need docker-registry, skopeo, htpasswd or openssl fail (they do not skip) when one
-# is missing.
+# is missing. The peers (ORAS, cosign, a registry with the referrers API) are built once by
+# scripts/peers.sh with Go >= 1.25 and cached; a machine without Go may opt out with
+# KARMOR_SKIP_PEERS=1, and the run then says loudly which tests did not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 unset KARMOR_TESTS_ALLOW_SKIP
 jobs=$(nproc)
+
+# With KARMOR_SKIP_PEERS=1, on the way out (also after a failure): which tests did not run,
+# from what each skipped test printed ("PEER TEST NOT RUN: Suite.Test needs 'oras' ...").
+peers_banner() {
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+  echo "!! KARMOR_SKIP_PEERS=1: these tests against ORAS, cosign and the referrers-API registry" >&2
+  echo "!! did NOT run:" >&2
+  cat build/Testing/Temporary/LastTest.log build-asan/Testing/Temporary/LastTest.log 2>/dev/null |
+    grep -o 'PEER TEST NOT RUN: [^ ]*' | sed 's/PEER TEST NOT RUN: /!!   /' | sort -u >&2 || true
+  echo "!! Get Go >= 1.25 (https://go.dev/doc/install), run scripts/peers.sh, unset KARMOR_SKIP_PEERS." >&2
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+}
+
+echo "== Peers (ORAS, cosign, referrers-API registry)"
+if [ "${KARMOR_SKIP_PEERS:-}" = 1 ]; then
+  echo "!! KARMOR_SKIP_PEERS=1: the peers are not built and the tests that need them will not run" >&2
+  trap peers_banner EXIT
+else
+  unset KARMOR_SKIP_PEERS
+  if ! peers_out=$(scripts/peers.sh); then
+    echo "test: scripts/peers.sh could not build the peer programs (see above): the ORAS, cosign and" >&2
+    echo "test: referrers-registry tests need them. Install Go >= 1.25 with access to the Go module" >&2
+    echo "test: proxy, or set KARMOR_SKIP_PEERS=1 to run without those tests." >&2
+    exit 1
+  fi
+  KARMOR_PEERS_BIN=$(printf '%s\n' "$peers_out" | tail -n 1)
+  export KARMOR_PEERS_BIN
+  echo "peers: $KARMOR_PEERS_BIN"
+fi
 
 echo "== GCC build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKARMOR_WERROR=ON >/dev/null

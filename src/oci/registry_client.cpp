@@ -407,6 +407,11 @@ std::string next_page_link(const HttpResponse& response) {
 Result<std::optional<std::vector<Descriptor>>> RegistryClient::list_referrers(const Digest& subject,
                                                                               const std::string& artifact_type) {
     std::vector<Descriptor> referrers;
+    // A registry that ignores the filter may also report a referrer's config media type as its
+    // artifactType where "Listing Referrers" asks for the manifest's (go-containerregistry
+    // 0.22 does). An artifact with an empty config, as ORAS and the image-spec's guidance for
+    // artifacts make it, then shows up as the empty type; its manifest says what it is.
+    std::vector<Descriptor> typed_by_empty_config;
     Exchange ex;
     ex.path = "/v2/" + repository_ + "/referrers/" + subject.str();
     if (!artifact_type.empty()) ex.path += "?artifactType=" + util::url_encode(artifact_type);
@@ -426,8 +431,13 @@ Result<std::optional<std::vector<Descriptor>>> RegistryClient::list_referrers(co
             return unexpected(Error(ErrorKind::registry,
                                     registry_ + ": GET " + shown + " did not answer with an image index",
                                     "the registry's referrers API is broken; report it to its operators"));
-        for (auto& d : index->manifests)
-            if (artifact_type.empty() || d.artifact_type == artifact_type) referrers.push_back(std::move(d));
+        const bool filtered = response->header("OCI-Filters-Applied").find("artifactType") != std::string::npos;
+        for (auto& d : index->manifests) {
+            if (artifact_type.empty() || d.artifact_type == artifact_type)
+                referrers.push_back(std::move(d));
+            else if (!filtered && d.artifact_type == media_type::oci_empty)
+                typed_by_empty_config.push_back(std::move(d));
+        }
 
         const auto next = next_page_link(*response);
         if (next.empty()) break;
@@ -438,6 +448,14 @@ Result<std::optional<std::vector<Descriptor>>> RegistryClient::list_referrers(co
                                     "remove referrers that are no longer needed"));
         ex.path.clear();
         ex.absolute_url = resolve_location(next, base_url() + shown);
+    }
+    for (auto& d : typed_by_empty_config) {
+        auto fetched = fetch_manifest(d.digest.str());
+        if (!fetched) return unexpected(std::move(fetched).error());
+        if (!*fetched || (*fetched)->manifest.artifact_type != artifact_type) continue;
+        d.artifact_type = artifact_type;
+        d.annotations = (*fetched)->manifest.annotations;
+        referrers.push_back(std::move(d));
     }
     return std::optional<std::vector<Descriptor>>(std::move(referrers));
 }

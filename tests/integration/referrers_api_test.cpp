@@ -143,6 +143,38 @@ TEST(ReferrersApi, ClientFiltersWhenTheRegistryDoesNot) {
     EXPECT_EQ(pulled->manifest_digest, ours->manifest_digest);
 }
 
+// A registry that lists referrers by their config's media type (go-containerregistry): an
+// artifact with our artifactType and an empty config (as `oras attach` makes it) is found by
+// looking at its manifest; an SBOM made the same way, though newer, is not taken.
+TEST(ReferrersApi, AnArtifactListedByItsEmptyConfigTypeIsFoundByItsManifest) {
+    ScriptedRegistryOptions options;
+    options.apply_filter = false;
+    options.artifact_type_from_config = true;
+    auto s = start(options);
+    ASSERT_TRUE(s);
+    const std::string empty = "{}";
+    const std::string policy = ksp("attached-elsewhere");
+    Manifest m;
+    m.media_type = media_type::oci_manifest;
+    m.artifact_type = media_type::kubearmor_config;
+    m.config = testing::describe_bytes(media_type::oci_empty, empty);
+    m.layers = {testing::describe_bytes(media_type::kubearmor_layer_yaml, policy)};
+    m.subject = s->image;
+    m.annotations[annotation::created] = "2024-01-01T00:00:00Z";
+    ASSERT_TRUE(s->client->upload_blob(*m.config, empty));
+    ASSERT_TRUE(s->client->upload_blob(m.layers[0], policy));
+    const auto bytes = oci::serialize_manifest(m);
+    const auto digest = Digest::sha256_of(bytes);
+    ASSERT_TRUE(s->client->put_manifest(digest.str(), media_type::oci_manifest, bytes));
+    testing::push_test_sbom(*s->client, s->image, "2099-01-01T00:00:00Z");
+
+    TempDir out;
+    auto pulled = pull(*s, out.path());
+    ASSERT_TRUE(pulled) << pulled.error().message;
+    EXPECT_EQ(pulled->manifest_digest, digest);
+    EXPECT_TRUE(std::filesystem::exists(out / "ksp-shop-attached-elsewhere.yaml"));
+}
+
 // Without the API, another writer changes the fallback index between our read and our
 // write: we see it on the re-read before PUT, merge again, and both entries survive.
 TEST(FallbackTag, AnotherWriterBetweenReadAndWriteIsMerged) {

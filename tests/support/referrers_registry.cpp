@@ -101,6 +101,11 @@ std::string registry_kind_name(const ::testing::TestParamInfo<RegistryKind>& inf
     return info.param == RegistryKind::referrers_api ? "ReferrersApi" : "DockerRegistry";
 }
 
+void PrintTo(RegistryKind kind, std::ostream* out) {
+    *out << (kind == RegistryKind::referrers_api ? "referrers-registry (go-containerregistry, referrers API)"
+                                                 : "docker-registry (Distribution 2.8, fallback tag)");
+}
+
 std::unique_ptr<TestRegistry> start_test_registry(RegistryKind kind, std::string& error) {
     if (kind == RegistryKind::referrers_api) {
         const auto program = find_peer("referrers-registry");

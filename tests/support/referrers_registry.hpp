@@ -19,6 +19,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,8 @@ inline std::vector<RegistryKind> all_registry_kinds() {
 
 // "DockerRegistry" or "ReferrersApi": a name for parameterized tests.
 std::string registry_kind_name(const ::testing::TestParamInfo<RegistryKind>& info);
+// How gtest prints the parameter (instead of its bytes).
+void PrintTo(RegistryKind kind, std::ostream* out);
 
 // One running registry of either kind.
 class TestRegistry {

@@ -280,7 +280,7 @@ ScriptedRegistry::Response ScriptedRegistry::referrers(const std::string& reposi
             nlohmann::json d = {{"mediaType", m.value("mediaType", stored.media_type)},
                                 {"digest", manifest_digest},
                                 {"size", stored.bytes.size()}};
-            std::string type = m.value("artifactType", "");
+            std::string type = options_.artifact_type_from_config ? "" : m.value("artifactType", "");
             if (type.empty() && m.contains("config")) type = m["config"].value("mediaType", "");
             d["artifactType"] = type;
             if (m.contains("annotations")) d["annotations"] = m["annotations"];

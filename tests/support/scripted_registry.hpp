@@ -19,7 +19,10 @@ struct ScriptedRegistryOptions {
     bool referrers_api = true;     // else GET /v2/NAME/referrers/… is 404, as in Distribution 2.x
     bool send_oci_subject = true;  // OCI-Subject on the PUT of a manifest with a subject
     bool apply_filter = true;      // honor ?artifactType= (and say so in OCI-Filters-Applied)
-    std::size_t page_size = 100;   // referrers per page; more pages are linked with Link
+    // List each referrer with its config's media type as artifactType, even when the manifest
+    // has its own, as go-containerregistry's registry (0.22) does.
+    bool artifact_type_from_config = false;
+    std::size_t page_size = 100;  // referrers per page; more pages are linked with Link
 };
 
 class ScriptedRegistry {
