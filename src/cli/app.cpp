@@ -90,6 +90,7 @@ int run(int argc, char** argv, Streams io) {
     add_verify_command(*oci, action);
     add_login_command(*oci, action);
     add_logout_command(*oci, action);
+    add_key_command(*oci, action);
     add_version_command(app, action);
     add_completion_command(app, action);
 

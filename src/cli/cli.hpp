@@ -14,6 +14,7 @@
 #include "karmor/options.hpp"
 #include "karmor/reference.hpp"
 #include "karmor/result.hpp"
+#include "signing/keys.hpp"
 
 namespace karmor::cli {
 
@@ -79,6 +80,17 @@ void add_version_command(CLI::App& app, Action& action);
 void add_completion_command(CLI::App& app, Action& action);
 void add_login_command(CLI::App& oci, Action& action);
 void add_logout_command(CLI::App& oci, Action& action);
+void add_key_command(CLI::App& oci, Action& action);
+
+// Standard input is the process's terminal (prompts may be shown and answered).
+bool input_is_terminal(const Streams& io);
+// Shows `prompt` on err and reads one line from the terminal with echo off; end of input is an
+// error, never an empty password.
+Result<std::string> read_hidden_line(Streams& io, const std::string& prompt);
+// The password of a private key (SPEC §9): KARMOR_PASSWORD, else COSIGN_PASSWORD, else a no-echo
+// prompt on the terminal (twice when `confirm`); never from argv. `key_name` names the key in
+// the prompt and in errors. `io` must outlive the source.
+signing::PasswordSource key_password_source(Streams& io, const std::string& key_name);
 
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);

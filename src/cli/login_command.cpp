@@ -1,8 +1,5 @@
 // `karmor oci login REGISTRY [-u USER] [--password-stdin]` (SPEC §2, §7): checks the
 // credentials against the registry, then stores them where Docker would.
-#include <termios.h>
-#include <unistd.h>
-
 #include <iostream>
 #include <istream>
 
@@ -17,27 +14,6 @@ struct LoginFlags {
     std::string username;
     bool password_stdin = false;
     RemoteFlags remote;
-};
-
-// Turns terminal echo off for its lifetime (the password prompt).
-class EchoOff {
-public:
-    explicit EchoOff(int fd) : fd_(fd) {
-        if (tcgetattr(fd_, &saved_) != 0) return;
-        termios quiet = saved_;
-        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        active_ = tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
-    }
-    ~EchoOff() {
-        if (active_) tcsetattr(fd_, TCSAFLUSH, &saved_);
-    }
-    EchoOff(const EchoOff&) = delete;
-    EchoOff& operator=(const EchoOff&) = delete;
-
-private:
-    int fd_;
-    termios saved_{};
-    bool active_ = false;
 };
 
 std::string trim_line_end(std::string line) {
@@ -56,7 +32,7 @@ Result<Credentials> read_credentials(const LoginFlags& flags, Streams& io) {
             return unexpected(Error(ErrorKind::usage, "--password-stdin: standard input held no password"));
         return credentials;
     }
-    if (&io.in != &std::cin || !isatty(STDIN_FILENO))
+    if (!input_is_terminal(io))
         return unexpected(Error(ErrorKind::usage, "no password: standard input is not a terminal",
                                 "pipe the password in: echo \"$PASSWORD\" | karmor oci login " + flags.registry +
                                     " -u USER --password-stdin"));
@@ -65,13 +41,9 @@ Result<Credentials> read_credentials(const LoginFlags& flags, Streams& io) {
         std::getline(io.in, credentials.username);
         credentials.username = trim_line_end(credentials.username);
     }
-    {
-        io.err << "Password: " << std::flush;
-        EchoOff no_echo(STDIN_FILENO);
-        std::getline(io.in, credentials.password);
-    }
-    io.err << "\n";
-    credentials.password = trim_line_end(credentials.password);
+    auto password = read_hidden_line(io, "Password: ");
+    if (!password) return unexpected(std::move(password).error());
+    credentials.password = std::move(*password);
     if (credentials.username.empty() || credentials.password.empty())
         return unexpected(Error(ErrorKind::usage, "a user name and a password are needed to log in"));
     return credentials;

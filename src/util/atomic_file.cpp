@@ -17,7 +17,8 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
     const int fd = mkstemp(temp.data());  // mode 0600
     if (fd < 0)
         return unexpected(Error(ErrorKind::io,
-                                "cannot create a file in " + directory.string() + ": " + std::strerror(errno),
+                                "cannot write " + path.string() + ": cannot create a file in " + directory.string() +
+                                    ": " + std::strerror(errno),
                                 "check that the directory exists and is writable"));
     std::size_t written = 0;
     bool ok = true;
