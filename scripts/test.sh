@@ -42,6 +42,12 @@ else
   echo "peers: $KARMOR_PEERS_BIN"
 fi
 
+# ccache (from setup.sh) makes a second run on the same machine rebuild only what changed; the
+# base directory makes hits independent of where the clone is.
+if command -v ccache >/dev/null 2>&1; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+fi
+
 echo "== GCC build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKARMOR_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
