@@ -6,16 +6,19 @@ _karmor() {
   case "${COMP_WORDS[1]}" in
     oci)
       case "${COMP_WORDS[2]}" in
-        push) COMPREPLY=($(compgen -W "-i --image -p --policy --format -a --annotation --attach --force --dry-run -r --recursive --skip-validation --output -q --quiet $remote" -- "$cur")) ;;
-        pull) COMPREPLY=($(compgen -W "-i --image -o --output-dir -d --directory --force --skip-validation --output -q --quiet $remote" -- "$cur")) ;;
-        inspect) COMPREPLY=($(compgen -W "-i --image --output $remote" -- "$cur")) ;;
+        push) COMPREPLY=($(compgen -W "-i --image -p --policy --format -a --annotation --attach --force --dry-run -r --recursive --skip-validation --sign --signature-format --output -q --quiet $remote" -- "$cur")) ;;
+        pull) COMPREPLY=($(compgen -W "-i --image -o --output-dir -d --directory --force --skip-validation --verify-key --verify-annotation --signed-identity --output -q --quiet $remote" -- "$cur")) ;;
+        inspect) COMPREPLY=($(compgen -W "-i --image --key --signed-identity --output $remote" -- "$cur")) ;;
+        sign) COMPREPLY=($(compgen -W "-i --image --key -a --annotation --signature-format --signed-identity --output -q --quiet $remote" -- "$cur")) ;;
+        verify) COMPREPLY=($(compgen -W "-i --image --key -a --annotation --signed-identity --output $remote" -- "$cur")) ;;
         login|logout) COMPREPLY=($(compgen -W "-u --username --password-stdin --registry-config" -- "$cur")) ;;
-        *) COMPREPLY=($(compgen -W "push pull inspect login logout" -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -W "push pull inspect sign verify login logout" -- "$cur")) ;;
       esac
       case "$prev" in
-        -p|--policy|-o|--output-dir|-d|--directory|--ca-file|--cert-file|--key-file|--registry-config) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        -p|--policy|-o|--output-dir|-d|--directory|--ca-file|--cert-file|--key-file|--registry-config|--key|--sign|--verify-key) COMPREPLY=($(compgen -f -- "$cur")) ;;
         --format) COMPREPLY=($(compgen -W "yaml json" -- "$cur")) ;;
         --output) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
+        --signature-format) COMPREPLY=($(compgen -W "legacy bundle both" -- "$cur")) ;;
       esac ;;
     completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "oci version completion --help" -- "$cur")) ;;

@@ -13,6 +13,7 @@
 #include "signing/legacy_signatures.hpp"
 #include "signing/sigstore_bundle.hpp"
 #include "signing/simple_signing.hpp"
+#include "signing/verification.hpp"
 
 namespace karmor {
 namespace {
@@ -94,15 +95,17 @@ Result<bool> bundle_already_present(SigningContext& context, const std::vector<D
         const auto& type = referrer.artifact_type;
         if (!type.empty() && type != signing::bundle_media_type && type != media_type::oci_empty) continue;
         if (++compared > max_bundles_compared) break;
+        // A referrer that cannot be read is not this signature: it is signed again.
         auto fetched = context.target.fetch_manifest(referrer.digest.str());
-        if (!fetched) return unexpected(std::move(fetched).error());
-        if (!*fetched) continue;
+        if (!fetched && fetched.error().kind == ErrorKind::cancelled) return unexpected(std::move(fetched).error());
+        if (!fetched || !*fetched) continue;
         const auto& m = (*fetched)->manifest;
         if (m.artifact_type != signing::bundle_media_type || m.layers.size() != 1 ||
             m.layers.front().size > static_cast<std::int64_t>(signing::max_bundle_bytes))
             continue;
         auto bytes = context.target.fetch_blob(m.layers.front(), signing::max_bundle_bytes, {});
-        if (!bytes) return unexpected(std::move(bytes).error());
+        if (!bytes && bytes.error().kind == ErrorKind::cancelled) return unexpected(std::move(bytes).error());
+        if (!bytes) continue;
         auto bundle = signing::parse_dsse_bundle(*bytes);
         if (!bundle || bundle->payload != statement || bundle->payload_type != signing::in_toto_payload_type) continue;
         const auto pae = signing::dsse_pae(bundle->payload_type, bundle->payload);
@@ -168,7 +171,7 @@ Result<WrittenSignature> sign_bundle(SigningContext& context) {
 Result<std::string> signing_identity(const SignOptions& options) {
     if (!options.signed_identity.empty()) {
         auto identity = Reference::parse(options.signed_identity);
-        if (!identity || !identity->tag().empty() || identity->digest())
+        if (!identity || signing::spells_a_tag(options.signed_identity) || identity->digest())
             return unexpected(
                 Error(ErrorKind::usage,
                       "--signed-identity \"" + options.signed_identity + "\" is not a repository REGISTRY/REPO",

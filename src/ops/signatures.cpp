@@ -146,7 +146,7 @@ Result<signing::ExpectedSubject> expected_subject(const Reference& reference,
     expected.annotations = requirements.annotations;
     if (!requirements.signed_identity.empty()) {
         auto identity = Reference::parse(requirements.signed_identity);
-        if (!identity || !identity->tag().empty() || identity->digest())
+        if (!identity || signing::spells_a_tag(requirements.signed_identity) || identity->digest())
             return unexpected(
                 Error(ErrorKind::usage,
                       "--signed-identity \"" + requirements.signed_identity + "\" is not a repository REGISTRY/REPO",

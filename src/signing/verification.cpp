@@ -101,14 +101,6 @@ Outcome check_annotations(const Claims& claims, const ExpectedSubject& expected)
     return {};
 }
 
-// Reference::parse fills in "latest"; a signature names a tag only when it spells one: a ':'
-// after the last '/', before any '@'.
-bool spells_a_tag(const std::string& reference) {
-    const auto name = reference.substr(0, reference.find('@'));
-    const auto slash = name.rfind('/');
-    return name.find(':', slash == std::string::npos ? 0 : slash) != std::string::npos;
-}
-
 std::string fold_docker_hub(const std::string& registry) {
     if (registry == "index.docker.io" || registry == "registry-1.docker.io") return "docker.io";
     return registry;
@@ -118,6 +110,12 @@ std::string fold_docker_hub(const std::string& registry) {
 
 const char* to_string(SignatureFormat format) {
     return format == SignatureFormat::bundle ? "bundle" : "legacy";
+}
+
+bool spells_a_tag(const std::string& reference) {
+    const auto name = reference.substr(0, reference.find('@'));
+    const auto slash = name.rfind('/');
+    return name.find(':', slash == std::string::npos ? 0 : slash) != std::string::npos;
 }
 
 std::string canonical_repository(const std::string& registry, const std::string& repository) {

@@ -63,6 +63,10 @@ SignatureVerdict verify_signature(const SignatureCandidate& candidate, const std
 // REGISTRY/REPOSITORY with Docker Hub's aliases folded into docker.io, for comparisons.
 std::string canonical_repository(const std::string& registry, const std::string& repository);
 
+// True when `reference` spells a tag: a ':' after the last '/', before any '@' (Reference::parse
+// fills in "latest" when none is spelled).
+bool spells_a_tag(const std::string& reference);
+
 // True when `claimed` (a docker-reference or a statement subject name: REGISTRY/REPO[:TAG][@DIGEST])
 // names `expected.repository`, and its tag (if any) is the requested tag, and its digest (if
 // any) is the expected digest. `why` says what differs.
