@@ -9,8 +9,9 @@ _karmor() {
         push) COMPREPLY=($(compgen -W "-i --image -p --policy --format -a --annotation --attach --force --dry-run -r --recursive --skip-validation --output -q --quiet $remote" -- "$cur")) ;;
         pull) COMPREPLY=($(compgen -W "-i --image -o --output-dir -d --directory --force --skip-validation --output -q --quiet $remote" -- "$cur")) ;;
         inspect) COMPREPLY=($(compgen -W "-i --image --output $remote" -- "$cur")) ;;
+        key) COMPREPLY=($(compgen -W "generate --output-key-prefix --force" -- "$cur")) ;;
         login|logout) COMPREPLY=($(compgen -W "-u --username --password-stdin --registry-config" -- "$cur")) ;;
-        *) COMPREPLY=($(compgen -W "push pull inspect login logout" -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -W "push pull inspect login logout key" -- "$cur")) ;;
       esac
       case "$prev" in
         -p|--policy|-o|--output-dir|-d|--directory|--ca-file|--cert-file|--key-file|--registry-config) COMPREPLY=($(compgen -f -- "$cur")) ;;
