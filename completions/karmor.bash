@@ -12,7 +12,8 @@ _karmor() {
         sign) COMPREPLY=($(compgen -W "-i --image --key -a --annotation --signature-format --signed-identity --output -q --quiet $remote" -- "$cur")) ;;
         verify) COMPREPLY=($(compgen -W "-i --image --key -a --annotation --signed-identity --output $remote" -- "$cur")) ;;
         login|logout) COMPREPLY=($(compgen -W "-u --username --password-stdin --registry-config" -- "$cur")) ;;
-        *) COMPREPLY=($(compgen -W "push pull inspect sign verify login logout" -- "$cur")) ;;
+        key) COMPREPLY=($(compgen -W "generate --output-key-prefix --force" -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -W "push pull inspect sign verify login logout key" -- "$cur")) ;;
       esac
       case "$prev" in
         -p|--policy|-o|--output-dir|-d|--directory|--ca-file|--cert-file|--key-file|--registry-config|--key|--sign|--verify-key) COMPREPLY=($(compgen -f -- "$cur")) ;;

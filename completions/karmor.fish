@@ -1,8 +1,11 @@
 # fish completion for karmor
 complete -c karmor -f -n '__fish_use_subcommand' -a 'oci version completion'
-complete -c karmor -f -n '__fish_seen_subcommand_from oci; and not __fish_seen_subcommand_from push pull inspect sign verify login logout' -a 'push pull inspect sign verify login logout'
+complete -c karmor -f -n '__fish_seen_subcommand_from oci; and not __fish_seen_subcommand_from push pull inspect sign verify login logout key' -a 'push pull inspect sign verify login logout key'
 complete -c karmor -f -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
 complete -c karmor -n '__fish_seen_subcommand_from push pull inspect sign verify' -s i -l image -r -d 'reference'
+complete -c karmor -f -n '__fish_seen_subcommand_from key; and not __fish_seen_subcommand_from generate' -a 'generate'
+complete -c karmor -n '__fish_seen_subcommand_from generate' -l output-key-prefix -r -F -d 'write NAME.key and NAME.pub'
+complete -c karmor -n '__fish_seen_subcommand_from generate' -l force -d 'replace existing key files'
 complete -c karmor -n '__fish_seen_subcommand_from push' -s p -l policy -r -F -d 'policy file or directory'
 complete -c karmor -n '__fish_seen_subcommand_from push' -l format -x -a 'yaml json'
 complete -c karmor -n '__fish_seen_subcommand_from push' -s a -l annotation -x -d 'KEY=VALUE'

@@ -216,6 +216,10 @@ Result<SecretBytes> pkcs8_der_of(EVP_PKEY* key) {
 }  // namespace
 
 Result<SigningKey> parse_signing_key(std::string_view pem, const std::string& source, const PasswordSource& password) {
+    if (pem.size() > max_key_file_bytes)
+        return unexpected(Error(ErrorKind::usage,
+                                source + " is " + std::to_string(pem.size()) + " bytes, too large for a private key",
+                                "give the PEM file of an ECDSA P-256 key"));
     auto envelope = cosign_envelope(pem, source);
     if (!envelope) return unexpected(std::move(envelope).error());
     EvpPkeyPtr key;
@@ -261,6 +265,10 @@ Result<SigningKey> load_signing_key(const std::filesystem::path& file, const Pas
 }
 
 Result<PublicKey> parse_public_key(std::string_view pem, const std::string& source) {
+    if (pem.size() > max_key_file_bytes)
+        return unexpected(Error(ErrorKind::usage,
+                                source + " is " + std::to_string(pem.size()) + " bytes, too large for a public key",
+                                "give the PEM file of an ECDSA P-256 public key"));
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     EvpPkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     ERR_clear_error();

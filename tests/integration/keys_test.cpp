@@ -178,6 +178,37 @@ TEST(KeysInterop, KeyFromKarmorKeyGenerateSignsForCosign) {
     EXPECT_NE(wrong.err.find("decrypt"), std::string::npos) << wrong.err;
 }
 
+// cosign import-key-pair re-encrypts any PEM key in its format: the P-256 one is read (and is
+// the same key as the unencrypted original), the P-384 one is refused by its curve.
+TEST(KeysInterop, KeysCosignImportedAreReadOrRefusedByName) {
+    KARMOR_REQUIRE_COSIGN(cosign);
+    KARMOR_REQUIRE_PROGRAM("openssl");
+    TempDir work;
+    for (const std::string curve : {"P-256", "P-384"}) {
+        auto made = run_command({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:" + curve,
+                                 "-out", curve + ".pem"},
+                                {}, {}, work.path());
+        ASSERT_EQ(made.exit_code, 0) << made.err;
+        auto imported = run_cosign(cosign, {"import-key-pair", "--key", curve + ".pem", "--output-key-prefix", curve},
+                                   work, {{"COSIGN_PASSWORD", "imported"}});
+        ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    }
+    auto p256 = signing::load_signing_key(work / "P-256.key", password_is("imported"));
+    ASSERT_TRUE(p256) << p256.error().message;
+    auto original = signing::load_signing_key(work / "P-256.pem", {});
+    ASSERT_TRUE(original) << original.error().message;
+    EXPECT_EQ(p256->public_key().pem(), original->public_key().pem());
+    EXPECT_EQ(p256->public_key().pem(), read_text(work / "P-256.pub"));
+
+    auto p384 = signing::load_signing_key(work / "P-384.key", password_is("imported"));
+    ASSERT_FALSE(p384);
+    EXPECT_NE(p384.error().message.find("is an ECDSA key on curve secp384r1, not P-256"), std::string::npos)
+        << p384.error().message;
+    auto p384_public = signing::load_public_key(work / "P-384.pub");
+    ASSERT_FALSE(p384_public);
+    EXPECT_NE(p384_public.error().message.find("secp384r1"), std::string::npos);
+}
+
 TEST(KeysInterop, KarmorPasswordComesBeforeCosignPassword) {
     KARMOR_REQUIRE_COSIGN(cosign);
     TempDir work;

@@ -261,6 +261,16 @@ TEST(SigningKeyFormats, OtherKeyTypesAndCurvesAreRefusedByName) {
     }
 }
 
+TEST(SigningKeyFormats, OversizedTextIsRefusedBeforeParsing) {
+    const std::string huge = pem_encode(sigstore_label, std::string(70 * 1024, 'x'));
+    auto key = parse_signing_key(huge, "huge.key", never_asked());
+    ASSERT_FALSE(key);
+    EXPECT_NE(key.error().message.find("too large for a private key"), std::string::npos) << key.error().message;
+    auto public_key = parse_public_key(pem_encode("PUBLIC KEY", std::string(70 * 1024, 'x')), "huge.pub");
+    ASSERT_FALSE(public_key);
+    EXPECT_NE(public_key.error().message.find("too large for a public key"), std::string::npos);
+}
+
 TEST(SigningKeyFormats, EmptyPasswordRoundTrips) {
     auto pair = generate_key_pair("");
     ASSERT_TRUE(pair) << pair.error().message;
