@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstdlib>
+#include <istream>
 
 #include "cli/cli.hpp"
 #include "cli/output_flags.hpp"
@@ -10,7 +12,7 @@ namespace karmor::cli {
 namespace {
 
 struct PushFlags {
-    std::string reference;
+    TargetFlags target;
     std::vector<std::string> inputs;
     std::string format = "yaml";
     std::vector<std::string> annotations;
@@ -19,7 +21,6 @@ struct PushFlags {
     bool recursive = false;
     bool skip_validation = false;
     bool attach = false;
-    bool oci_layout = false;
     RemoteFlags remote;
     OutputFlags output;
 };
@@ -38,7 +39,7 @@ Result<std::int64_t> source_date_epoch(const char* value) {
 
 Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     PushOptions options;
-    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+    if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return unexpected(std::move(target).error());
     options.attach = flags.attach;
     for (const auto& input : flags.inputs) options.inputs.emplace_back(input);
@@ -54,6 +55,19 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     options.dry_run = flags.dry_run;
     options.load.recursive = flags.recursive;
     options.load.skip_validation = flags.skip_validation;
+    if (auto stdin_inputs = std::count(flags.inputs.begin(), flags.inputs.end(), "-"); stdin_inputs > 0) {
+        if (stdin_inputs > 1)
+            return unexpected(Error(ErrorKind::usage, "-p - is given twice", "standard input can be read once"));
+        if (flags.remote.password_stdin)
+            return unexpected(Error(ErrorKind::usage, "-p - and --password-stdin both read standard input",
+                                    "log in first with `karmor oci login`, or put the policies in a file"));
+        options.load.standard_input =
+            std::string((std::istreambuf_iterator<char>(io.in)), std::istreambuf_iterator<char>());
+    }
+    if (!flags.output.quiet) {
+        std::ostream* err = &io.err;
+        options.load.on_skipped = [err](const Diagnostic& skipped) { *err << "Warning: " << skipped.str() << "\n"; };
+    }
     if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
         auto seconds = source_date_epoch(epoch);
         if (!seconds) return unexpected(std::move(seconds).error());
@@ -84,7 +98,12 @@ nlohmann::ordered_json push_result_json(const PushResult& r, bool dry_run) {
     return out;
 }
 
+std::string these_policies(std::size_t count) {
+    return count == 1 ? "this policy" : "these " + std::to_string(count) + " policies";
+}
+
 int run_push(const PushFlags& flags, Streams& io) {
+    io.errors_as_json = flags.output.json();
     auto options = to_options(flags, io);
     if (!options) return report_error(options.error(), io);
     if (flags.skip_validation) io.err << "Warning: --skip-validation: policies are pushed without schema validation\n";
@@ -95,7 +114,11 @@ int run_push(const PushFlags& flags, Streams& io) {
     keep_trace_clear_of(progress, options->remote);
     auto result = push_policies(*options);
     progress.finish();
-    if (!result) return report_error(result.error(), io);
+    if (!result) {
+        auto error = std::move(result).error();
+        flags.target.explain(error);
+        return report_error(error, io);
+    }
     if (flags.output.json()) {
         io.out << push_result_json(*result, options->dry_run).dump(2) << "\n";
         return exit_ok;
@@ -115,10 +138,10 @@ int run_push(const PushFlags& flags, Streams& io) {
         for (const auto& layer : result->manifest.layers)
             io.err << "  layer  " << layer.digest.str() << "  " << layer.media_type << "\n";
     } else if (result->tag_unchanged) {
-        io.err << target << " already holds these " << policies << "; the tag is unchanged\n";
+        io.err << target << " already holds " << these_policies(count) << "; the tag is unchanged\n";
     } else if (result->already_attached) {
         io.err << "The newest KubeArmor artifact attached to " << target << " (" << result->subject->digest.str()
-               << ") already holds these " << policies << "; nothing was pushed\n";
+               << ") already holds " << these_policies(count) << "; nothing was pushed\n";
     } else if (options->attach) {
         io.err << "Attached " << policies << " to " << target << " (" << result->subject->digest.str() << ") as "
                << result->location << " (" << result->blobs_uploaded << " blobs uploaded, " << result->blobs_skipped
@@ -142,25 +165,27 @@ int run_push(const PushFlags& flags, Streams& io) {
 void add_push_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<PushFlags>();
     auto* cmd = oci.add_subcommand("push", "validate policies and push them as an OCI artifact");
-    cmd->add_option("-i,--image", flags->reference, "target reference, e.g. localhost:5000/team/policies:v1")
-        ->required();
-    cmd->add_option("-p,--policy", flags->inputs, "policy file or directory (repeatable)")->required();
+    flags->target.add_to(*cmd, "target reference, e.g. localhost:5000/team/policies:v1");
+    cmd->add_option("-p,--policy", flags->inputs, "policy file or directory (repeatable); - reads standard input")
+        ->required()
+        ->allow_extra_args(false);  // one value per -p, so that `-p a.yaml REF` leaves REF alone
     cmd->add_option("--format", flags->format, "serialization of the policies in the artifact")
         ->check(CLI::IsMember({"yaml", "json"}));
-    cmd->add_option("-a,--annotation", flags->annotations, "manifest annotation KEY=VALUE (repeatable)");
+    cmd->add_option("-a,--annotation", flags->annotations, "manifest annotation KEY=VALUE (repeatable)")
+        ->allow_extra_args(false);
     auto* force =
         cmd->add_flag("--force", flags->force, "replace a tag that holds something other than KubeArmor policies");
     cmd->add_flag("--attach", flags->attach,
                   "attach the policies to the image REF (OCI 1.1 referrers: subject set, no tag)")
         ->excludes(force);
-    cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     cmd->add_flag("--dry-run", flags->dry_run, "validate and build the artifact, print it, send nothing");
     cmd->add_flag("-r,--recursive", flags->recursive, "descend into subdirectories of directory inputs");
     cmd->add_flag("--skip-validation", flags->skip_validation, "push without schema validation (warns)");
     flags->remote.add_to(*cmd);
     flags->output.add_to(*cmd);
     cmd->footer("\nExamples:\n"
-                "  karmor oci push -i localhost:5000/myimage:latest -p mypolicy.yaml\n"
+                "  karmor oci push localhost:5000/myimage:latest -p mypolicy.yaml\n"
+                "  cat mypolicy.yaml | karmor oci push localhost:5000/myimage:latest -p -\n"
                 "  karmor oci push -i registry.example.com/team/policies:v3 -p policies/ -a team=security\n"
                 "  karmor oci push --attach -i registry.example.com/shop/cart:1.4 -p cart-policies/\n"
                 "  karmor oci push --dry-run -i localhost:5000/p:v1 -p policies/ --output json\n");
