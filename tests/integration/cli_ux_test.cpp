@@ -126,6 +126,13 @@ TEST(CliUx, LocalDirectoryWithoutOciLayoutGetsTheHint) {
     auto result = run_command({KARMOR_BINARY, "oci", "pull", "./airgap", "-o", "out"}, {}, {}, work.path());
     EXPECT_EQ(result.exit_code, 2) << result.err;
     EXPECT_TRUE(contains(result.err, "add --oci-layout")) << result.err;
+
+    // A REF that is a registry reference and a local directory alike: the registry is tried,
+    // and its failure mentions the directory.
+    std::filesystem::create_directories(work / "127.0.0.1:1" / "x");
+    auto both = run_command({KARMOR_BINARY, "oci", "pull", "127.0.0.1:1/x:v1", "-o", "out"}, {}, {}, work.path());
+    EXPECT_EQ(both.exit_code, 6) << both.err;
+    EXPECT_TRUE(contains(both.err, "is also a directory here: add --oci-layout")) << both.err;
 }
 
 // --- errors as JSON ----------------------------------------------------------------------
