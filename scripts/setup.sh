@@ -7,6 +7,7 @@
 set -euo pipefail
 
 packages=(
+  zsh fish  # the completion tests run the generated scripts in every shell they are for
   build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format ccache
   libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-dev libyaml-cpp-dev libarchive-dev libssl-dev libsodium-dev
   libgtest-dev libgmock-dev

@@ -112,7 +112,9 @@ struct InspectOptions {
     RemoteOptions remote;
 };
 
-enum class ReferenceKind { kubearmor_artifact, image, index, other };
+// referrers_index: an index that lists what is attached to an image (the OCI 1.1 fallback tag
+// sha256-<hex>), not a multi-platform image.
+enum class ReferenceKind { kubearmor_artifact, image, index, other, referrers_index };
 const char* to_string(ReferenceKind kind);
 
 // One entry of the policy index in a KubeArmor artifact's config.
@@ -139,6 +141,9 @@ struct ArtifactInfo {
     std::vector<Descriptor> manifests;  // an index's
     // Read from the config (KubeArmor artifacts); empty when its config has no index.
     std::vector<PolicyInfo> policies;
+    // The config holds karmor's policy index. Other tools (ORAS) push a {} config: then only
+    // the layers' titles say what the artifact holds.
+    bool has_policy_index = false;
 };
 
 struct InspectResult {

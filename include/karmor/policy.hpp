@@ -6,6 +6,7 @@
 #include <compare>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,9 @@ struct Diagnostic {
     std::string str() const;
 };
 
+// Adds each problem to the error: a line of `details` and an entry of `problems`.
+void add_diagnostics(Error& error, const std::vector<Diagnostic>& problems);
+
 enum class PolicyFormat { yaml, json };
 
 struct LoadOptions {
@@ -63,6 +67,12 @@ struct LoadOptions {
     // a parsed document takes several times the memory of its text, which matters at 100,000
     // policies.
     std::optional<PolicyFormat> serialize_as;
+    // The text an input named "-" stands for (`-p -`: the CLI reads standard input into it).
+    std::optional<std::string> standard_input;
+    // Called, in input order, for every entry that was skipped and why: a file in a directory
+    // that is not *.yaml, *.yml or *.json, a link that leads nowhere, a hidden directory (-r), a
+    // subdirectory without -r, a file that holds only comments or empty documents.
+    std::function<void(const Diagnostic&)> on_skipped;
 };
 
 // Loads every policy from files and directories. All problems of all inputs are collected;

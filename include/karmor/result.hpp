@@ -24,11 +24,21 @@ enum class ErrorKind {
     verification,
 };
 
+// One problem of an input with its place, for tools that read errors as data (--output json).
+struct Problem {
+    std::string file;
+    int line = 0;  // 1-based; 0 when unknown
+    int column = 0;
+    std::string field;  // e.g. spec.process.matchPaths[0].path; may be empty
+    std::string message;
+};
+
 struct Error {
     ErrorKind kind = ErrorKind::registry;
     std::string message;               // what failed, with where
     std::string hint;                  // what to do about it; may be empty
     std::vector<std::string> details;  // one line per problem, e.g. every invalid policy field
+    std::vector<Problem> problems;     // the details that have a place in an input, as data
 
     Error() = default;
     Error(ErrorKind k, std::string msg, std::string how_to_fix = {})

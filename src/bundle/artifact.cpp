@@ -149,7 +149,10 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
         if (d.media_type == media_type::kubearmor_layer_tar_gzip) {
             auto entries = read_tar_gz(layer.bytes, source, limits);
             if (!entries) {
-                problems.push_back({{source}, "", entries.error().message});
+                // The archive reader names the layer already; the diagnostic adds it again.
+                auto message = entries.error().message;
+                if (message.rfind(source + ": ", 0) == 0) message.erase(0, source.size() + 2);
+                problems.push_back({{source}, "", message});
                 continue;
             }
             archives.push_back(std::move(*entries));

@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <algorithm>
 #include <iostream>
 
 #include "cli/cli.hpp"
@@ -46,24 +47,11 @@ int exit_code_for(ErrorKind kind) {
     return exit_internal;
 }
 
-Result<void> parse_target(const std::string& text, bool oci_layout, Reference& reference,
-                          std::optional<LayoutReference>& layout) {
-    if (oci_layout) {
-        auto parsed = LayoutReference::parse(text);
-        if (!parsed) return unexpected(std::move(parsed).error());
-        layout = std::move(*parsed);
-        return {};
-    }
-    auto parsed = Reference::parse(text);
-    if (!parsed) return unexpected(std::move(parsed).error());
-    reference = std::move(*parsed);
-    return {};
-}
-
 int report_error(const Error& error, Streams& io) {
     io.err << "Error: " << error.message << "\n";
     for (const auto& line : error.details) io.err << "  " << line << "\n";
     if (!error.hint.empty()) io.err << "Hint: " << error.hint << "\n";
+    if (io.errors_as_json) print_error_json(error, exit_code_for(error.kind), io.out);
     return exit_code_for(error.kind);
 }
 
@@ -71,6 +59,8 @@ int run(int argc, char** argv, Streams io) {
     CLI::App app{"karmor: ship KubeArmor security policies as OCI artifacts", "karmor"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "show help for every command");
+    app.set_version_flag("--version", std::string("karmor ") + KARMOR_VERSION + " (commit " + KARMOR_GIT_COMMIT + ")",
+                         "print the version and exit");
     Action action;
 
     auto* oci = app.add_subcommand("oci", "push and pull KubeArmor policies to and from OCI registries");
@@ -100,10 +90,16 @@ int run(int argc, char** argv, Streams io) {
         return app.exit(e, io.out, io.err);
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e, io.out, io.err);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e, io.out, io.err);
     } catch (const CLI::ParseError& e) {
-        io.err << "Error: " << e.what() << "\n"
-               << "Hint: run `karmor --help` or `karmor oci COMMAND --help` for the flags\n";
-        return exit_usage;
+        const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+        const auto unknown = find_unknown_word(app, args);
+        Error error(ErrorKind::usage, unknown.message.empty() ? e.what() : unknown.message,
+                    unknown.hint.empty() ? "run `karmor --help` or `karmor oci COMMAND --help` for the flags"
+                                         : unknown.hint + " (`karmor oci COMMAND --help` lists the flags)");
+        io.errors_as_json = wants_json_output(args);
+        return report_error(error, io);
     }
     if (!action) return exit_usage;
     install_interrupt_handlers();

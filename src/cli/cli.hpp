@@ -40,6 +40,8 @@ struct Streams {
     // `err`; not when they write policies to `out` and it is the terminal too).
     bool err_is_terminal = false;
     bool out_is_terminal = false;
+    // --output json: report_error also writes the error as one JSON document on `out`.
+    bool errors_as_json = false;
 };
 
 // The flags every command that talks to a registry shares (SPEC §2 "Remote options").
@@ -63,6 +65,20 @@ struct RemoteFlags {
     Result<RemoteOptions> resolve_connection(Streams& io) const;
 };
 
+// The reference a command works on: REF as the first argument or -i/--image REF (the seed's
+// flag), and --oci-layout. `oci://REF` is REF; a URL is refused with what to do.
+struct TargetFlags {
+    std::string positional;
+    std::string image;
+    bool oci_layout = false;
+
+    void add_to(CLI::App& command, const std::string& description);
+    std::string text() const;  // the reference as given
+    Result<void> resolve(Reference& reference, std::optional<LayoutReference>& layout) const;
+    // A registry operation on REF failed and REF also names a local directory: say --oci-layout.
+    void explain(Error& error) const;
+};
+
 // -i REF: a registry reference, or with --oci-layout a layout directory DIR[:TAG|@DIGEST].
 // Sets exactly one of `reference` and `layout`.
 Result<void> parse_target(const std::string& text, bool oci_layout, Reference& reference,
@@ -78,6 +94,8 @@ void add_sign_command(CLI::App& oci, Action& action);
 void add_verify_command(CLI::App& oci, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_completion_command(CLI::App& app, Action& action);
+// The bash, zsh or fish completion script for every command and flag of `app`.
+std::string completion_script(const CLI::App& app, const std::string& shell);
 void add_login_command(CLI::App& oci, Action& action);
 void add_logout_command(CLI::App& oci, Action& action);
 void add_key_command(CLI::App& oci, Action& action);
@@ -95,6 +113,18 @@ signing::PasswordSource key_password_source(Streams& io, const std::string& key_
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);
 int exit_code_for(ErrorKind kind);
+
+// The first unknown command or flag in `args` (argv without the program): what it is, and
+// "did you mean …" when a known one is close. Both empty when every word is known.
+struct UnknownWord {
+    std::string message;
+    std::string hint;
+};
+UnknownWord find_unknown_word(const CLI::App& app, const std::vector<std::string>& args);
+// --output json is among `args`: errors are reported as JSON too, even those of parsing.
+bool wants_json_output(const std::vector<std::string>& args);
+// {"error": {message, hint, kind, exitCode, details, problems: [{file, line, column, field, message}]}}
+void print_error_json(const Error& error, int exit_code, std::ostream& out);
 
 // Set by SIGINT/SIGTERM once run() installed its handlers; operations stop at a safe point.
 const std::atomic<bool>& interruption_flag();

@@ -10,9 +10,8 @@ namespace karmor::cli {
 namespace {
 
 struct InspectFlags {
-    std::string reference;
+    TargetFlags target;
     std::string output = "text";
-    bool oci_layout = false;
     std::vector<std::string> keys;
     std::string signed_identity;
     RemoteFlags remote;
@@ -39,8 +38,38 @@ nlohmann::ordered_json artifact_json(const ArtifactInfo& a) {
     if (!a.created.empty()) out["created"] = a.created;
     out["annotations"] = a.annotations;
     if (a.subject) out["subject"] = oci::descriptor_to_json(*a.subject);
+    if (!a.layers.empty()) {
+        auto layers = nlohmann::ordered_json::array();
+        for (const auto& layer : a.layers) layers.push_back(oci::descriptor_to_json(layer));
+        out["layers"] = std::move(layers);
+    }
+    if (!a.manifests.empty()) {
+        auto manifests = nlohmann::ordered_json::array();
+        for (const auto& entry : a.manifests) manifests.push_back(oci::descriptor_to_json(entry));
+        out["manifests"] = std::move(manifests);
+    }
+    out["policyIndex"] = a.has_policy_index;
     out["policies"] = policies_json(a.policies);
     return out;
+}
+
+std::string title_of(const Descriptor& d) {
+    const auto it = d.annotations.find("org.opencontainers.image.title");
+    return it == d.annotations.end() ? std::string("(no title)") : it->second;
+}
+
+// "linux/arm64/v8" from an index entry's platform object.
+std::string platform_text(const Descriptor& d) {
+    if (!d.platform_json) return "(no platform)";
+    const auto platform = nlohmann::json::parse(*d.platform_json, nullptr, false);
+    if (!platform.is_object()) return "(unreadable platform)";
+    std::string text;
+    for (const char* field : {"os", "architecture", "variant"}) {
+        const auto it = platform.find(field);
+        if (it == platform.end() || !it->is_string()) continue;
+        text += (text.empty() ? "" : "/") + it->get<std::string>();
+    }
+    return text.empty() ? "(empty platform)" : text;
 }
 
 std::string policy_line(const PolicyInfo& p) {
@@ -50,9 +79,17 @@ std::string policy_line(const PolicyInfo& p) {
     return line;
 }
 
-void print_policies(const std::vector<PolicyInfo>& policies, const std::string& indent, std::ostream& out) {
-    out << indent << "Policies:  " << policies.size() << "\n";
-    for (const auto& p : policies) out << indent << "  " << policy_line(p) << "\n";
+void print_policies(const ArtifactInfo& a, const std::string& indent, std::ostream& out) {
+    if (!a.has_policy_index) {
+        // Pull reads the layers, not the index; without one, the layers' titles are what is known.
+        out << indent << "Policies:  not listed (no index in the config; `karmor oci pull` reads the layers)\n"
+            << indent << "Layers:    " << a.layers.size() << "\n";
+        for (const auto& layer : a.layers)
+            out << indent << "  " << title_of(layer) << "  " << layer.media_type << "  " << layer.size << " bytes\n";
+        return;
+    }
+    out << indent << "Policies:  " << a.policies.size() << "\n";
+    for (const auto& p : a.policies) out << indent << "  " << policy_line(p) << "\n";
 }
 
 void print_text(const InspectResult& r, std::ostream& out) {
@@ -70,13 +107,25 @@ void print_text(const InspectResult& r, std::ostream& out) {
         out << "Annotations:\n";
         for (const auto& [k, v] : a.annotations) out << "  " << k << ": " << v << "\n";
     }
-    if (r.kind == ReferenceKind::kubearmor_artifact) print_policies(a.policies, "", out);
+    if (r.kind == ReferenceKind::kubearmor_artifact) print_policies(a, "", out);
+    if (r.kind == ReferenceKind::index) {
+        out << "Platforms:     " << a.manifests.size() << "\n";
+        for (const auto& m : a.manifests) out << "  " << platform_text(m) << "  " << m.digest.str() << "\n";
+    }
+    if (r.kind == ReferenceKind::referrers_index) {
+        out << "Referrers:     " << a.manifests.size() << "\n";
+        for (const auto& m : a.manifests) {
+            const auto created = m.annotations.find("org.opencontainers.image.created");
+            out << "  " << m.digest.str() << "  " << (m.artifact_type.empty() ? "(no artifact type)" : m.artifact_type)
+                << "  created " << (created == m.annotations.end() ? "?" : created->second) << "\n";
+        }
+    }
     if (r.kind == ReferenceKind::image || r.kind == ReferenceKind::index) {
         out << "Attached KubeArmor artifacts: " << r.attached.size() << " (from " << r.referrers_source << ")\n";
         for (const auto& attached : r.attached) {
             out << "  " << attached.digest.str() << "  created " << (attached.created.empty() ? "?" : attached.created)
                 << "\n";
-            print_policies(attached.policies, "    ", out);
+            print_policies(attached, "    ", out);
         }
     }
     out << "Signatures:    " << r.signatures.size() << "\n";
@@ -85,8 +134,9 @@ void print_text(const InspectResult& r, std::ostream& out) {
 }
 
 int run_inspect(const InspectFlags& flags, Streams& io) {
+    io.errors_as_json = flags.output == "json";
     InspectOptions options;
-    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+    if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return report_error(target.error(), io);
     auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
@@ -95,7 +145,11 @@ int run_inspect(const InspectFlags& flags, Streams& io) {
     options.signature_keys.signed_identity = flags.signed_identity;
 
     auto result = inspect_reference(options);
-    if (!result) return report_error(result.error(), io);
+    if (!result) {
+        auto error = std::move(result).error();
+        flags.target.explain(error);
+        return report_error(error, io);
+    }
     if (flags.output == "json") {
         nlohmann::ordered_json out = {
             {"reference", result->location}, {"kind", to_string(result->kind)}, {"description", result->description}};
@@ -121,20 +175,17 @@ int run_inspect(const InspectFlags& flags, Streams& io) {
 void add_inspect_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<InspectFlags>();
     auto* cmd = oci.add_subcommand("inspect", "show what a reference holds, and the policies attached to an image");
-    cmd->add_option("-i,--image", flags->reference, "reference to inspect, e.g. localhost:5000/shop/cart:1.4")
-        ->required();
+    flags->target.add_to(*cmd, "reference to inspect, e.g. localhost:5000/shop/cart:1.4");
     cmd->add_option("--output", flags->output, "text for people, json for scripts")
         ->check(CLI::IsMember({"text", "json"}));
-    cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     cmd->add_option("--key", flags->keys, "public key NAME.pub: show which signatures verify under it (repeatable)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--signed-identity", flags->signed_identity,
                     "with --key: REGISTRY/REPO the signatures must name instead of REF's");
     flags->remote.add_to(*cmd);
-    cmd->footer(
-        "\nExamples:\n"
-        "  karmor oci inspect -i localhost:5000/myimage:latest\n"
-        "  karmor oci inspect -i registry.example.com/team/policies:v3 --output json | jq .artifact.policies\n");
+    cmd->footer("\nExamples:\n"
+                "  karmor oci inspect localhost:5000/myimage:latest\n"
+                "  karmor oci inspect registry.example.com/team/policies:v3 --output json | jq .policies\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_inspect(*flags, io); }; });
 }
 

@@ -8,11 +8,10 @@ namespace karmor::cli {
 namespace {
 
 struct PullFlags {
-    std::string reference;
+    TargetFlags target;
     std::string output;
     bool force = false;
     bool skip_validation = false;
-    bool oci_layout = false;
     std::vector<std::string> verify_keys;
     std::vector<std::string> verify_annotations;
     std::string signed_identity;
@@ -21,8 +20,9 @@ struct PullFlags {
 };
 
 int run_pull(const PullFlags& flags, Streams& io) {
+    io.errors_as_json = flags.format.json();
     PullOptions options;
-    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+    if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return report_error(target.error(), io);
     if (flags.output == "-" && flags.format.json())
         return report_error(Error(ErrorKind::usage, "-o - and --output json both want stdout",
@@ -60,7 +60,11 @@ int run_pull(const PullFlags& flags, Streams& io) {
     keep_trace_clear_of(progress, options.remote);
     auto result = pull_policies(options);
     progress.finish();
-    if (!result) return report_error(result.error(), io);
+    if (!result) {
+        auto error = std::move(result).error();
+        flags.target.explain(error);
+        return report_error(error, io);
+    }
     if (flags.format.json()) {
         nlohmann::ordered_json out = {{"reference", result->location}, {"digest", result->manifest_digest.str()}};
         if (result->subject) out["subject"] = result->subject->digest.str();
@@ -90,15 +94,19 @@ int run_pull(const PullFlags& flags, Streams& io) {
     }
     const auto count = result->policies.size();
     io.err << "Pulled " << count << (count == 1 ? " policy" : " policies") << " from " << result->location;
-    if (result->subject) io.err << " (attached to " << flags.reference << ", " << result->subject->digest.str() << ")";
+    if (result->subject)
+        io.err << " (attached to " << flags.target.text() << ", " << result->subject->digest.str() << ")";
     if (!options.stream) {
         io.err << " into " << flags.output;
         if (!result->files_unchanged.empty())
             io.err << " (" << result->files_unchanged.size() << " already up to date)";
+    }
+    // The summary line ends before the file list starts: on a terminal both share the screen.
+    io.err << "\n" << std::flush;
+    if (!options.stream) {
         for (const auto& file : result->files_written) io.out << file.string() << "\n";
         for (const auto& file : result->files_unchanged) io.out << file.string() << "\n";
     }
-    io.err << "\n";
     return exit_ok;
 }
 
@@ -108,15 +116,13 @@ void add_pull_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<PullFlags>();
     auto* cmd = oci.add_subcommand("pull", "pull a KubeArmor policy artifact (or the newest attached to an image) "
                                            "into one YAML file per policy");
-    cmd->add_option("-i,--image", flags->reference,
-                    "reference to pull, e.g. localhost:5000/team/policies:v1, or an image with policies attached")
-        ->required();
+    flags->target.add_to(*cmd,
+                         "reference to pull, e.g. localhost:5000/team/policies:v1, or an image with policies attached");
     cmd->add_option("-o,--output-dir,-d,--directory", flags->output,
                     "directory to write the policies to; - writes one YAML stream to stdout")
         ->required();
     cmd->add_flag("--force", flags->force, "replace files that exist with other content");
     cmd->add_flag("--skip-validation", flags->skip_validation, "write policies without schema validation (warns)");
-    cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     cmd->add_option("--verify-key", flags->verify_keys,
                     "pull only if a cosign signature verifies under this public key (repeatable; checked before "
                     "anything is written; exit code 8 otherwise)")
@@ -128,9 +134,9 @@ void add_pull_command(CLI::App& oci, Action& action) {
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
     cmd->footer("\nExamples:\n"
-                "  karmor oci pull -i localhost:5000/myimage:latest -o mydir\n"
+                "  karmor oci pull localhost:5000/myimage:latest -o mydir\n"
                 "  karmor oci pull -i registry.example.com/team/policies@sha256:... -o - | kubectl apply -f -\n"
-                "  karmor oci pull --oci-layout -i ./airgap-layout:v3 -o policies/ --output json\n");
+                "  karmor oci pull --oci-layout -i ./airgap-layout:v3 -o out/ --output json\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_pull(*flags, io); }; });
 }
 

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstdlib>
+#include <istream>
 
 #include "cli/cli.hpp"
 #include "cli/output_flags.hpp"
@@ -11,7 +13,7 @@ namespace karmor::cli {
 namespace {
 
 struct PushFlags {
-    std::string reference;
+    TargetFlags target;
     std::vector<std::string> inputs;
     std::string format = "yaml";
     std::vector<std::string> annotations;
@@ -20,7 +22,6 @@ struct PushFlags {
     bool recursive = false;
     bool skip_validation = false;
     bool attach = false;
-    bool oci_layout = false;
     std::string sign_key;  // --sign KEY
     std::string signature_format = "both";
     RemoteFlags remote;
@@ -41,7 +42,7 @@ Result<std::int64_t> source_date_epoch(const char* value) {
 
 Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     PushOptions options;
-    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+    if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return unexpected(std::move(target).error());
     options.attach = flags.attach;
     for (const auto& input : flags.inputs) options.inputs.emplace_back(input);
@@ -57,6 +58,19 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     options.dry_run = flags.dry_run;
     options.load.recursive = flags.recursive;
     options.load.skip_validation = flags.skip_validation;
+    if (auto stdin_inputs = std::count(flags.inputs.begin(), flags.inputs.end(), "-"); stdin_inputs > 0) {
+        if (stdin_inputs > 1)
+            return unexpected(Error(ErrorKind::usage, "-p - is given twice", "standard input can be read once"));
+        if (flags.remote.password_stdin)
+            return unexpected(Error(ErrorKind::usage, "-p - and --password-stdin both read standard input",
+                                    "log in first with `karmor oci login`, or put the policies in a file"));
+        options.load.standard_input =
+            std::string((std::istreambuf_iterator<char>(io.in)), std::istreambuf_iterator<char>());
+    }
+    if (!flags.output.quiet) {
+        std::ostream* err = &io.err;
+        options.load.on_skipped = [err](const Diagnostic& skipped) { *err << "Warning: " << skipped.str() << "\n"; };
+    }
     if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
         auto seconds = source_date_epoch(epoch);
         if (!seconds) return unexpected(std::move(seconds).error());
@@ -100,7 +114,12 @@ Result<SignResult> sign_pushed(const PushFlags& flags, const PushOptions& option
     return sign_artifact(sign);
 }
 
+std::string these_policies(std::size_t count) {
+    return count == 1 ? "this policy" : "these " + std::to_string(count) + " policies";
+}
+
 int run_push(const PushFlags& flags, Streams& io) {
+    io.errors_as_json = flags.output.json();
     auto options = to_options(flags, io);
     if (!options) return report_error(options.error(), io);
     if (!flags.sign_key.empty() && (options->dry_run || options->layout))
@@ -116,7 +135,11 @@ int run_push(const PushFlags& flags, Streams& io) {
     keep_trace_clear_of(progress, options->remote);
     auto result = push_policies(*options);
     progress.finish();
-    if (!result) return report_error(result.error(), io);
+    if (!result) {
+        auto error = std::move(result).error();
+        flags.target.explain(error);
+        return report_error(error, io);
+    }
     std::optional<SignResult> signed_result;
     if (!flags.sign_key.empty()) {
         auto signed_now = sign_pushed(flags, *options, *result);
@@ -158,10 +181,10 @@ int run_push(const PushFlags& flags, Streams& io) {
         for (const auto& layer : result->manifest.layers)
             io.err << "  layer  " << layer.digest.str() << "  " << layer.media_type << "\n";
     } else if (result->tag_unchanged) {
-        io.err << target << " already holds these " << policies << "; the tag is unchanged\n";
+        io.err << target << " already holds " << these_policies(count) << "; the tag is unchanged\n";
     } else if (result->already_attached) {
         io.err << "The newest KubeArmor artifact attached to " << target << " (" << result->subject->digest.str()
-               << ") already holds these " << policies << "; nothing was pushed\n";
+               << ") already holds " << these_policies(count) << "; nothing was pushed\n";
     } else if (options->attach) {
         io.err << "Attached " << policies << " to " << target << " (" << result->subject->digest.str() << ") as "
                << result->location << " (" << result->blobs_uploaded << " blobs uploaded, " << result->blobs_skipped
@@ -185,18 +208,19 @@ int run_push(const PushFlags& flags, Streams& io) {
 void add_push_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<PushFlags>();
     auto* cmd = oci.add_subcommand("push", "validate policies and push them as an OCI artifact");
-    cmd->add_option("-i,--image", flags->reference, "target reference, e.g. localhost:5000/team/policies:v1")
-        ->required();
-    cmd->add_option("-p,--policy", flags->inputs, "policy file or directory (repeatable)")->required();
+    flags->target.add_to(*cmd, "target reference, e.g. localhost:5000/team/policies:v1");
+    cmd->add_option("-p,--policy", flags->inputs, "policy file or directory (repeatable); - reads standard input")
+        ->required()
+        ->allow_extra_args(false);  // one value per -p, so that `-p a.yaml REF` leaves REF alone
     cmd->add_option("--format", flags->format, "serialization of the policies in the artifact")
         ->check(CLI::IsMember({"yaml", "json"}));
-    cmd->add_option("-a,--annotation", flags->annotations, "manifest annotation KEY=VALUE (repeatable)");
+    cmd->add_option("-a,--annotation", flags->annotations, "manifest annotation KEY=VALUE (repeatable)")
+        ->allow_extra_args(false);
     auto* force =
         cmd->add_flag("--force", flags->force, "replace a tag that holds something other than KubeArmor policies");
     cmd->add_flag("--attach", flags->attach,
                   "attach the policies to the image REF (OCI 1.1 referrers: subject set, no tag)")
         ->excludes(force);
-    cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     cmd->add_option("--sign", flags->sign_key,
                     "sign what was pushed (also when it was already there) with this private key, as `sign` does")
         ->check(CLI::ExistingFile);
@@ -208,7 +232,8 @@ void add_push_command(CLI::App& oci, Action& action) {
     flags->remote.add_to(*cmd);
     flags->output.add_to(*cmd);
     cmd->footer("\nExamples:\n"
-                "  karmor oci push -i localhost:5000/myimage:latest -p mypolicy.yaml\n"
+                "  karmor oci push localhost:5000/myimage:latest -p mypolicy.yaml\n"
+                "  cat mypolicy.yaml | karmor oci push localhost:5000/myimage:latest -p -\n"
                 "  karmor oci push -i registry.example.com/team/policies:v3 -p policies/ -a team=security\n"
                 "  karmor oci push --attach -i registry.example.com/shop/cart:1.4 -p cart-policies/\n"
                 "  karmor oci push --dry-run -i localhost:5000/p:v1 -p policies/ --output json\n");

@@ -1,10 +1,13 @@
 // SPEC §2 inspect, §6: what a reference is and, for an image, which KubeArmor artifacts are
 // attached to it. Policies are read from the config's index; layers are never downloaded.
+#include <algorithm>
+
 #include "bundle/artifact.hpp"
 #include "karmor/oci.hpp"
 #include "ops/open_target.hpp"
 #include "ops/referrers.hpp"
 #include "ops/signatures.hpp"
+#include "ops/referrers_index.hpp"
 
 namespace karmor {
 namespace {
@@ -16,14 +19,15 @@ std::string string_field(const nlohmann::json& object, const char* name) {
 
 // The config's index: {"formatVersion":1,"policies":[{apiVersion,kind,namespace?,name,file,
 // action?,severity?}]} (src/bundle/artifact.cpp build_config).
-Result<std::vector<PolicyInfo>> parse_policy_index(const std::string& bytes, const std::string& where) {
+// std::nullopt when the config has no index (e.g. the {} config of other tools).
+Result<std::optional<std::vector<PolicyInfo>>> parse_policy_index(const std::string& bytes, const std::string& where) {
     const auto config = nlohmann::json::parse(bytes, nullptr, false);
     if (config.is_discarded() || !config.is_object())
         return unexpected(Error(ErrorKind::validation, where + ": the config is not a JSON object",
                                 "the artifact is corrupt; push it again"));
     std::vector<PolicyInfo> policies;
     const auto list = config.find("policies");
-    if (list == config.end() || !list->is_array()) return policies;  // e.g. the {} config of other tools
+    if (list == config.end() || !list->is_array()) return std::optional<std::vector<PolicyInfo>>();
     for (const auto& entry : *list) {
         if (!entry.is_object()) continue;
         PolicyInfo p;
@@ -37,11 +41,12 @@ Result<std::vector<PolicyInfo>> parse_policy_index(const std::string& bytes, con
             p.severity = s->get<int>();
         policies.push_back(std::move(p));
     }
-    return policies;
+    return std::optional(std::move(policies));
 }
 
-ReferenceKind classify(const Manifest& m) {
+ReferenceKind classify(const Manifest& m, const std::string& tag) {
     if (bundle::is_kubearmor_artifact(m)) return ReferenceKind::kubearmor_artifact;
+    if (ops::is_referrers_index(m, tag)) return ReferenceKind::referrers_index;
     if (m.is_index()) return ReferenceKind::index;
     if (bundle::is_container_image(m)) return ReferenceKind::image;
     return ReferenceKind::other;
@@ -66,7 +71,8 @@ Result<ArtifactInfo> describe(oci::Target& target, const oci::FetchedManifest& f
         if (!config) return unexpected(std::move(config).error());
         auto policies = parse_policy_index(*config, target.where() + "@" + fetched.digest.str());
         if (!policies) return unexpected(std::move(policies).error());
-        info.policies = std::move(*policies);
+        info.has_policy_index = policies->has_value();
+        if (*policies) info.policies = std::move(**policies);
     }
     return info;
 }
@@ -99,6 +105,21 @@ Result<void> list_signatures(oci::Target& target, const InspectOptions& options,
         result.signatures.push_back(ops::to_report(verdict));
     }
     return {};
+std::string describe_kind(ReferenceKind kind, const Manifest& m, const std::string& tag) {
+    switch (kind) {
+        case ReferenceKind::kubearmor_artifact: return "a KubeArmor policy artifact";
+        case ReferenceKind::referrers_index: {
+            const auto subject = ops::referrers_tag_subject(tag);
+            return "the referrers index (OCI 1.1 fallback tag) listing what is attached to " +
+                   (subject ? subject->str() : std::string("an image"));
+        }
+        case ReferenceKind::index: {
+            const bool platforms = std::any_of(m.manifests.begin(), m.manifests.end(),
+                                               [](const Descriptor& d) { return d.platform_json.has_value(); });
+            return platforms ? "an image index (a multi-platform image)" : "an image index";
+        }
+        default: return bundle::describe_artifact(m);
+    }
 }
 
 }  // namespace
@@ -109,6 +130,7 @@ const char* to_string(ReferenceKind kind) {
         case ReferenceKind::image: return "image";
         case ReferenceKind::index: return "index";
         case ReferenceKind::other: return "other";
+        case ReferenceKind::referrers_index: return "referrers-index";
     }
     return "other";
 }
@@ -123,9 +145,8 @@ Result<InspectResult> inspect_reference(const InspectOptions& options) {
     const auto& fetched = required->manifest;
 
     InspectResult result;
-    result.kind = classify(fetched.manifest);
-    result.description = result.kind == ReferenceKind::kubearmor_artifact ? "a KubeArmor policy artifact"
-                                                                          : bundle::describe_artifact(fetched.manifest);
+    result.kind = classify(fetched.manifest, required->opened.tag);
+    result.description = describe_kind(result.kind, fetched.manifest, required->opened.tag);
     result.location = target.where() + "@" + fetched.digest.str();
     auto info = describe(target, fetched);
     if (!info) return unexpected(std::move(info).error());

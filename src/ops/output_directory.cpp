@@ -93,22 +93,37 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
     };
     WriteReport report;
     std::error_code ec;
-    const fs::path target = directory.lexically_normal().empty() ? fs::path(".") : directory.lexically_normal();
+    fs::path target = directory.lexically_normal().empty() ? fs::path(".") : directory.lexically_normal();
+    // `-o out/` is the directory out: its temporary sibling must not be made inside it.
+    if (!target.has_filename() && target.has_relative_path()) target = target.parent_path();
     const bool exists = fs::exists(target, ec);
     if (exists && !fs::is_directory(target, ec))
         return io_error("cannot pull into", target, "it exists and is not a directory");
 
     std::vector<const OutputFile*> to_write;
     std::vector<std::string> conflicts;
+    // Symbolic links and anything but regular files are never replaced, --force or not: a
+    // pull must not write through a link or remove a directory.
+    bool any_not_regular = false;
+    bool any_regular = false;
     for (const auto& file : files) {
         const fs::path path = target / file.name;
         if (exists && fs::exists(fs::symlink_status(path, ec))) {
-            if (!fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_regular_file(path, ec) &&
-                same_content(path, file.content)) {
+            const bool regular = !fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_regular_file(path, ec);
+            if (regular && same_content(path, file.content)) {
                 report.unchanged.push_back(path);
                 continue;
             }
-            if (!force || fs::is_symlink(fs::symlink_status(path, ec)) || !fs::is_regular_file(path, ec)) {
+            if (!regular) {
+                any_not_regular = true;
+                conflicts.push_back(
+                    path.string() + " (" +
+                    (fs::is_symlink(fs::symlink_status(path, ec)) ? "a symbolic link" : "not a regular file") +
+                    ", never replaced)");
+                continue;
+            }
+            if (!force) {
+                any_regular = true;
                 conflicts.push_back(path.string());
                 continue;
             }
@@ -116,10 +131,17 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
         to_write.push_back(&file);
     }
     if (!conflicts.empty()) {
+        std::string hint;
+        if (any_not_regular)
+            hint = "remove or rename them yourself, or pull into another directory";
+        else
+            hint = "pass --force to replace them, or pull into another directory";
+        if (any_not_regular && any_regular) hint += "; --force replaces the regular files among them";
         Error error(ErrorKind::io,
-                    std::to_string(conflicts.size()) + " file(s) in " + target.string() +
-                        " exist with other content; nothing was written",
-                    "pass --force to replace them (regular files only), or pull into another directory");
+                    std::to_string(conflicts.size()) + (conflicts.size() == 1 ? " file" : " files") + " in " +
+                        target.string() + (conflicts.size() == 1 ? " exists" : " exist") +
+                        " with other content; nothing was written",
+                    hint);
         error.details = conflicts;
         return unexpected(std::move(error));
     }

@@ -8,17 +8,21 @@
 #include "ops/output_directory.hpp"
 #include "ops/referrers.hpp"
 #include "ops/signatures.hpp"
+#include "ops/referrers_index.hpp"
 #include "ops/transfer_tally.hpp"
 
 namespace karmor {
 namespace {
 
-Error invalid_artifact(const std::string& where, std::vector<Diagnostic> problems) {
+// `skipping_helps`: the same layers read with --skip-validation have no problem, so the hint
+// may offer it; safety refusals (unsafe archives, limits) and unreadable documents it cannot lift.
+Error invalid_artifact(const std::string& where, std::vector<Diagnostic> problems, bool skipping_helps) {
     Error error(ErrorKind::validation,
                 where + ": the artifact holds " + std::to_string(problems.size()) +
                     (problems.size() == 1 ? " problem" : " problems") + "; nothing was written",
-                "push a corrected policy set, or pass --skip-validation to pull it as it is");
-    for (const auto& p : problems) error.details.push_back(p.str());
+                skipping_helps ? "push a corrected policy set, or pass --skip-validation to pull it as it is"
+                               : "push a corrected policy set");
+    add_diagnostics(error, problems);
     return error;
 }
 
@@ -30,8 +34,9 @@ Result<oci::FetchedManifest> newest_attached(oci::Target& target, const oci::Fet
     if (!listing) return unexpected(std::move(listing).error());
     const auto what = bundle::describe_artifact(image.manifest);
     if (listing->referrers.empty()) {
-        const bool image_like = image.manifest.is_index() || bundle::is_container_image(image.manifest);
-        return unexpected(Error(image_like ? ErrorKind::not_found : ErrorKind::validation,
+        // Nothing attached is "not found", whatever the reference itself is (an image, an index,
+        // another tool's artifact): one situation, one exit code.
+        return unexpected(Error(ErrorKind::not_found,
                                 where + " is " + what + " (" + image.digest.str() +
                                     ") and no KubeArmor policy artifact is attached to it (looked in " +
                                     listing->source + ")",
@@ -103,7 +108,17 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
     if (progress) progress->stage_started(ProgressStage::loading_policies);
     std::vector<Diagnostic> problems;
     auto policies = bundle::read_policy_layers(layers, load, limits, problems);
-    if (!problems.empty()) return unexpected(invalid_artifact(where, std::move(problems)));
+    if (!problems.empty()) {
+        bool skipping_helps = false;
+        if (!load.skip_validation) {
+            LoadOptions identity_only = load;
+            identity_only.skip_validation = true;
+            std::vector<Diagnostic> remaining;
+            bundle::read_policy_layers(layers, identity_only, limits, remaining);
+            skipping_helps = remaining.empty();
+        }
+        return unexpected(invalid_artifact(where, std::move(problems), skipping_helps));
+    }
     if (policies.empty()) return unexpected(Error(ErrorKind::validation, where + ": the artifact holds no policy"));
     if (progress) progress->policies_loaded(policies.size());
     return policies;
@@ -147,6 +162,18 @@ Result<PullResult> pull_policies(const PullOptions& options) {
 
     PullResult result;
     oci::FetchedManifest artifact = std::move(required->manifest);
+    if (!bundle::is_kubearmor_artifact(artifact.manifest) &&
+        ops::is_referrers_index(artifact.manifest, required->opened.tag)) {
+        const auto subject = ops::referrers_tag_subject(required->opened.tag);
+        return unexpected(
+            Error(ErrorKind::usage,
+                  where + " is a referrers index (the OCI 1.1 fallback tag): it lists what is attached to an image and "
+                          "holds no policies itself",
+                  subject && !options.layout
+                      ? "pull from the image it belongs to: karmor oci pull " +
+                            options.reference.with_tag("").with_digest(*subject).str() + " -o DIR"
+                      : "pull from the image it belongs to; `karmor oci inspect` lists what is attached"));
+    }
     if (!bundle::is_kubearmor_artifact(artifact.manifest)) {
         auto attached = newest_attached(target, artifact, where);
         if (!attached) return unexpected(std::move(attached).error());

@@ -151,6 +151,15 @@ Result<PushResult> push_policies(const PushOptions& options) {
         return unexpected(Error(ErrorKind::usage, "cannot push to a digest reference (" + options.reference.str() + ")",
                                 "push to a tag, for example " + options.reference.registry() + "/" +
                                     options.reference.repository() + ":v1; or pass --attach to attach to it"));
+    // `created` decides which attached artifact a pull takes (SPEC §6): a value that is not a
+    // date-time would sort as the oldest, or, in other tools, not at all.
+    if (const auto created = options.annotations.find(annotation::created);
+        created != options.annotations.end() && !ops::parse_rfc3339(created->second))
+        return unexpected(Error(ErrorKind::usage,
+                                "annotation " + std::string(annotation::created) + "=\"" + created->second +
+                                    "\" is not an RFC 3339 date-time",
+                                "give a time such as 2026-11-27T17:00:00Z, or drop it: push sets it to the current "
+                                "time (or to $SOURCE_DATE_EPOCH)"));
     // Each policy becomes the text that is pushed as soon as it is validated (see
     // LoadOptions::serialize_as): parsed documents are not kept.
     LoadOptions load = options.load;

@@ -13,6 +13,22 @@ std::string referrers_tag(const Digest& subject) {
     return subject.algorithm().substr(0, 32) + "-" + subject.hex().substr(0, 64);
 }
 
+std::optional<Digest> referrers_tag_subject(const std::string& tag) {
+    const auto dash = tag.find('-');
+    if (dash == std::string::npos) return std::nullopt;
+    auto digest = Digest::parse(tag.substr(0, dash) + ":" + tag.substr(dash + 1));
+    if (!digest) return std::nullopt;
+    return *digest;
+}
+
+bool is_referrers_index(const Manifest& manifest, const std::string& tag) {
+    if (!manifest.is_index()) return false;
+    if (referrers_tag_subject(tag)) return true;
+    if (manifest.manifests.empty()) return false;
+    return std::all_of(manifest.manifests.begin(), manifest.manifests.end(),
+                       [](const Descriptor& d) { return !d.artifact_type.empty() && !d.platform_json; });
+}
+
 Descriptor referrer_descriptor(const Manifest& manifest, const Digest& digest, std::int64_t size) {
     Descriptor d;
     d.media_type = manifest.media_type;

@@ -16,6 +16,14 @@ namespace karmor::ops {
 // as the referrers tag schema says.
 std::string referrers_tag(const Digest& subject);
 
+// The subject whose fallback tag `tag` is (sha256-<hex> → sha256:<hex>); std::nullopt when the
+// tag does not have that form.
+std::optional<Digest> referrers_tag_subject(const std::string& tag);
+
+// `manifest` (found at `tag`) is a referrers index rather than a multi-platform image: it
+// sits on a fallback tag, or every entry names an artifact type and none a platform.
+bool is_referrers_index(const Manifest& manifest, const std::string& tag);
+
 // The descriptor a referrers list holds for a manifest (distribution-spec "Listing
 // Referrers"): artifactType is the manifest's, else its config's media type; annotations
 // are the manifest's.

@@ -1,5 +1,7 @@
 // SPEC §5: inputs, the four kinds, duplicates, serialization and file names.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -7,6 +9,7 @@
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
+#include "policy/field_suggestion.hpp"
 #include "policy/validate.hpp"
 #include "policy/yaml_document.hpp"
 #include "policy/yaml_tree.hpp"
@@ -57,13 +60,26 @@ bool check_kind(const policy::YamlNode& doc, const SourcePosition& where, std::v
                                 "KubeArmorClusterPolicy, KubeArmorNetworkPolicy"});
         return false;
     }
-    if (!find_kind(kind) || api_version != kubearmor_api_version) {
+    const std::string document = "document " + std::to_string(where.document);
+    if (!find_kind(kind)) {
+        std::vector<std::string_view> names;
+        for (const auto& info : kinds) names.push_back(info.kind);
+        const auto near = policy::closest_name(kind, names);
         std::string what = kind + (api_version.empty() ? "" : " (" + api_version + ")");
         problems.push_back({policy::position_of(*kind_node, where), "kind",
-                            "document " + std::to_string(where.document) + " is a " + what +
-                                ", not a KubeArmor policy: expected apiVersion " + kubearmor_api_version +
-                                " and kind KubeArmorPolicy, KubeArmorHostPolicy, KubeArmorClusterPolicy or "
-                                "KubeArmorNetworkPolicy"});
+                            near.empty() ? document + " is a " + what +
+                                               ", not a KubeArmor policy: expected kind KubeArmorPolicy, "
+                                               "KubeArmorHostPolicy, KubeArmorClusterPolicy or KubeArmorNetworkPolicy"
+                                         : "unknown kind \"" + kind + "\"; did you mean " + near + "?"});
+        return false;
+    }
+    if (api_version != kubearmor_api_version) {
+        // The kind is ours: the apiVersion line is the one to fix, so point at it.
+        const auto* api_node = doc.find("apiVersion");
+        problems.push_back(
+            {policy::position_of(api_node ? *api_node : doc, where), "apiVersion",
+             (api_version.empty() ? "missing; " : "\"" + api_version + "\" is not KubeArmor's API version; ") +
+                 std::string("a ") + kind + " has apiVersion " + kubearmor_api_version});
         return false;
     }
     return true;
@@ -112,7 +128,7 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
 std::string read_file(const std::filesystem::path& path, std::string& error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        error = "cannot read the file";
+        error = std::string("cannot read the file: ") + std::strerror(errno);
         return {};
     }
     std::ostringstream buffer;
@@ -121,24 +137,80 @@ std::string read_file(const std::filesystem::path& path, std::string& error) {
     return std::move(buffer).str();
 }
 
+bool is_hidden(const std::filesystem::path& path) {
+    const auto name = path.filename().string();
+    return name.size() > 1 && name.front() == '.' && name != "..";
+}
+
+// Why `entry` of a -p directory is not read, or "" when it is a policy file to read.
+std::string reason_to_skip(const std::filesystem::directory_entry& entry, bool recursive) {
+    std::error_code ec;
+    const auto link = entry.symlink_status(ec);
+    const auto target = std::filesystem::status(entry.path(), ec);
+    if (ec) {
+        if (std::filesystem::is_symlink(link)) {
+            std::error_code read_ec;
+            const auto to = std::filesystem::read_symlink(entry.path(), read_ec);
+            return "a symbolic link to " + (read_ec ? std::string("?") : to.string()) + ": " + ec.message();
+        }
+        return ec.message();
+    }
+    if (std::filesystem::is_directory(target)) {
+        if (std::filesystem::is_symlink(link)) return "a symbolic link to a directory (not followed)";
+        if (!recursive) return "a directory (use --recursive to read subdirectories)";
+        if (is_hidden(entry.path())) return "a hidden directory";
+        return "";
+    }
+    if (!std::filesystem::is_regular_file(target)) return "not a regular file";
+    if (!is_policy_file(entry.path())) return "not a *.yaml, *.yml or *.json file";
+    return "";
+}
+
+// The policy files of a -p directory, sorted; every other entry is reported to `skipped`.
 std::vector<std::filesystem::path> list_policy_files(const std::filesystem::path& dir, bool recursive,
-                                                     std::error_code& ec) {
+                                                     std::vector<Diagnostic>& skipped, std::error_code& ec) {
     std::vector<std::filesystem::path> files;
-    const auto add = [&](const std::filesystem::directory_entry& entry) {
+    const auto visit = [&](const std::filesystem::directory_entry& entry) {
+        const auto reason = reason_to_skip(entry, recursive);
+        if (!reason.empty()) {
+            skipped.push_back({{entry.path().string()}, "", "skipped: " + reason});
+            return false;
+        }
         std::error_code type_ec;
-        if (entry.is_regular_file(type_ec) && is_policy_file(entry.path())) files.push_back(entry.path());
+        if (entry.is_regular_file(type_ec)) files.push_back(entry.path());
+        return true;
     };
     if (recursive) {
         for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-            add(*it);
+             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+            // .git, .github and the like hold no policies to push: not entered.
+            if (!visit(*it) && it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
+            ec.clear();
+        }
     } else {
         for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
              it.increment(ec))
-            add(*it);
+            visit(*it);
     }
     std::sort(files.begin(), files.end());
+    std::sort(skipped.begin(), skipped.end(),
+              [](const Diagnostic& a, const Diagnostic& b) { return a.where.file < b.where.file; });
     return files;
+}
+
+// Why an input named with -p cannot be used: the system's reason (ELOOP, EACCES) rather than a
+// blanket "no such file".
+std::string missing_input_reason(const std::filesystem::path& input, const std::error_code& status_ec) {
+    std::error_code ec;
+    const auto link = std::filesystem::symlink_status(input, ec);
+    if (!ec && std::filesystem::is_symlink(link)) {
+        std::error_code read_ec;
+        const auto to = std::filesystem::read_symlink(input, read_ec);
+        const std::string why = status_ec ? status_ec.message() : "no such file or directory";
+        return "a symbolic link to " + (read_ec ? std::string("?") : to.string()) + ": " + why;
+    }
+    if (status_ec && status_ec != std::errc::no_such_file_or_directory) return status_ec.message();
+    return "no such file or directory";
 }
 
 }  // namespace
@@ -160,6 +232,13 @@ std::string Diagnostic::str() const {
     std::string out = where.str() + ": ";
     if (!field_path.empty()) out += field_path + ": ";
     return out + message;
+}
+
+void add_diagnostics(Error& error, const std::vector<Diagnostic>& problems) {
+    for (const auto& p : problems) {
+        error.details.push_back(p.str());
+        error.problems.push_back({p.where.file, p.where.line, p.where.column, p.field_path, p.message});
+    }
 }
 
 bool is_kubearmor_kind(std::string_view kind) {
@@ -251,20 +330,25 @@ struct FileLoad {
     std::vector<Policy> policies;
     std::vector<Diagnostic> problems;
     bool unreadable = false;  // an I/O problem rather than a policy problem
+    std::vector<Diagnostic> skipped;
 };
 
 FileLoad load_file(const std::filesystem::path& file, const LoadOptions& options) {
     FileLoad load;
     std::string error;
-    const auto text = read_file(file, error);
+    const bool from_stdin = file == "-" && options.standard_input;
+    const auto text = from_stdin ? *options.standard_input : read_file(file, error);
+    const std::string name = from_stdin ? "<stdin>" : file.string();
     if (!error.empty()) {
-        load.problems.push_back({{file.string()}, "", error});
+        load.problems.push_back({{name}, "", error});
         load.unreadable = true;
         return load;
     }
-    load.policies = parse_policy_text(text, file.string(), options, load.problems);
+    load.policies = parse_policy_text(text, name, options, load.problems);
+    // Only comments, `---` or nothing: skipped, as kubectl does; an input set without any
+    // policy at all is refused below.
     if (load.policies.empty() && load.problems.empty())
-        load.problems.push_back({{file.string()}, "", "the file holds no policy"});
+        load.skipped.push_back({{name}, "", "skipped: holds no document (only comments or empty documents)"});
     return load;
 }
 
@@ -286,18 +370,28 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
     std::vector<Diagnostic> problems;
     bool any_policy_problem = false;  // decides between exit codes for validation and I/O
     std::vector<std::filesystem::path> files;
+    const auto report_skipped = [&](const std::vector<Diagnostic>& skipped) {
+        if (options.on_skipped)
+            for (const auto& entry : skipped) options.on_skipped(entry);
+    };
     for (const auto& input : inputs) {
+        if (input == "-" && options.standard_input) {
+            files.push_back(input);
+            continue;
+        }
         std::error_code ec;
         const auto status = std::filesystem::status(input, ec);
         if (ec || !std::filesystem::exists(status)) {
-            problems.push_back({{input.string()}, "", "no such file or directory"});
+            problems.push_back({{input.string()}, "", missing_input_reason(input, ec)});
             continue;
         }
         if (!std::filesystem::is_directory(status)) {
             files.push_back(input);
             continue;
         }
-        auto listed = list_policy_files(input, options.recursive, ec);
+        std::vector<Diagnostic> skipped;
+        auto listed = list_policy_files(input, options.recursive, skipped, ec);
+        report_skipped(skipped);
         if (ec) {
             problems.push_back({{input.string()}, "", "cannot list the directory: " + ec.message()});
         } else if (listed.empty()) {
@@ -312,6 +406,7 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
 
     std::vector<Policy> policies;
     for (auto& load : load_files(files, options)) {
+        report_skipped(load.skipped);
         if (!load.unreadable && !load.problems.empty()) any_policy_problem = true;
         std::move(load.problems.begin(), load.problems.end(), std::back_inserter(problems));
         std::move(load.policies.begin(), load.policies.end(), std::back_inserter(policies));
@@ -319,6 +414,11 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
     const auto before_duplicates = problems.size();
     find_duplicate_policies(policies, problems);
     if (problems.size() != before_duplicates) any_policy_problem = true;
+    if (problems.empty() && policies.empty()) {
+        const std::string where = inputs.size() == 1 ? inputs.front().string() : "the inputs";
+        problems.push_back({{where}, "", "holds no policy: every file was empty or skipped (see the warnings)"});
+        any_policy_problem = true;
+    }
 
     if (!problems.empty()) {
         Error error(any_policy_problem ? ErrorKind::validation : ErrorKind::io,
@@ -326,7 +426,7 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
                         " in the policies; nothing was pushed",
                     any_policy_problem ? "fix the policies above; each line gives file:line:column and the field"
                                        : "check the paths given with -p");
-        for (const auto& p : problems) error.details.push_back(p.str());
+        add_diagnostics(error, problems);
         return unexpected(std::move(error));
     }
     sort_policies(policies);

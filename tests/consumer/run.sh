@@ -17,5 +17,5 @@ for f in bin/karmor share/man/man1/karmor-oci.1 share/bash-completion/completion
          share/zsh/vendor-completions/_karmor share/fish/vendor_completions.d/karmor.fish include/karmor/oci.hpp; do
   [ -e "$work/prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
-"$work/prefix/bin/karmor" completion bash | cmp - "$source/completions/karmor.bash"
+"$work/prefix/bin/karmor" completion bash | cmp - "$work/prefix/share/bash-completion/completions/karmor"
 echo "consumer: built and ran against the installed package"
