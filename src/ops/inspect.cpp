@@ -105,6 +105,8 @@ Result<void> list_signatures(oci::Target& target, const InspectOptions& options,
         result.signatures.push_back(ops::to_report(verdict));
     }
     return {};
+}
+
 std::string describe_kind(ReferenceKind kind, const Manifest& m, const std::string& tag) {
     switch (kind) {
         case ReferenceKind::kubearmor_artifact: return "a KubeArmor policy artifact";
