@@ -86,6 +86,9 @@ int run(int argc, char** argv, Streams io) {
     add_inspect_command(*oci, action);
     add_login_command(*oci, action);
     add_logout_command(*oci, action);
+    add_tags_command(*oci, action);
+    add_resolve_command(*oci, action);
+    add_tag_command(*oci, action);
     add_version_command(app, action);
     add_completion_command(app, action);
 

@@ -27,7 +27,7 @@ enum ExitCode : int {
     exit_auth = 5,
     exit_registry = 6,
     exit_io = 7,
-    exit_verification = 8,  // signature verification failed (SPEC §9)
+    exit_verification = 8,   // signature verification failed (SPEC §9)
     exit_interrupted = 130,  // 128 + SIGINT, as shells report it
 };
 
@@ -77,6 +77,10 @@ void add_version_command(CLI::App& app, Action& action);
 void add_completion_command(CLI::App& app, Action& action);
 void add_login_command(CLI::App& oci, Action& action);
 void add_logout_command(CLI::App& oci, Action& action);
+// SPEC §11: moving artifacts between places.
+void add_tags_command(CLI::App& oci, Action& action);
+void add_resolve_command(CLI::App& oci, Action& action);
+void add_tag_command(CLI::App& oci, Action& action);
 
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);
