@@ -81,6 +81,9 @@ void add_logout_command(CLI::App& oci, Action& action);
 void add_tags_command(CLI::App& oci, Action& action);
 void add_resolve_command(CLI::App& oci, Action& action);
 void add_tag_command(CLI::App& oci, Action& action);
+void add_copy_command(CLI::App& oci, Action& action);
+void add_save_command(CLI::App& oci, Action& action);
+void add_load_command(CLI::App& oci, Action& action);
 
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);
