@@ -136,4 +136,42 @@ struct LoadResult {
 // repository: tagged manifests under their tags, the rest by digest, referrers indexed.
 Result<LoadResult> load_archive(const ArchiveLoadOptions& options);
 
+// One side of a diff: policy files and directories, or what a reference (or layout) holds.
+struct PolicySetSource {
+    std::vector<std::filesystem::path> files;  // when not empty, the side is these
+    Reference reference;
+    std::optional<LayoutReference> layout;
+    RemoteOptions remote;
+    std::string name;  // for the output: the path or reference as the user wrote it
+};
+
+struct DiffOptions {
+    PolicySetSource before;
+    PolicySetSource after;
+    bool recursive = false;  // directories: descend into subdirectories
+};
+
+struct PolicyChange {
+    PolicyIdentity identity;
+    std::string before;  // canonical YAML
+    std::string after;
+    std::string diff;  // unified diff of the two
+};
+
+struct DiffResult {
+    std::vector<PolicyIdentity> added;    // only in `after`
+    std::vector<PolicyIdentity> removed;  // only in `before`
+    std::vector<PolicyChange> changed;
+    int unchanged = 0;
+    bool equal() const { return added.empty() && removed.empty() && changed.empty(); }
+};
+
+// Compares two sets of policies by identity (kind, namespace, name) and canonical form: the
+// document with comments and nulls dropped, mapping keys sorted, printed as YAML by the one
+// serializer — so comments, key order, quoting and whitespace do not count (SPEC §11).
+Result<DiffResult> diff_policies(const DiffOptions& options);
+
+// The canonical form diff compares: YAML with every mapping's keys sorted.
+std::string canonical_policy_yaml(const Policy& policy);
+
 }  // namespace karmor

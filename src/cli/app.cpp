@@ -92,6 +92,7 @@ int run(int argc, char** argv, Streams io) {
     add_copy_command(*oci, action);
     add_save_command(*oci, action);
     add_load_command(*oci, action);
+    add_diff_command(*oci, action);
     add_version_command(app, action);
     add_completion_command(app, action);
 

@@ -84,6 +84,7 @@ void add_tag_command(CLI::App& oci, Action& action);
 void add_copy_command(CLI::App& oci, Action& action);
 void add_save_command(CLI::App& oci, Action& action);
 void add_load_command(CLI::App& oci, Action& action);
+void add_diff_command(CLI::App& oci, Action& action);
 
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);
