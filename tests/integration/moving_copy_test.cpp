@@ -14,6 +14,7 @@
 #include "ops/referrers_index.hpp"
 #include "support/local_registry.hpp"
 #include "support/process.hpp"
+#include "support/scripted_registry.hpp"
 #include "support/test_images.hpp"
 
 namespace karmor {
@@ -190,6 +191,35 @@ TEST(MovingCopy, RecursiveCopyBetweenTwoRegistriesKeepsEverythingAndSendsNothing
               << " in all\n";
     for (const auto& r : at_a) std::cout << "[ source   ] " << r << "\n";
     for (const auto& r : at_b) std::cout << "[ dest     ] " << r << "\n";
+}
+
+TEST(MovingCopy, ToARegistryWithTheReferrersApiWritesNoFallbackTag) {
+    KARMOR_START_REGISTRY(a, testing::RegistryConfig{});
+    testing::ScriptedRegistry b(testing::ScriptedRegistryOptions{});
+    ASSERT_TRUE(b.running());
+    TempDir work;
+    const auto s = make_source(*a, work);
+    auto copy = run_karmor({"oci", "copy", "-r", a->localhost() + "/shop/cart:1.4", b.address() + "/shop/cart",
+                            "--plain-http", "--output", "json"});
+    ASSERT_EQ(copy.exit_code, 0) << copy.err;
+    const auto stats = nlohmann::json::parse(copy.out)["stats"];
+    EXPECT_EQ(stats["referrers"], 3);
+    EXPECT_EQ(stats["fallbackTagEntries"], 0) << "the registry indexes referrers itself";
+    const auto tags = b.tags("shop/cart");
+    EXPECT_EQ(std::count(tags.begin(), tags.end(), ops::referrers_tag(s->image.digest)), 0);
+    EXPECT_EQ(std::count(tags.begin(), tags.end(), ops::referrers_tag(s->image.digest) + ".sig"), 1);
+    ASSERT_TRUE(b.manifest("shop/cart", "1.4"));
+    EXPECT_TRUE(s->image.digest.matches(*b.manifest("shop/cart", "1.4")));
+    // What the referrers API lists there is what was attached at the source.
+    auto listed =
+        run_karmor({"oci", "inspect", "-i", b.address() + "/shop/cart:1.4", "--plain-http", "--output", "json"});
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    std::set<std::string> attached;
+    const auto inspected = nlohmann::json::parse(listed.out);
+    for (const auto& a_entry : inspected["attached"]) attached.insert(a_entry["digest"].get<std::string>());
+    EXPECT_EQ(attached, (std::set<std::string>{s->attached[0].str(), s->attached[1].str()})) << listed.out;
+    for (const auto& d : {s->attached[0], s->attached[1], s->sbom})
+        EXPECT_TRUE(b.manifest("shop/cart", d.str())) << d.str();
 }
 
 TEST(MovingCopy, CopyOfAnArtifactWhoseBlobsExistSendsNoBlob) {
