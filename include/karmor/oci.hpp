@@ -31,6 +31,8 @@ struct PushOptions {
     std::map<std::string, std::string> annotations;
     bool force = false;    // replace a tag that holds something other than a KubeArmor artifact
     bool dry_run = false;  // build everything, send nothing
+    // --layer-format tar: one tar+gzip layer even for a single policy (SPEC §11, for Flux).
+    bool tar_layer = false;
     // --attach: `reference` names an image; the artifact gets it as `subject` and no tag
     // (SPEC §6, image-spec "Refers" and distribution-spec "Listing Referrers").
     bool attach = false;

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -61,14 +62,19 @@ std::string normalized_name(std::string name) {
 
 }  // namespace
 
-Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level) {
+namespace {
+
+// compression_level < 0: a plain tar.
+Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level) {
     std::string out;
     ArchiveWriter writer(archive_write_new());
     archive* a = writer.get();
-    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-        archive_write_set_filter_option(a, "gzip", "timestamp", nullptr) != ARCHIVE_OK ||
-        archive_write_set_filter_option(a, "gzip", "compression-level", std::to_string(compression_level).c_str()) !=
-            ARCHIVE_OK ||
+    const bool gzip = compression_level >= 0;
+    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        (gzip && (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+                  archive_write_set_filter_option(a, "gzip", "timestamp", nullptr) != ARCHIVE_OK ||
+                  archive_write_set_filter_option(a, "gzip", "compression-level",
+                                                  std::to_string(compression_level).c_str()) != ARCHIVE_OK)) ||
         archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
         archive_write_open2(a, &out, nullptr, append_to_string, nullptr, nullptr) != ARCHIVE_OK)
         return archive_failure(a, "cannot start the policy archive");
@@ -92,6 +98,16 @@ Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int
     }
     if (archive_write_close(a) != ARCHIVE_OK) return archive_failure(a, "cannot finish the policy archive");
     return out;
+}
+
+}  // namespace
+
+Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level) {
+    return write_archive(files, mtime, std::max(compression_level, 0));
+}
+
+Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_t mtime) {
+    return write_archive(files, mtime, -1);
 }
 
 Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,

@@ -32,7 +32,10 @@ struct ArchiveLimits {
 // mtime; gzip without file name or timestamp. Same entries → same bytes.
 Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level = 6);
 
-// Regular files only: absolute names, `..`, links, devices, FIFOs and repeated names are
+// The same, as a plain tar (an OCI image layout for `save`, SPEC §11).
+Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_t mtime);
+
+// Regular files only (of a tar.gz or a plain tar): absolute names, `..`, links, devices, FIFOs and repeated names are
 // refused, as are archives over `limits`. Directory entries are skipped.
 Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,
                                               const ArchiveLimits& limits = {});

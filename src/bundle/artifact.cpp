@@ -63,7 +63,7 @@ Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const 
     const auto file_names = policy_file_names(policies, options.format);
     artifact.config = make_blob(media_type::kubearmor_config, build_config(policies, file_names));
 
-    if (policies.size() == 1) {
+    if (policies.size() == 1 && !options.tar_layer) {
         const auto* type =
             options.format == PolicyFormat::json ? media_type::kubearmor_layer_json : media_type::kubearmor_layer_yaml;
         artifact.layers.push_back(make_blob(type, serialize_policy(policies.front(), options.format),

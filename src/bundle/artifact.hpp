@@ -31,6 +31,9 @@ struct BuildOptions {
     std::string created;                             // RFC 3339
     std::int64_t archive_mtime = 0;                  // SOURCE_DATE_EPOCH, else 0
     int compression_level = 6;
+    // The tar+gzip layer even for one policy (SPEC §11: Flux's OCIRepository extracts only
+    // tar.gz layers).
+    bool tar_layer = false;
 };
 
 struct BuiltArtifact {

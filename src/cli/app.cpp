@@ -81,6 +81,13 @@ int run(int argc, char** argv, Streams io) {
     add_login_command(*oci, action);
     add_logout_command(*oci, action);
     add_key_command(*oci, action);
+    add_tags_command(*oci, action);
+    add_resolve_command(*oci, action);
+    add_tag_command(*oci, action);
+    add_copy_command(*oci, action);
+    add_save_command(*oci, action);
+    add_load_command(*oci, action);
+    add_diff_command(*oci, action);
     add_version_command(app, action);
     add_completion_command(app, action);
 

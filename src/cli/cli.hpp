@@ -109,6 +109,14 @@ Result<std::string> read_hidden_line(Streams& io, const std::string& prompt);
 // prompt on the terminal (twice when `confirm`); never from argv. `key_name` names the key in
 // the prompt and in errors. `io` must outlive the source.
 signing::PasswordSource key_password_source(Streams& io, const std::string& key_name);
+// SPEC §11: moving artifacts between places.
+void add_tags_command(CLI::App& oci, Action& action);
+void add_resolve_command(CLI::App& oci, Action& action);
+void add_tag_command(CLI::App& oci, Action& action);
+void add_copy_command(CLI::App& oci, Action& action);
+void add_save_command(CLI::App& oci, Action& action);
+void add_load_command(CLI::App& oci, Action& action);
+void add_diff_command(CLI::App& oci, Action& action);
 
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);

@@ -24,6 +24,9 @@ struct PushFlags {
     bool attach = false;
     std::string sign_key;  // --sign KEY
     std::string signature_format = "both";
+    std::string source;    // --source: org.opencontainers.image.source
+    std::string revision;  // --revision: org.opencontainers.image.revision
+    std::string layer_format = "auto";
     RemoteFlags remote;
     OutputFlags output;
 };
@@ -54,6 +57,16 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
                                     "for example -a org.opencontainers.image.source=https://example.com/repo"));
         options.annotations[pair.substr(0, eq)] = pair.substr(eq + 1);
     }
+    // Provenance (SPEC §11): where the policies come from, as Flux and ORAS show it.
+    for (const auto& [key, value] : {std::pair{"org.opencontainers.image.source", flags.source},
+                                     std::pair{"org.opencontainers.image.revision", flags.revision}}) {
+        if (value.empty()) continue;
+        if (const auto it = options.annotations.find(key); it != options.annotations.end() && it->second != value)
+            return unexpected(Error(ErrorKind::usage, std::string(key) + " is given twice, with different values",
+                                    "pass it either with -a or with --source/--revision"));
+        options.annotations[key] = value;
+    }
+    options.tar_layer = flags.layer_format == "tar";
     options.force = flags.force;
     options.dry_run = flags.dry_run;
     options.load.recursive = flags.recursive;
@@ -226,6 +239,13 @@ void add_push_command(CLI::App& oci, Action& action) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--signature-format", flags->signature_format, "with --sign: legacy, bundle or both")
         ->check(CLI::IsMember({"legacy", "bundle", "both"}));
+    cmd->add_option("--source", flags->source,
+                    "where the policies come from (org.opencontainers.image.source), e.g. a Git repository URL");
+    cmd->add_option("--revision", flags->revision,
+                    "the revision they were built from (org.opencontainers.image.revision), e.g. main@sha1:…");
+    cmd->add_option("--layer-format", flags->layer_format,
+                    "auto: a YAML layer for one policy, tar+gzip for several; tar: always tar+gzip (for Flux)")
+        ->check(CLI::IsMember({"auto", "tar"}));
     cmd->add_flag("--dry-run", flags->dry_run, "validate and build the artifact, print it, send nothing");
     cmd->add_flag("-r,--recursive", flags->recursive, "descend into subdirectories of directory inputs");
     cmd->add_flag("--skip-validation", flags->skip_validation, "push without schema validation (warns)");

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -332,6 +333,16 @@ Result<std::optional<std::vector<Descriptor>>> ImageLayout::list_referrers(const
         if (artifact_type.empty() || d.artifact_type == artifact_type) referrers.push_back(std::move(d));
     }
     return std::optional<std::vector<Descriptor>>(std::move(referrers));
+}
+
+Result<std::vector<std::string>> ImageLayout::list_tags() {
+    auto entries = read_index();
+    if (!entries) return unexpected(std::move(entries).error());
+    std::vector<std::string> tags;
+    for (const auto& d : *entries)
+        if (const auto name = ref_name_of(d); !name.empty() && std::find(tags.begin(), tags.end(), name) == tags.end())
+            tags.push_back(name);
+    return tags;
 }
 
 }  // namespace karmor::layout

@@ -35,6 +35,10 @@ public:
     Result<std::optional<std::vector<Descriptor>>> list_referrers(const Digest& subject,
                                                                   const std::string& artifact_type) override;
     bool indexes_referrers_itself(const oci::StoredManifest&) const override { return true; }
+    // The ref.name annotations of index.json, in its order.
+    Result<std::vector<std::string>> list_tags() override;
+    // Every manifest index.json lists, tagged or not.
+    Result<std::vector<Descriptor>> entries() const { return read_index(); }
 
 private:
     explicit ImageLayout(std::filesystem::path directory) : directory_(std::move(directory)) {}

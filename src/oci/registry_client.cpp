@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "oci/auth_challenge.hpp"
@@ -312,6 +313,114 @@ Result<StoredManifest> RegistryClient::store_manifest(const std::string& referen
     return stored;
 }
 
+Result<std::optional<Descriptor>> RegistryClient::head_manifest(const std::string& reference) {
+    Exchange ex;
+    ex.path = "/v2/" + repository_ + "/manifests/" + reference;
+    ex.request.method = "HEAD";
+    ex.request.headers.emplace_back("Accept", manifest_accept);
+    auto response = perform(ex);
+    if (!response) return unexpected(std::move(response).error());
+    if (response->status == 404) return std::optional<Descriptor>();
+    if (response->status != 200) return unexpected(http_error("HEAD", ex.path, *response));
+    auto claimed = Digest::parse(response->header("Docker-Content-Digest"));
+    const auto length = response->header("Content-Length");
+    const auto requested = Digest::parse(reference);
+    if (requested && claimed && *claimed != *requested)
+        return unexpected(Error(ErrorKind::validation,
+                                where() + "@" + reference + ": the registry answered with the digest " + claimed->str(),
+                                "the registry or something between is corrupting data"));
+    if (claimed && !length.empty()) {
+        Descriptor d;
+        d.digest = *claimed;
+        d.media_type = response->header("Content-Type");
+        try {
+            d.size = std::stoll(length);
+        } catch (const std::exception&) {
+            d.size = -1;
+        }
+        if (d.size >= 0 && !d.media_type.empty()) return std::optional<Descriptor>(std::move(d));
+    }
+    // No trustworthy digest in the answer: hash the manifest ourselves.
+    auto fetched = fetch_manifest(reference);
+    if (!fetched) return unexpected(std::move(fetched).error());
+    if (!*fetched) return std::optional<Descriptor>();
+    Descriptor d;
+    d.digest = (*fetched)->digest;
+    d.media_type = (*fetched)->manifest.media_type.empty() ? (*fetched)->content_type : (*fetched)->manifest.media_type;
+    d.size = static_cast<std::int64_t>((*fetched)->bytes.size());
+    return std::optional<Descriptor>(std::move(d));
+}
+
+namespace {
+
+constexpr int max_tag_pages = 10'000;
+
+std::string link_target(const HttpResponse& response);
+
+}  // namespace
+
+Result<std::vector<std::string>> RegistryClient::list_tags(int page_size) {
+    std::vector<std::string> tags;
+    std::set<std::string> seen;
+    const std::string first = "/v2/" + repository_ + "/tags/list?n=" + std::to_string(page_size);
+    Exchange ex;
+    ex.path = first;
+    ex.request.headers.emplace_back("Accept", "application/json");
+    ex.request.max_response_bytes = 64ull << 20;
+    for (int page = 1;; ++page) {
+        const std::string shown = ex.absolute_url.empty() ? ex.path : path_of(ex.absolute_url);
+        auto response = perform(ex);
+        if (!response) return unexpected(std::move(response).error());
+        if (response->status == 404 && page == 1)
+            return unexpected(Error(ErrorKind::not_found, where() + ": no such repository",
+                                    "check the registry and repository name"));
+        if (response->status != 200) return unexpected(http_error("GET", shown, *response));
+        const auto body = nlohmann::json::parse(response->body, nullptr, false);
+        if (!body.is_object() || (body.contains("tags") && !body["tags"].is_null() && !body["tags"].is_array()))
+            return unexpected(Error(ErrorKind::registry,
+                                    registry_ + ": GET " + shown + " did not answer with a tag list",
+                                    "the registry's tag list is broken; report it to its operators"));
+        std::size_t on_page = 0;
+        bool progressed = false;
+        if (body.contains("tags") && body["tags"].is_array())
+            for (const auto& t : body["tags"]) {
+                if (!t.is_string()) continue;
+                ++on_page;
+                if (seen.insert(t.get<std::string>()).second) {
+                    tags.push_back(t.get<std::string>());
+                    progressed = true;
+                }
+            }
+        if (page >= max_tag_pages)
+            return unexpected(Error(ErrorKind::registry, where() + ": the tag list spans more than " +
+                                                             std::to_string(max_tag_pages) + " pages"));
+        if (const auto next = link_target(*response); !next.empty()) {
+            ex.path.clear();
+            ex.absolute_url = resolve_location(next, base_url() + shown);
+            continue;
+        }
+        // No Link: a full page from a registry that honours `n` may have a successor that
+        // only `last` reaches (go-containerregistry's registry pages this way).
+        if (on_page != static_cast<std::size_t>(page_size) || !progressed) break;
+        ex.absolute_url.clear();
+        ex.path = first + "&last=" + util::url_encode(tags.back());
+    }
+    return tags;
+}
+
+Result<bool> RegistryClient::mount_blob(const Descriptor& blob, const std::string& from_repository) {
+    Exchange ex;
+    ex.path = "/v2/" + repository_ + "/blobs/uploads/?mount=" + util::url_encode(blob.digest.str()) +
+              "&from=" + util::url_encode(from_repository);
+    ex.request.method = "POST";
+    ex.request.headers.emplace_back("Content-Length", "0");
+    auto response = perform(ex);
+    if (!response) return unexpected(std::move(response).error());
+    if (response->status == 201) return true;
+    if (response->status == 202) return false;
+    return unexpected(http_error("POST", ex.path, *response));
+}
+
 Result<bool> RegistryClient::blob_exists(const Descriptor& blob) {
     Exchange ex;
     ex.path = "/v2/" + repository_ + "/blobs/" + blob.digest.str();
@@ -400,6 +509,10 @@ std::string next_page_link(const HttpResponse& response) {
             return value.substr(open + 1, close - open - 1);
     }
     return {};
+}
+
+std::string link_target(const HttpResponse& response) {
+    return next_page_link(response);
 }
 
 }  // namespace

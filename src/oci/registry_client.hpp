@@ -64,6 +64,24 @@ public:
     Result<std::optional<std::vector<Descriptor>>> list_referrers(const Digest& subject,
                                                                   const std::string& artifact_type);
 
+    // HEAD of a manifest (SPEC §11 resolve, tag): its descriptor (digest, media type, size)
+    // without its bytes; a registry that sends no Docker-Content-Digest is asked with a GET.
+    // Not found is std::nullopt.
+    Result<std::optional<Descriptor>> head_manifest(const std::string& reference);
+
+    // Every tag of the repository (distribution-spec "Listing Tags"), asking for `page_size`
+    // per page and following `Link: rel="next"`; a registry that pages without Link (the
+    // `last` parameter only) is followed with `?n=&last=`. Repeated tags are dropped.
+    Result<std::vector<std::string>> list_tags(int page_size = 100);
+
+    // Cross-repository mount (distribution-spec "Mounting a blob from another repository"):
+    // true when the registry answered 201 (mounted), false when it answered 202 (it opened an
+    // upload session instead, which is left to expire: the caller uploads).
+    Result<bool> mount_blob(const Descriptor& blob, const std::string& from_repository);
+
+    const std::string& registry() const { return registry_; }
+    const std::string& repository() const { return repository_; }
+
     Result<bool> blob_exists(const Descriptor& blob);
     // `observer` sees the bytes of the PUT sent so far, from 0 again on a retry.
     Result<void> upload_blob(const Descriptor& blob, std::string_view bytes, const TransferObserver& observer = {});

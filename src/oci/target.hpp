@@ -49,6 +49,35 @@ public:
                                                                           const std::string& artifact_type) = 0;
     // True when a manifest stored with a subject is found by list_referrers without help.
     virtual bool indexes_referrers_itself(const StoredManifest& stored) const = 0;
+
+    // What a tag or digest names, without reading more than needed (a registry sends a HEAD).
+    // Not found is std::nullopt.
+    virtual Result<std::optional<Descriptor>> resolve_manifest(const std::string& reference) {
+        auto fetched = fetch_manifest(reference);
+        if (!fetched) return unexpected(std::move(fetched).error());
+        if (!*fetched) return std::optional<Descriptor>();
+        Descriptor d;
+        d.digest = (*fetched)->digest;
+        d.media_type =
+            (*fetched)->manifest.media_type.empty() ? (*fetched)->content_type : (*fetched)->manifest.media_type;
+        d.size = static_cast<std::int64_t>((*fetched)->bytes.size());
+        return std::optional<Descriptor>(std::move(d));
+    }
+    // Every tag the target holds, in the order the target lists them.
+    virtual Result<std::vector<std::string>> list_tags() = 0;
+
+    // For cross-repository mounts (SPEC §11): the registry and repository, or std::nullopt for
+    // a target that is not a registry repository.
+    struct RepositoryName {
+        std::string registry;
+        std::string repository;
+    };
+    virtual std::optional<RepositoryName> repository_name() const { return std::nullopt; }
+    // Makes `blob` of `from_repository` (same registry) available here without sending it;
+    // false when the target cannot or the registry declined (then put_blob).
+    virtual Result<bool> mount_blob(const Descriptor& /*blob*/, const std::string& /*from_repository*/) {
+        return false;
+    }
 };
 
 }  // namespace karmor::oci

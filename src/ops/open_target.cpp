@@ -34,6 +34,16 @@ public:
     bool indexes_referrers_itself(const oci::StoredManifest& stored) const override {
         return !stored.oci_subject.empty();
     }
+    Result<std::optional<Descriptor>> resolve_manifest(const std::string& reference) override {
+        return client().head_manifest(reference);
+    }
+    Result<std::vector<std::string>> list_tags() override { return client().list_tags(); }
+    std::optional<RepositoryName> repository_name() const override {
+        return RepositoryName{client().registry(), client().repository()};
+    }
+    Result<bool> mount_blob(const Descriptor& blob, const std::string& from_repository) override {
+        return client().mount_blob(blob, from_repository);
+    }
 
 private:
     oci::RegistryClient& client() const { return *remote_.client; }

@@ -184,6 +184,7 @@ Result<PushResult> push_policies(const PushOptions& options) {
         build.subject = *subject;
     }
     build.format = options.format;
+    build.tar_layer = options.tar_layer;
     build.annotations = options.annotations;
     const std::int64_t now = options.source_date_epoch.value_or(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());

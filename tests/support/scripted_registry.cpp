@@ -236,6 +236,8 @@ ScriptedRegistry::Response ScriptedRegistry::answer(const std::string& method, c
         if (it == blobs_.end()) return {404, {}, errors_body("BLOB_UNKNOWN", "blob unknown")};
         return {200, {{"Docker-Content-Digest", rest}, {"Content-Type", "application/octet-stream"}}, it->second};
     }
+    if (path.size() > 15 && path.substr(path.size() - 10) == "/tags/list" && method == "GET")
+        return tag_list(path.substr(4, path.size() - 14), query);
     if (split("/referrers/", repository, rest)) {
         if (!options_.referrers_api || method != "GET") return {404, {}, errors_body("NOT_FOUND", "no such route")};
         return referrers(repository, rest, query);
@@ -267,6 +269,23 @@ ScriptedRegistry::Response ScriptedRegistry::answer(const std::string& method, c
         return {200, {{"Content-Type", stored.media_type}, {"Docker-Content-Digest", digest}}, stored.bytes};
     }
     return {404, {}, errors_body("NOT_FOUND", "no such route")};
+}
+
+ScriptedRegistry::Response ScriptedRegistry::tag_list(const std::string& repository, const std::string& query) {
+    const auto repo = tags_.find(repository);
+    if (repo == tags_.end()) return {404, {}, errors_body("NAME_UNKNOWN", "repository name not known to registry")};
+    std::size_t limit = options_.tags_page_size;
+    if (const auto n = query_value(query, "n"); !n.empty()) limit = std::min<std::size_t>(limit, std::stoul(n));
+    const auto last = query_value(query, "last");
+    nlohmann::json body = {{"name", repository}, {"tags", nlohmann::json::array()}};
+    auto it = last.empty() ? repo->second.begin() : repo->second.upper_bound(last);
+    for (; it != repo->second.end() && body["tags"].size() < limit; ++it) body["tags"].push_back(it->first);
+    Response response{200, {{"Content-Type", "application/json"}}, body.dump()};
+    if (options_.tags_link && it != repo->second.end() && !body["tags"].empty())
+        response.headers.emplace_back("Link", "</v2/" + repository + "/tags/list?n=" + std::to_string(limit) +
+                                                  "&last=" + body["tags"].back().get<std::string>() +
+                                                  ">; rel=\"next\"");
+    return response;
 }
 
 ScriptedRegistry::Response ScriptedRegistry::referrers(const std::string& repository, const std::string& digest,

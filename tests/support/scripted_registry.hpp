@@ -23,6 +23,10 @@ struct ScriptedRegistryOptions {
     // has its own, as go-containerregistry's registry (0.22) does.
     bool artifact_type_from_config = false;
     std::size_t page_size = 100;  // referrers per page; more pages are linked with Link
+    // The most tags one page of /tags/list holds, whatever `n` asks; more pages are linked with
+    // Link (distribution-spec "Listing Tags": `n`, `last`, `Link: <…>; rel="next"`).
+    std::size_t tags_page_size = 100;
+    bool tags_link = true;  // else pages are only reachable with `last` (go-containerregistry's way)
 };
 
 class ScriptedRegistry {
@@ -60,6 +64,7 @@ private:
     void handle(int connection);
     Response answer(const std::string& method, const std::string& target, const std::string& body,
                     const std::map<std::string, std::string>& headers);
+    Response tag_list(const std::string& repository, const std::string& query);
     Response referrers(const std::string& repository, const std::string& digest, const std::string& query);
     std::string store_manifest_locked(const std::string& repository, const std::string& reference,
                                       const std::string& media_type, const std::string& bytes);
