@@ -193,6 +193,60 @@ TEST(MovingCopy, RecursiveCopyBetweenTwoRegistriesKeepsEverythingAndSendsNothing
     for (const auto& r : at_b) std::cout << "[ dest     ] " << r << "\n";
 }
 
+// SPEC §9 "Signatures travel with the artifact": what `karmor oci sign` wrote in both formats
+// comes along with copy -r and with save/load, and still verifies at the destination (as a
+// mirror of the signed repository: --signed-identity names the source).
+TEST(MovingCopy, SignaturesInBothFormatsStillVerifyAfterCopyAndSaveLoad) {
+    KARMOR_START_REGISTRY(a, testing::RegistryConfig{});
+    KARMOR_START_REGISTRY(b, testing::RegistryConfig{});
+    KARMOR_START_REGISTRY(c, testing::RegistryConfig{});
+    TempDir work;
+    const auto key = work.path() / "signer.key";
+    const auto pub = work.path() / "signer.pub";
+    ASSERT_EQ(run_command({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                           key.string()})
+                  .exit_code,
+              0);
+    ASSERT_EQ(run_command({"openssl", "pkey", "-in", key.string(), "-pubout", "-out", pub.string()}).exit_code, 0);
+    write_text(work.path() / "p.yaml", ksp("block-sh", "Block"));
+
+    const std::string source = a->localhost() + "/team/policies";
+    auto push = run_karmor({"oci", "push", source + ":v1", "-p", (work.path() / "p.yaml").string(), "--sign",
+                            key.string(), "-q"});
+    ASSERT_EQ(push.exit_code, 0) << push.err;
+    auto verify_at = [&](const std::string& reference) {
+        return run_karmor({"oci", "verify", "-i", reference, "--key", pub.string(), "--signed-identity", source,
+                           "--output", "json"});
+    };
+
+    const std::string copied = b->localhost() + "/mirror/policies";
+    auto copy = run_karmor({"oci", "copy", "-r", source + ":v1", copied + ":v1"});
+    ASSERT_EQ(copy.exit_code, 0) << copy.err;
+    auto verified = verify_at(copied + ":v1");
+    ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+    std::set<std::string> formats;
+    for (const auto& s : nlohmann::json::parse(verified.out)["signatures"])
+        if (s.value("verified", false)) formats.insert(s.value("format", ""));
+    EXPECT_EQ(formats, (std::set<std::string>{"legacy", "bundle"})) << verified.out;
+    // Without --signed-identity the mirror is not the repository that was signed: refused.
+    auto unnamed = run_karmor({"oci", "verify", "-i", copied + ":v1", "--key", pub.string()});
+    EXPECT_EQ(unnamed.exit_code, 8) << unnamed.err;
+
+    const auto archive = work.path() / "policies.tar";
+    auto save = run_karmor({"oci", "save", "-i", source + ":v1", "-o", archive.string(), "-r"});
+    ASSERT_EQ(save.exit_code, 0) << save.err;
+    a.reset();  // the source is gone: only the archive crosses the gap
+    const std::string loaded = c->localhost() + "/inside/policies";
+    auto load = run_karmor({"oci", "load", "-i", archive.string(), "--to", loaded});
+    ASSERT_EQ(load.exit_code, 0) << load.err;
+    auto after_load = verify_at(loaded + ":v1");
+    ASSERT_EQ(after_load.exit_code, 0) << after_load.out << after_load.err;
+    formats.clear();
+    for (const auto& s : nlohmann::json::parse(after_load.out)["signatures"])
+        if (s.value("verified", false)) formats.insert(s.value("format", ""));
+    EXPECT_EQ(formats, (std::set<std::string>{"legacy", "bundle"})) << after_load.out;
+}
+
 TEST(MovingCopy, ToARegistryWithTheReferrersApiWritesNoFallbackTag) {
     KARMOR_START_REGISTRY(a, testing::RegistryConfig{});
     testing::ScriptedRegistry b(testing::ScriptedRegistryOptions{});
