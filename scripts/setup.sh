@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git clang libclang-rt-14-dev
   libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-dev libyaml-cpp-dev libarchive-dev libssl-dev
   libgtest-dev libgmock-dev
-  docker-registry skopeo apache2-utils openssl ca-certificates jq hyperfine time
+  docker-registry skopeo apache2-utils openssl ca-certificates jq hyperfine time tinyproxy
 )
 
 missing=()

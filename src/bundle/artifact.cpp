@@ -80,7 +80,7 @@ Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const 
             const auto* ready = serialized_text(policies[i], options.format);
             files[i] = {file_names[i], ready ? *ready : texts[i]};
         }
-        auto archive = write_tar_gz(files, options.archive_mtime, options.compression_level);
+        auto archive = write_tar_gz(files, options.archive_mtime, options.compression_level, options.cancel);
         if (!archive) return unexpected(std::move(archive).error());
         artifact.layers.push_back(
             make_blob(media_type::kubearmor_layer_tar_gzip, std::move(*archive), {{annotation::title, bundle_title}}));
@@ -175,6 +175,11 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
         std::move(p.problems.begin(), p.problems.end(), std::back_inserter(problems));
         std::move(p.policies.begin(), p.policies.end(), std::back_inserter(policies));
     }
+    if (policies.size() > options.limits.max_policies)
+        problems.push_back({{"the artifact"},
+                            "",
+                            "holds " + std::to_string(policies.size()) + " policies, more than " +
+                                std::to_string(options.limits.max_policies) + " (raise --max-policies)"});
     find_duplicate_policies(policies, problems);
     sort_policies(policies);
     return policies;

@@ -31,6 +31,7 @@ struct BuildOptions {
     std::string created;                             // RFC 3339
     std::int64_t archive_mtime = 0;                  // SOURCE_DATE_EPOCH, else 0
     int compression_level = 6;
+    const std::atomic<bool>* cancel = nullptr;  // stops the archive between files
 };
 
 struct BuiltArtifact {
@@ -52,6 +53,11 @@ bool is_kubearmor_artifact(const Manifest& manifest);
 bool is_container_image(const Manifest& manifest);
 // "a container image", "a Helm chart", … for messages about artifacts we refuse.
 std::string describe_artifact(const Manifest& manifest);
+
+// The archive bounds that InputLimits sets.
+inline ArchiveLimits archive_limits(const InputLimits& limits) {
+    return {limits.max_policies, limits.max_file_bytes, limits.max_total_bytes};
+}
 
 struct FetchedLayer {
     Descriptor descriptor;

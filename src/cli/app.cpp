@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "oci/redact.hpp"
 
 namespace karmor::cli {
 
@@ -60,10 +61,12 @@ Result<void> parse_target(const std::string& text, bool oci_layout, Reference& r
     return {};
 }
 
+// Through redact_text: an error may quote a URL with a pre-signed query or a reference with a
+// password in it (SPEC §7: never print a secret).
 int report_error(const Error& error, Streams& io) {
-    io.err << "Error: " << error.message << "\n";
-    for (const auto& line : error.details) io.err << "  " << line << "\n";
-    if (!error.hint.empty()) io.err << "Hint: " << error.hint << "\n";
+    io.err << "Error: " << oci::redact_text(error.message) << "\n";
+    for (const auto& line : error.details) io.err << "  " << oci::redact_text(line) << "\n";
+    if (!error.hint.empty()) io.err << "Hint: " << oci::redact_text(error.hint) << "\n";
     return exit_code_for(error.kind);
 }
 

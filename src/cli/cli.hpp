@@ -27,7 +27,7 @@ enum ExitCode : int {
     exit_auth = 5,
     exit_registry = 6,
     exit_io = 7,
-    exit_verification = 8,  // signature verification failed (SPEC §9)
+    exit_verification = 8,   // signature verification failed (SPEC §9)
     exit_interrupted = 130,  // 128 + SIGINT, as shells report it
 };
 
@@ -52,6 +52,7 @@ struct RemoteFlags {
     std::string username;
     bool password_stdin = false;
     bool verbose = false;
+    std::string timeout;  // --timeout DURATION: 30s, 2m, 500ms
 
     // `with_credentials` false: the command reads credentials itself (login).
     void add_to(CLI::App& command, bool with_credentials = true);

@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "cli/limit_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress_line.hpp"
 #include "karmor/oci.hpp"
@@ -14,6 +15,7 @@ struct PullFlags {
     bool oci_layout = false;
     RemoteFlags remote;
     OutputFlags format;
+    LimitFlags limits;
 };
 
 int run_pull(const PullFlags& flags, Streams& io) {
@@ -30,6 +32,9 @@ int run_pull(const PullFlags& flags, Streams& io) {
         options.output_directory = flags.output;
     options.force = flags.force;
     options.load.skip_validation = flags.skip_validation;
+    auto limits = flags.limits.resolve();
+    if (!limits) return report_error(limits.error(), io);
+    options.load.limits = *limits;
     auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
@@ -91,6 +96,7 @@ void add_pull_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
+    flags->limits.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci pull -i localhost:5000/myimage:latest -o mydir\n"
                 "  karmor oci pull -i registry.example.com/team/policies@sha256:... -o - | kubectl apply -f -\n"

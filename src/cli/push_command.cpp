@@ -1,6 +1,7 @@
 #include <cstdlib>
 
 #include "cli/cli.hpp"
+#include "cli/limit_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress_line.hpp"
 #include "oci/manifest_json.hpp"
@@ -22,6 +23,7 @@ struct PushFlags {
     bool oci_layout = false;
     RemoteFlags remote;
     OutputFlags output;
+    LimitFlags limits;
 };
 
 Result<std::int64_t> source_date_epoch(const char* value) {
@@ -54,6 +56,9 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     options.dry_run = flags.dry_run;
     options.load.recursive = flags.recursive;
     options.load.skip_validation = flags.skip_validation;
+    auto limits = flags.limits.resolve();
+    if (!limits) return unexpected(std::move(limits).error());
+    options.load.limits = *limits;
     if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
         auto seconds = source_date_epoch(epoch);
         if (!seconds) return unexpected(std::move(seconds).error());
@@ -159,6 +164,7 @@ void add_push_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--skip-validation", flags->skip_validation, "push without schema validation (warns)");
     flags->remote.add_to(*cmd);
     flags->output.add_to(*cmd);
+    flags->limits.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci push -i localhost:5000/myimage:latest -p mypolicy.yaml\n"
                 "  karmor oci push -i registry.example.com/team/policies:v3 -p policies/ -a team=security\n"

@@ -1,9 +1,14 @@
 // SPEC §5: inputs, the four kinds, duplicates, serialization and file names.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <optional>
-#include <sstream>
+#include <set>
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
@@ -16,6 +21,16 @@ namespace karmor {
 namespace {
 
 using json = nlohmann::ordered_json;
+
+// Built member by member rather than from a braced temporary: GCC 12 at -O3 takes the strings
+// of such a temporary for uninitialized (-Wmaybe-uninitialized, a false positive).
+void add_problem(std::vector<Diagnostic>& problems, SourcePosition where, std::string field_path, std::string message) {
+    Diagnostic problem;
+    problem.where = std::move(where);
+    problem.field_path = std::move(field_path);
+    problem.message = std::move(message);
+    problems.push_back(std::move(problem));
+}
 
 struct KindInfo {
     const char* kind;
@@ -51,19 +66,19 @@ bool check_kind(const policy::YamlNode& doc, const SourcePosition& where, std::v
     const auto* kind_node = doc.find("kind");
     const auto kind = scalar_or_empty(kind_node);
     if (kind.empty()) {
-        problems.push_back({policy::position_of(doc, where), "kind",
-                            "document " + std::to_string(where.document) +
-                                " has no kind: expected one of KubeArmorPolicy, KubeArmorHostPolicy, "
-                                "KubeArmorClusterPolicy, KubeArmorNetworkPolicy"});
+        add_problem(problems, policy::position_of(doc, where), "kind",
+                    "document " + std::to_string(where.document) +
+                        " has no kind: expected one of KubeArmorPolicy, KubeArmorHostPolicy, "
+                        "KubeArmorClusterPolicy, KubeArmorNetworkPolicy");
         return false;
     }
     if (!find_kind(kind) || api_version != kubearmor_api_version) {
         std::string what = kind + (api_version.empty() ? "" : " (" + api_version + ")");
-        problems.push_back({policy::position_of(*kind_node, where), "kind",
-                            "document " + std::to_string(where.document) + " is a " + what +
-                                ", not a KubeArmor policy: expected apiVersion " + kubearmor_api_version +
-                                " and kind KubeArmorPolicy, KubeArmorHostPolicy, KubeArmorClusterPolicy or "
-                                "KubeArmorNetworkPolicy"});
+        add_problem(problems, policy::position_of(*kind_node, where), "kind",
+                    "document " + std::to_string(where.document) + " is a " + what +
+                        ", not a KubeArmor policy: expected apiVersion " + kubearmor_api_version +
+                        " and kind KubeArmorPolicy, KubeArmorHostPolicy, KubeArmorClusterPolicy or "
+                        "KubeArmorNetworkPolicy");
         return false;
     }
     return true;
@@ -109,20 +124,80 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
     return std::nullopt;
 }
 
-std::string read_file(const std::filesystem::path& path, std::string& error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        error = "cannot read the file";
+bool cancelled(const std::atomic<bool>* cancel) {
+    return cancel && cancel->load(std::memory_order_relaxed);
+}
+
+// What a path is, for a refusal that names it: "a FIFO", "a character device", ...
+const char* file_type_name(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+std::string over_file_limit(std::uint64_t limit) {
+    return "is larger than the limit of " + std::to_string(limit) +
+           " bytes (raise --max-file-size; pull needs the same flag then)";
+}
+
+// Reads a regular file of at most `limit` bytes. A FIFO, a device or a socket could block or
+// never end (/dev/zero), so they are refused by type before a byte is read; the descriptor is
+// opened non-blocking (a FIFO swapped in after the check does not wait for a writer) and
+// checked again. A file that grows while it is read is cut off at the limit.
+// `over_limit` tells a refusal by size (a validation problem) from an I/O problem.
+std::string read_file(const std::filesystem::path& path, std::uint64_t limit, const std::atomic<bool>* cancel,
+                      std::string& error, bool& over_limit) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        error = std::string("cannot read the file: ") + std::strerror(errno);
         return {};
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) error = "error while reading the file";
-    return std::move(buffer).str();
+    if (!S_ISREG(info.st_mode)) {
+        error = std::string("is ") + file_type_name(info.st_mode) + ", not a policy file: only regular files are read";
+        return {};
+    }
+    if (static_cast<std::uint64_t>(info.st_size) > limit) {
+        error = over_file_limit(limit);
+        over_limit = true;
+        return {};
+    }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        error = std::string("cannot read the file: ") + std::strerror(errno);
+        return {};
+    }
+    std::string text;
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        error = "is not a regular file any more: only regular files are read";
+        ::close(fd);
+        return {};
+    }
+    text.reserve(static_cast<std::size_t>(info.st_size));
+    char buffer[65536];
+    while (!cancelled(cancel)) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = std::string("error while reading the file: ") + std::strerror(errno);
+            break;
+        }
+        if (n == 0) break;
+        if (text.size() + static_cast<std::size_t>(n) > limit) {
+            error = over_file_limit(limit);
+            over_limit = true;
+            break;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
 }
 
 std::vector<std::filesystem::path> list_policy_files(const std::filesystem::path& dir, bool recursive,
-                                                     std::error_code& ec) {
+                                                     const std::atomic<bool>* cancel, std::error_code& ec) {
     std::vector<std::filesystem::path> files;
     const auto add = [&](const std::filesystem::directory_entry& entry) {
         std::error_code type_ec;
@@ -130,11 +205,11 @@ std::vector<std::filesystem::path> list_policy_files(const std::filesystem::path
     };
     if (recursive) {
         for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+             !ec && !cancelled(cancel) && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
             add(*it);
     } else {
-        for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-             it.increment(ec))
+        for (auto it = std::filesystem::directory_iterator(dir, ec);
+             !ec && !cancelled(cancel) && it != std::filesystem::directory_iterator(); it.increment(ec))
             add(*it);
     }
     std::sort(files.begin(), files.end());
@@ -182,21 +257,27 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
     // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
     if (const auto bad = first_invalid_utf8(text)) {
         const auto [line, column] = policy::line_and_column(text, *bad);
-        problems.push_back({{source_name, 0, line, column},
-                            "",
-                            "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8"});
+        add_problem(problems, SourcePosition{source_name, 0, line, column}, "",
+                    "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8");
         return policies;
     }
-    policy::YamlDocumentReader reader(text);
+    policy::YamlDocumentReader reader(text, options.limits.max_depth, options.cancel);
     int index = 0;
     while (const auto* root = reader.next()) {
         const auto& doc = *root;
         ++index;
         SourcePosition where{source_name, index, 0, 0};
+        if (static_cast<std::uint64_t>(index) > options.limits.max_policies) {
+            problems.push_back(
+                {where, "",
+                 "more than " + std::to_string(options.limits.max_policies) + " documents (raise --max-policies)"});
+            policies.clear();
+            return policies;
+        }
         if (doc.is_null()) continue;  // an empty document between two `---`
         where = policy::position_of(doc, where);
         if (!doc.is_mapping()) {
-            problems.push_back({where, "", "document " + std::to_string(index) + " is not a mapping"});
+            add_problem(problems, where, "", "document " + std::to_string(index) + " is not a mapping");
             continue;
         }
         if (!check_kind(doc, where, problems)) continue;
@@ -206,7 +287,7 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
             const auto* metadata = doc.find("metadata");
             const auto* name = metadata && metadata->is_mapping() ? metadata->find("name") : nullptr;
             if (!name || !name->is_scalar() || name->text.empty())
-                problems.push_back({where, "metadata.name", "required field is missing"});
+                add_problem(problems, where, "metadata.name", "required field is missing");
         } else {
             policy::validate_policy_document(doc, where, problems);
         }
@@ -240,7 +321,8 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
         // What came before the error was read, but a file that is not YAML as a whole is
         // not pushed in part.
         policies.clear();
-        problems.push_back({{source_name, 0, error->line, error->column}, "", "YAML syntax error: " + error->message});
+        add_problem(problems, SourcePosition{source_name, 0, error->line, error->column}, "",
+                    "YAML syntax error: " + error->message);
     }
     return policies;
 }
@@ -255,16 +337,19 @@ struct FileLoad {
 
 FileLoad load_file(const std::filesystem::path& file, const LoadOptions& options) {
     FileLoad load;
+    if (cancelled(options.cancel)) return load;
     std::string error;
-    const auto text = read_file(file, error);
+    bool over_limit = false;
+    const auto text = read_file(file, options.limits.max_file_bytes, options.cancel, error, over_limit);
     if (!error.empty()) {
-        load.problems.push_back({{file.string()}, "", error});
-        load.unreadable = true;
+        add_problem(load.problems, SourcePosition{file.string()}, "", error);
+        load.unreadable = !over_limit;
         return load;
     }
+    if (cancelled(options.cancel)) return load;
     load.policies = parse_policy_text(text, file.string(), options, load.problems);
-    if (load.policies.empty() && load.problems.empty())
-        load.problems.push_back({{file.string()}, "", "the file holds no policy"});
+    if (load.policies.empty() && load.problems.empty() && !cancelled(options.cancel))
+        add_problem(load.problems, SourcePosition{file.string()}, "", "the file holds no policy");
     return load;
 }
 
@@ -286,28 +371,51 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
     std::vector<Diagnostic> problems;
     bool any_policy_problem = false;  // decides between exit codes for validation and I/O
     std::vector<std::filesystem::path> files;
+    // `-p dir -p dir/a.yaml` (or two links to one file) name one file twice: it is read once,
+    // under the name it was first given.
+    std::set<std::filesystem::path> seen;
+    const auto add_file = [&](const std::filesystem::path& file) {
+        std::error_code canonical_ec;
+        auto real = std::filesystem::canonical(file, canonical_ec);
+        if (canonical_ec || seen.insert(std::move(real)).second) files.push_back(file);
+    };
     for (const auto& input : inputs) {
+        if (cancelled(options.cancel)) break;
         std::error_code ec;
         const auto status = std::filesystem::status(input, ec);
         if (ec || !std::filesystem::exists(status)) {
-            problems.push_back({{input.string()}, "", "no such file or directory"});
+            add_problem(problems, SourcePosition{input.string()}, "", "no such file or directory");
             continue;
         }
         if (!std::filesystem::is_directory(status)) {
-            files.push_back(input);
+            add_file(input);
             continue;
         }
-        auto listed = list_policy_files(input, options.recursive, ec);
+        auto listed = list_policy_files(input, options.recursive, options.cancel, ec);
         if (ec) {
-            problems.push_back({{input.string()}, "", "cannot list the directory: " + ec.message()});
+            add_problem(problems, SourcePosition{input.string()}, "", "cannot list the directory: " + ec.message());
         } else if (listed.empty()) {
-            problems.push_back({{input.string()},
-                                "",
-                                std::string("the directory holds no *.yaml, *.yml or *.json file") +
-                                    (options.recursive ? "" : " (use --recursive for subdirectories)")});
+            add_problem(problems, SourcePosition{input.string()}, "",
+                        std::string("the directory holds no *.yaml, *.yml or *.json file") +
+                            (options.recursive ? "" : " (use --recursive for subdirectories)"));
             any_policy_problem = true;
         }
-        files.insert(files.end(), listed.begin(), listed.end());
+        for (const auto& file : listed) add_file(file);
+    }
+
+    // All inputs together, by their sizes now: each read is bounded by --max-file-size too, so
+    // a file that grows meanwhile cannot take more.
+    std::uint64_t total = 0;
+    for (const auto& file : files) {
+        std::error_code size_ec;
+        if (const auto size = std::filesystem::file_size(file, size_ec); !size_ec) total += size;
+    }
+    if (total > options.limits.max_total_bytes) {
+        Error error(ErrorKind::validation,
+                    "the policy files add up to " + std::to_string(total) + " bytes, over the limit of " +
+                        std::to_string(options.limits.max_total_bytes) + " bytes; nothing was pushed",
+                    "raise --max-total-size (pull needs the same flag then), or push the policies in parts");
+        return unexpected(std::move(error));
     }
 
     std::vector<Policy> policies;
@@ -315,6 +423,14 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
         if (!load.unreadable && !load.problems.empty()) any_policy_problem = true;
         std::move(load.problems.begin(), load.problems.end(), std::back_inserter(problems));
         std::move(load.policies.begin(), load.policies.end(), std::back_inserter(policies));
+    }
+    if (cancelled(options.cancel))
+        return unexpected(Error(ErrorKind::cancelled, "interrupted while reading the policies; nothing was pushed"));
+    if (policies.size() > options.limits.max_policies) {
+        add_problem(problems, SourcePosition{inputs.front().string()}, "",
+                    "the inputs hold " + std::to_string(policies.size()) + " policies, more than " +
+                        std::to_string(options.limits.max_policies) + " (raise --max-policies)");
+        any_policy_problem = true;
     }
     const auto before_duplicates = problems.size();
     find_duplicate_policies(policies, problems);
@@ -338,8 +454,8 @@ void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Di
     for (const auto& policy : policies) {
         auto [it, inserted] = seen.emplace(policy.identity, &policy);
         if (!inserted) {
-            problems.push_back({policy.origin, "metadata.name",
-                                policy.identity.str() + " is defined twice: here and at " + it->second->origin.str()});
+            add_problem(problems, policy.origin, "metadata.name",
+                        policy.identity.str() + " is defined twice: here and at " + it->second->origin.str());
         }
     }
 }
