@@ -19,6 +19,16 @@ Blob make_blob(std::string media_type, std::string bytes, std::map<std::string, 
     return blob;
 }
 
+// A problem with the whole of `source`. Built member by member rather than from a braced
+// temporary: GCC 12 at -O3 takes the strings of such a temporary for uninitialized
+// (-Wmaybe-uninitialized, a false positive).
+Diagnostic problem_in(const std::string& source, std::string message) {
+    Diagnostic problem;
+    problem.where.file = source;
+    problem.message = std::move(message);
+    return problem;
+}
+
 }  // namespace
 
 // Written directly rather than through a JSON tree, which took three times the memory of
@@ -149,7 +159,7 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
         if (d.media_type == media_type::kubearmor_layer_tar_gzip) {
             auto entries = read_tar_gz(layer.bytes, source, limits);
             if (!entries) {
-                problems.push_back({{source}, "", entries.error().message});
+                problems.push_back(problem_in(source, entries.error().message));
                 continue;
             }
             archives.push_back(std::move(*entries));
@@ -167,7 +177,7 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
     std::vector<Parsed> parsed(texts.size());
     util::parallel_for(texts.size(), [&](std::size_t i) {
         parsed[i].policies = parse_policy_text(texts[i].content, texts[i].source, options, parsed[i].problems);
-        if (parsed[i].policies.empty()) parsed[i].problems.push_back({{texts[i].source}, "", "holds no policy"});
+        if (parsed[i].policies.empty()) parsed[i].problems.push_back(problem_in(texts[i].source, "holds no policy"));
     });
     std::vector<Policy> policies;
     policies.reserve(texts.size());
@@ -176,10 +186,9 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
         std::move(p.policies.begin(), p.policies.end(), std::back_inserter(policies));
     }
     if (policies.size() > options.limits.max_policies)
-        problems.push_back({{"the artifact"},
-                            "",
-                            "holds " + std::to_string(policies.size()) + " policies, more than " +
-                                std::to_string(options.limits.max_policies) + " (raise --max-policies)"});
+        problems.push_back(
+            problem_in("the artifact", "holds " + std::to_string(policies.size()) + " policies, more than " +
+                                           std::to_string(options.limits.max_policies) + " (raise --max-policies)"));
     find_duplicate_policies(policies, problems);
     sort_policies(policies);
     return policies;
