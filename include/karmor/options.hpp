@@ -21,10 +21,17 @@ struct RemoteOptions {
     std::string cert_file;
     std::string key_file;
     Credentials credentials;  // -u with --password-stdin
+    // Called (at most once per registry client) when the registry asks for credentials and
+    // `credentials` is empty: a Docker config that cannot be read or a missing credential
+    // helper then matters only to a registry that wants credentials (SPEC §7).
+    std::function<Credentials()> find_credentials;
     long connect_timeout_ms = 15'000;
     // A transfer that moves less than 1 byte/s for this long is abandoned (and retried).
     long stall_timeout_seconds = 60;
     int max_attempts = 4;  // transient failures: 1 try + 3 retries
+    // --timeout: all requests to the registry (retries included) end within this many
+    // milliseconds from the connection's start; 0: no limit but the stall timeout.
+    long timeout_ms = 0;
     // Set (from a signal handler, say) to stop at the next safe point: transfers abort,
     // nothing more is written, temporary files are removed.
     const std::atomic<bool>* cancel = nullptr;

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <compare>
 #include <cstdint>
 #include <filesystem>
@@ -60,6 +61,16 @@ void add_diagnostics(Error& error, const std::vector<Diagnostic>& problems);
 
 enum class PolicyFormat { yaml, json };
 
+// The bounds of every input (SPEC §8), one set for push and pull so that push refuses what pull
+// would: what one run reads is bounded however hostile or mistaken the input. The CLI's
+// --max-file-size, --max-total-size, --max-policies and --max-depth raise them.
+struct InputLimits {
+    std::uint64_t max_file_bytes = 4ull << 20;   // a policy file given to push; a file or layer in an artifact
+    std::uint64_t max_total_bytes = 1ull << 30;  // all policy files together; an archive, decompressed
+    std::uint64_t max_policies = 200'000;        // YAML documents in all inputs; entries in an archive
+    std::uint64_t max_depth = 100;               // nesting of mappings and sequences (policies use about 10)
+};
+
 struct LoadOptions {
     bool recursive = false;        // descend into subdirectories of directory inputs
     bool skip_validation = false;  // check only what identifies a policy (kind, name)
@@ -73,6 +84,10 @@ struct LoadOptions {
     // that is not *.yaml, *.yml or *.json, a link that leads nowhere, a hidden directory (-r), a
     // subdirectory without -r, a file that holds only comments or empty documents.
     std::function<void(const Diagnostic&)> on_skipped;
+    InputLimits limits;
+    // Set (by a signal handler) to stop reading, parsing and validating at the next document;
+    // the load then fails with ErrorKind::cancelled.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 // Loads every policy from files and directories. All problems of all inputs are collected;

@@ -64,8 +64,9 @@ std::string normalized_name(std::string name) {
 
 namespace {
 
-// compression_level < 0: a plain tar.
-Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level) {
+// compression_level < 0: a plain tar. A set `cancel` stops it between files.
+Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level,
+                                  const std::atomic<bool>* cancel) {
     std::string out;
     ArchiveWriter writer(archive_write_new());
     archive* a = writer.get();
@@ -81,6 +82,8 @@ Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::in
 
     ArchiveEntryPtr entry(archive_entry_new());
     for (const auto& file : files) {
+        if (cancel && cancel->load(std::memory_order_relaxed))
+            return unexpected(Error(ErrorKind::cancelled, "interrupted while building the policy archive"));
         const std::string name(file.name);
         archive_entry_clear(entry.get());
         archive_entry_set_pathname(entry.get(), name.c_str());
@@ -102,12 +105,13 @@ Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::in
 
 }  // namespace
 
-Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level) {
-    return write_archive(files, mtime, std::max(compression_level, 0));
+Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level,
+                                 const std::atomic<bool>* cancel) {
+    return write_archive(files, mtime, std::max(compression_level, 0), cancel);
 }
 
 Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_t mtime) {
-    return write_archive(files, mtime, -1);
+    return write_archive(files, mtime, -1, nullptr);
 }
 
 Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,
@@ -132,7 +136,8 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
             return refused(where,
                            std::string("corrupt archive: ") + (archive_error_string(a) ? archive_error_string(a) : ""));
         if (++count > limits.max_entries)
-            return refused(where, "more than " + std::to_string(limits.max_entries) + " entries (raise --max-entries)");
+            return refused(where,
+                           "more than " + std::to_string(limits.max_entries) + " entries (raise --max-policies)");
         const char* raw_name = archive_entry_pathname(header);
         const std::string name = normalized_name(raw_name ? raw_name : "");
         if (!is_safe_entry_name(raw_name ? raw_name : ""))

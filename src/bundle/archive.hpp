@@ -2,6 +2,7 @@
 // (SPEC §4 "Determinism", §8 "Archives").
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@ struct ArchiveFile {
     std::string_view content;
 };
 
+// The defaults are InputLimits' (karmor/policy.hpp): the bounds of push and pull.
 struct ArchiveLimits {
     std::uint64_t max_entries = 200'000;         // 100,000 policies with room to spare
     std::uint64_t max_entry_bytes = 4ull << 20;  // one policy file
@@ -30,7 +32,9 @@ struct ArchiveLimits {
 
 // Entries in the given order, mode 0644, uid/gid 0, no user or group names, the given
 // mtime; gzip without file name or timestamp. Same entries → same bytes.
-Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level = 6);
+// A set `cancel` stops it between files (ErrorKind::cancelled).
+Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level = 6,
+                                 const std::atomic<bool>* cancel = nullptr);
 
 // The same, as a plain tar (an OCI image layout for `save`, SPEC §11).
 Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_t mtime);

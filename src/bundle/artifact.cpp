@@ -19,6 +19,16 @@ Blob make_blob(std::string media_type, std::string bytes, std::map<std::string, 
     return blob;
 }
 
+// A problem with the whole of `source`. Built member by member rather than from a braced
+// temporary: GCC 12 at -O3 takes the strings of such a temporary for uninitialized
+// (-Wmaybe-uninitialized, a false positive).
+Diagnostic problem_in(const std::string& source, std::string message) {
+    Diagnostic problem;
+    problem.where.file = source;
+    problem.message = std::move(message);
+    return problem;
+}
+
 }  // namespace
 
 // Written directly rather than through a JSON tree, which took three times the memory of
@@ -80,7 +90,7 @@ Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const 
             const auto* ready = serialized_text(policies[i], options.format);
             files[i] = {file_names[i], ready ? *ready : texts[i]};
         }
-        auto archive = write_tar_gz(files, options.archive_mtime, options.compression_level);
+        auto archive = write_tar_gz(files, options.archive_mtime, options.compression_level, options.cancel);
         if (!archive) return unexpected(std::move(archive).error());
         artifact.layers.push_back(
             make_blob(media_type::kubearmor_layer_tar_gzip, std::move(*archive), {{annotation::title, bundle_title}}));
@@ -152,7 +162,7 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
                 // The archive reader names the layer already; the diagnostic adds it again.
                 auto message = entries.error().message;
                 if (message.rfind(source + ": ", 0) == 0) message.erase(0, source.size() + 2);
-                problems.push_back({{source}, "", message});
+                problems.push_back(problem_in(source, std::move(message)));
                 continue;
             }
             archives.push_back(std::move(*entries));
@@ -170,7 +180,7 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
     std::vector<Parsed> parsed(texts.size());
     util::parallel_for(texts.size(), [&](std::size_t i) {
         parsed[i].policies = parse_policy_text(texts[i].content, texts[i].source, options, parsed[i].problems);
-        if (parsed[i].policies.empty()) parsed[i].problems.push_back({{texts[i].source}, "", "holds no policy"});
+        if (parsed[i].policies.empty()) parsed[i].problems.push_back(problem_in(texts[i].source, "holds no policy"));
     });
     std::vector<Policy> policies;
     policies.reserve(texts.size());
@@ -178,6 +188,10 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
         std::move(p.problems.begin(), p.problems.end(), std::back_inserter(problems));
         std::move(p.policies.begin(), p.policies.end(), std::back_inserter(policies));
     }
+    if (policies.size() > options.limits.max_policies)
+        problems.push_back(
+            problem_in("the artifact", "holds " + std::to_string(policies.size()) + " policies, more than " +
+                                           std::to_string(options.limits.max_policies) + " (raise --max-policies)"));
     find_duplicate_policies(policies, problems);
     sort_policies(policies);
     return policies;

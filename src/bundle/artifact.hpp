@@ -34,6 +34,7 @@ struct BuildOptions {
     // The tar+gzip layer even for one policy (SPEC §11: Flux's OCIRepository extracts only
     // tar.gz layers).
     bool tar_layer = false;
+    const std::atomic<bool>* cancel = nullptr;  // stops the archive between files
 };
 
 struct BuiltArtifact {
@@ -55,6 +56,11 @@ bool is_kubearmor_artifact(const Manifest& manifest);
 bool is_container_image(const Manifest& manifest);
 // "a container image", "a Helm chart", … for messages about artifacts we refuse.
 std::string describe_artifact(const Manifest& manifest);
+
+// The archive bounds that InputLimits sets.
+inline ArchiveLimits archive_limits(const InputLimits& limits) {
+    return {limits.max_policies, limits.max_file_bytes, limits.max_total_bytes};
+}
 
 struct FetchedLayer {
     Descriptor descriptor;

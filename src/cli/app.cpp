@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "oci/redact.hpp"
 
 namespace karmor::cli {
 
@@ -47,11 +48,17 @@ int exit_code_for(ErrorKind kind) {
     return exit_internal;
 }
 
+// Through redact_text: an error may quote a URL with a pre-signed query or a reference with a
+// password in it (SPEC §7: never print a secret).
 int report_error(const Error& error, Streams& io) {
-    io.err << "Error: " << error.message << "\n";
-    for (const auto& line : error.details) io.err << "  " << line << "\n";
-    if (!error.hint.empty()) io.err << "Hint: " << error.hint << "\n";
-    if (io.errors_as_json) print_error_json(error, exit_code_for(error.kind), io.out);
+    Error shown = error;
+    shown.message = oci::redact_text(error.message);
+    shown.hint = oci::redact_text(error.hint);
+    for (auto& line : shown.details) line = oci::redact_text(line);
+    io.err << "Error: " << shown.message << "\n";
+    for (const auto& line : shown.details) io.err << "  " << line << "\n";
+    if (!shown.hint.empty()) io.err << "Hint: " << shown.hint << "\n";
+    if (io.errors_as_json) print_error_json(shown, exit_code_for(error.kind), io.out);
     return exit_code_for(error.kind);
 }
 

@@ -55,6 +55,7 @@ struct RemoteFlags {
     std::string username;
     bool password_stdin = false;
     bool verbose = false;
+    std::string timeout;  // --timeout DURATION: 30s, 2m, 500ms
 
     // `with_credentials` false: the command reads credentials itself (login).
     void add_to(CLI::App& command, bool with_credentials = true);

@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "cli/limit_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/signature_flags.hpp"
@@ -17,6 +18,7 @@ struct PullFlags {
     std::string signed_identity;
     RemoteFlags remote;
     OutputFlags format;
+    LimitFlags limits;
 };
 
 int run_pull(const PullFlags& flags, Streams& io) {
@@ -47,6 +49,9 @@ int run_pull(const PullFlags& flags, Streams& io) {
                                   "pass --verify-key NAME.pub"),
                             io);
     }
+    auto limits = flags.limits.resolve();
+    if (!limits) return report_error(limits.error(), io);
+    options.load.limits = *limits;
     auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
@@ -133,6 +138,7 @@ void add_pull_command(CLI::App& oci, Action& action) {
                     "with --verify-key: REGISTRY/REPO the signatures must name instead of REF's (a mirror)");
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
+    flags->limits.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci pull localhost:5000/myimage:latest -o mydir\n"
                 "  karmor oci pull -i registry.example.com/team/policies@sha256:... -o - | kubectl apply -f -\n"

@@ -3,6 +3,7 @@
 #include <istream>
 
 #include "cli/cli.hpp"
+#include "cli/limit_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/signature_flags.hpp"
@@ -29,6 +30,7 @@ struct PushFlags {
     std::string layer_format = "auto";
     RemoteFlags remote;
     OutputFlags output;
+    LimitFlags limits;
 };
 
 Result<std::int64_t> source_date_epoch(const char* value) {
@@ -71,14 +73,26 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     options.dry_run = flags.dry_run;
     options.load.recursive = flags.recursive;
     options.load.skip_validation = flags.skip_validation;
+    auto limits = flags.limits.resolve();
+    if (!limits) return unexpected(std::move(limits).error());
+    options.load.limits = *limits;
     if (auto stdin_inputs = std::count(flags.inputs.begin(), flags.inputs.end(), "-"); stdin_inputs > 0) {
         if (stdin_inputs > 1)
             return unexpected(Error(ErrorKind::usage, "-p - is given twice", "standard input can be read once"));
         if (flags.remote.password_stdin)
             return unexpected(Error(ErrorKind::usage, "-p - and --password-stdin both read standard input",
                                     "log in first with `karmor oci login`, or put the policies in a file"));
-        options.load.standard_input =
-            std::string((std::istreambuf_iterator<char>(io.in)), std::istreambuf_iterator<char>());
+        // Bounded like any policy file (issue 11: every input is bounded).
+        std::string text;
+        const auto limit = options.load.limits.max_file_bytes;
+        char chunk[64 * 1024];
+        while (text.size() <= limit && io.in.read(chunk, sizeof chunk).gcount() > 0)
+            text.append(chunk, static_cast<std::size_t>(io.in.gcount()));
+        if (text.size() > limit)
+            return unexpected(Error(ErrorKind::validation,
+                                    "standard input (-p -) is over the limit of " + std::to_string(limit) + " bytes",
+                                    "raise --max-file-size, or put the policies in files"));
+        options.load.standard_input = std::move(text);
     }
     if (!flags.output.quiet) {
         std::ostream* err = &io.err;
@@ -251,6 +265,7 @@ void add_push_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--skip-validation", flags->skip_validation, "push without schema validation (warns)");
     flags->remote.add_to(*cmd);
     flags->output.add_to(*cmd);
+    flags->limits.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci push localhost:5000/myimage:latest -p mypolicy.yaml\n"
                 "  cat mypolicy.yaml | karmor oci push localhost:5000/myimage:latest -p -\n"

@@ -1,9 +1,31 @@
 #include <istream>
+#include <memory>
+#include <ostream>
 
 #include "cli/cli.hpp"
 #include "karmor/credentials.hpp"
+#include "oci/redact.hpp"
 
 namespace karmor::cli {
+namespace {
+
+// "500ms", "30s", "2m", "1h", or a number of seconds.
+Result<long> parse_duration(const std::string& text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    const std::string unit = text.substr(digits);
+    long scale = unit == "ms"                  ? 1
+                 : unit.empty() || unit == "s" ? 1000
+                 : unit == "m"                 ? 60'000
+                 : unit == "h"                 ? 3'600'000
+                                               : 0;
+    if (digits == 0 || digits > 7 || scale == 0 || std::stol(text.substr(0, digits)) == 0)
+        return unexpected(Error(ErrorKind::usage, "--timeout " + text + ": not a duration",
+                                "give a number with ms, s, m or h, e.g. --timeout 30s"));
+    return std::stol(text.substr(0, digits)) * scale;
+}
+
+}  // namespace
 
 void RemoteFlags::add_to(CLI::App& command, bool with_credentials) {
     command.add_flag("--plain-http", plain_http, "speak plain HTTP to the registry (any host)");
@@ -20,6 +42,8 @@ void RemoteFlags::add_to(CLI::App& command, bool with_credentials) {
         command.add_flag("--password-stdin", password_stdin, "read the registry password from standard input");
     }
     command.add_flag("-v,--verbose", verbose, "trace every HTTP request on stderr (secrets redacted)");
+    command.add_option("--timeout", timeout, "give up on the registry after this long, e.g. 30s or 2m (default: none)")
+        ->option_text("DURATION");
 }
 
 Result<RemoteOptions> RemoteFlags::resolve_connection(Streams& io) const {
@@ -32,6 +56,11 @@ Result<RemoteOptions> RemoteFlags::resolve_connection(Streams& io) const {
     if (cert_file.empty() != key_file.empty())
         return unexpected(Error(ErrorKind::usage, "--cert-file and --key-file go together", "pass both or neither"));
     options.cancel = &interruption_flag();
+    if (!timeout.empty()) {
+        auto milliseconds = parse_duration(timeout);
+        if (!milliseconds) return unexpected(std::move(milliseconds).error());
+        options.timeout_ms = *milliseconds;
+    }
     if (verbose) {
         std::ostream* err = &io.err;
         options.trace = [err](const std::string& line) { *err << "karmor: " << line << "\n"; };
@@ -56,10 +85,27 @@ Result<RemoteOptions> RemoteFlags::resolve(Streams& io, const std::string& regis
         return unexpected(Error(ErrorKind::usage, "-u/--username needs --password-stdin",
                                 "pipe the password in: echo \"$PASSWORD\" | karmor oci ... -u USER --password-stdin"));
     if (registry.empty()) return options;  // an OCI layout: no registry, no credentials
-    // Flags win; without them, what `karmor oci login` (or docker login) stored.
-    auto stored = find_credentials(registry, registry_config);
-    if (!stored) return unexpected(std::move(stored).error());
-    options->credentials = std::move(*stored);
+    // Flags win; without them, what `karmor oci login` (or docker login) stored, read only
+    // when the registry asks (a 401). A config that cannot be read or a credential helper that
+    // is missing is a warning, once, as docker does: the registry may take anonymous requests.
+    struct Lookup {
+        bool done = false;
+        Credentials found;
+    };
+    auto lookup = std::make_shared<Lookup>();
+    std::ostream* err = &io.err;
+    options->find_credentials = [lookup, err, registry, config = registry_config]() {
+        if (!lookup->done) {
+            lookup->done = true;
+            auto stored = find_credentials(registry, config);
+            if (stored)
+                lookup->found = std::move(*stored);
+            else
+                *err << "Warning: cannot read the credentials for " << registry << ": "
+                     << oci::redact_text(stored.error().message) << "; going on without them\n";
+        }
+        return lookup->found;
+    };
     return options;
 }
 

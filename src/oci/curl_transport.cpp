@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 
@@ -87,6 +88,60 @@ TransportStatus classify(CURLcode code) {
     }
 }
 
+std::string lowercase(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+// The host of an absolute URL, lowercase, without port or brackets.
+std::string host_of(const std::string& url) {
+    auto start = url.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    auto end = url.find_first_of("/?#", start);
+    std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (const auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+    if (!authority.empty() && authority.front() == '[') return lowercase(authority.substr(1, authority.find(']') - 1));
+    return lowercase(authority.substr(0, authority.find(':')));
+}
+
+bool is_loopback_host(const std::string& host) {
+    if (host == "localhost" || host == "::1" || host.ends_with(".localhost")) return true;
+    // 127.0.0.0/8, written as a dotted quad.
+    if (!host.starts_with("127.")) return false;
+    int dots = 0;
+    for (const char c : host) {
+        if (c == '.')
+            ++dots;
+        else if (c < '0' || c > '9')
+            return false;
+    }
+    return dots == 3;
+}
+
+// NO_PROXY as Go reads it: comma-separated "*", host names (which also cover their
+// subdomains, with or without a leading dot), "HOST:PORT" (port ignored here) and IP addresses.
+bool excluded_by_no_proxy(const std::string& host, const std::string& no_proxy) {
+    std::size_t pos = 0;
+    while (pos <= no_proxy.size()) {
+        auto end = no_proxy.find(',', pos);
+        if (end == std::string::npos) end = no_proxy.size();
+        std::string entry = lowercase(no_proxy.substr(pos, end - pos));
+        pos = end + 1;
+        entry.erase(0, entry.find_first_not_of(" \t"));
+        entry.erase(entry.find_last_not_of(" \t") + 1);
+        if (entry.empty()) continue;
+        if (entry == "*") return true;
+        if (entry.front() == '[') {
+            entry = entry.substr(1, entry.find(']') - 1);
+        } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+            entry = entry.substr(0, entry.find(':'));
+        }
+        if (entry.front() == '.') entry.erase(0, 1);
+        if (host == entry || (host.size() > entry.size() && host.ends_with("." + entry))) return true;
+    }
+    return false;
+}
+
 // libcurl's global state (and with it OpenSSL's, which reads openssl.cnf) is set up on the
 // first transport, not at program start: commands that never touch the network, such as
 // `karmor version` or a dry-run push, start several milliseconds faster.
@@ -138,10 +193,29 @@ public:
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_USERAGENT, "karmor-oci/" KARMOR_VERSION);
+        // Set from the environment explicitly (an empty proxy is a direct connection):
+        // libcurl's own reading ignores HTTP_PROXY and would proxy loopback.
+        const auto proxy = proxy_for(request.url, [](const char* name) { return std::getenv(name); });
+        curl_easy_setopt(h, CURLOPT_PROXY, proxy.proxy.c_str());
+        curl_easy_setopt(h, CURLOPT_NOPROXY, "");  // decided above
+        result.proxy = proxy.proxy.empty() ? std::string() : proxy.proxy + " (" + proxy.variable + ")";
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit_bytes);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_seconds);
         curl_easy_setopt(h, CURLOPT_TIMEOUT, options_.total_timeout_seconds);
+        if (options_.deadline) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*options_.deadline -
+                                                                                    std::chrono::steady_clock::now())
+                                  .count();
+            if (left <= 0) {
+                result.transport = TransportStatus::timeout;
+                result.transport_error = "the time given with --timeout ran out";
+                return result;
+            }
+            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left));
+            curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                             std::min<long>(static_cast<long>(left), options_.connect_timeout_ms));
+        }
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -223,6 +297,27 @@ std::vector<std::string> HttpResponse::all_headers(std::string_view name) const 
     for (const auto& [k, v] : headers)
         if (equals_ignore_case(k, name)) out.push_back(v);
     return out;
+}
+
+ProxyChoice proxy_for(const std::string& url, const std::function<const char*(const char*)>& getenv) {
+    const auto first_set = [&](const char* upper, const char* lower, std::string& variable) -> std::string {
+        for (const char* name : {upper, lower}) {
+            if (const char* value = getenv(name); value && *value) {
+                variable = name;
+                return value;
+            }
+        }
+        return {};
+    };
+    ProxyChoice choice;
+    std::string ignored;
+    const auto no_proxy = first_set("NO_PROXY", "no_proxy", ignored);
+    const auto host = host_of(url);
+    if (is_loopback_host(host) || excluded_by_no_proxy(host, no_proxy)) return choice;
+    const bool https = lowercase(url.substr(0, 8)) == "https://";
+    choice.proxy = https ? first_set("HTTPS_PROXY", "https_proxy", choice.variable)
+                         : first_set("HTTP_PROXY", "http_proxy", choice.variable);
+    return choice;
 }
 
 std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options) {

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,7 +34,9 @@ struct HttpResponse {
     long status = 0;
     HeaderList headers;  // names as received
     std::string body;
-    int attempts = 1;  // how often the client sent the request to get this answer
+    int attempts = 1;   // how often the client sent the request to get this answer
+    std::string url;    // who answered: the last URL of a redirect chain (set by RegistryClient)
+    std::string proxy;  // the proxy it came through, "" for none (set by RegistryClient)
 
     // The first header with this name (case-insensitive), or "".
     std::string header(std::string_view name) const;
@@ -53,6 +57,7 @@ enum class TransportStatus {
 struct HttpResult {
     TransportStatus transport = TransportStatus::ok;
     std::string transport_error;  // libcurl's words, when transport != ok
+    std::string proxy;            // the proxy the request went through, "" for none
     HttpResponse response;
     bool delivered() const { return transport == TransportStatus::ok; }
 };
@@ -66,6 +71,8 @@ struct TransportOptions {
     long low_speed_limit_bytes = 1;    // a transfer slower than this …
     long low_speed_time_seconds = 60;  // … for this long is abandoned
     long total_timeout_seconds = 0;    // 0: bounded by the low-speed rule only
+    // No request runs past this (--timeout); one that would is abandoned as timed out.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -75,6 +82,17 @@ public:
     // Sends one request; does not follow redirects.
     virtual HttpResult send(const HttpRequest& request) = 0;
 };
+
+// The proxy for a URL as Go programs choose it (docker, oras, crane): HTTPS_PROXY or
+// https_proxy for https, HTTP_PROXY or http_proxy for http (libcurl alone ignores the
+// uppercase HTTP_PROXY), none for a host in NO_PROXY/no_proxy (names, domains, "*"; no
+// CIDR ranges), never for a loopback host.
+// `getenv` is the environment (a parameter for tests). "" for none.
+struct ProxyChoice {
+    std::string proxy;     // URL of the proxy, "" for a direct connection
+    std::string variable;  // where `proxy` came from, e.g. "HTTPS_PROXY"
+};
+ProxyChoice proxy_for(const std::string& url, const std::function<const char*(const char*)>& getenv);
 
 // One libcurl easy handle for the whole run, so connections are reused.
 std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);

@@ -2,6 +2,7 @@
 // path components of [a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)* separated by '/'.
 #include "karmor/reference.hpp"
 
+#include <algorithm>
 #include <regex>
 
 namespace karmor {
@@ -42,6 +43,19 @@ const std::regex& registry_pattern() {
 Result<Reference> Reference::parse(std::string_view text) {
     if (text.empty()) return invalid(text, "it is empty");
     if (text.size() > 4096) return invalid(text.substr(0, 64), "it is longer than 4096 characters");
+    // USER:PASSWORD@HOST/REPO: an '@' that starts no digest, with a path after it or none
+    // before it. The reference is not echoed: the password would be printed.
+    if (const auto at = text.find('@');
+        at != std::string_view::npos && !Digest::parse(text.substr(at + 1)).has_value() &&
+        (text.find('/', at) != std::string_view::npos || text.substr(0, at).find('/') == std::string_view::npos)) {
+        const auto user = text.substr(0, std::min(text.find(':'), at));
+        return unexpected(Error(ErrorKind::usage,
+                                "invalid reference \"" + std::string(user) + ":REDACTED" +
+                                    std::string(text.substr(at)) + "\": it holds a user name and password",
+                                "credentials never go into a reference: run `karmor oci login " +
+                                    std::string(text.substr(at + 1, text.find('/') - at - 1)) +
+                                    "` or pass -u USER --password-stdin"));
+    }
 
     Reference ref;
     std::string_view rest = text;
@@ -72,6 +86,10 @@ Result<Reference> Reference::parse(std::string_view text) {
 
     if (!std::regex_match(ref.registry_, registry_pattern()))
         return invalid(text, "registry \"" + ref.registry_ + "\" is not a host name with an optional port");
+    // Host names are case-insensitive (RFC 4343): LOCALHOST:5000 is the loopback registry,
+    // and credentials stored for registry.example.com apply to Registry.Example.com.
+    for (auto& c : ref.registry_)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (name.empty()) return invalid(text, "the repository is missing");
     // Docker Hub's implicit "library/" counts: the normalized name is what a registry sees.
     const bool implicit_library = ref.registry_ == "docker.io" && name.find('/') == std::string_view::npos;

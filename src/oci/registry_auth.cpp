@@ -82,6 +82,10 @@ void RegistryClient::use_cached_token() {
 }
 
 Result<void> RegistryClient::authenticate(const HttpResponse& response, const std::string& sent) {
+    if (!credentials_looked_up_ && options_.credentials.empty() && options_.find_credentials) {
+        credentials_looked_up_ = true;
+        options_.credentials = options_.find_credentials();
+    }
     const auto challenges = parse_www_authenticate(response.header("WWW-Authenticate"));
     for (const auto& challenge : challenges) {
         if (challenge.scheme != "bearer") continue;

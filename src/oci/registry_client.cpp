@@ -95,8 +95,10 @@ bool RegistryClient::wait_before_retry(long milliseconds) const {
     return !(options_.cancel && options_.cancel->load());
 }
 
+// Every line, not only URLs the client knows to be sensitive: a redirect's path and query,
+// a Location, a server's words in an error.
 void RegistryClient::trace(const std::string& line) const {
-    if (options_.trace) options_.trace(line);
+    if (options_.trace) options_.trace(redact_text(line));
 }
 
 std::string RegistryClient::resolve_location(const std::string& location, const std::string& request_url) const {
@@ -117,6 +119,8 @@ HttpResult RegistryClient::perform_once(HttpRequest& request) {
             return result;
         }
         auto& response = result.response;
+        response.url = request.url;
+        response.proxy = result.proxy;
         trace("< " + std::to_string(response.status) + " " + request.method + " " + path_of(request.url) + " (" +
               std::to_string(response.body.size()) + " bytes)");
         if (!is_redirect(response.status) || response.header("Location").empty()) return result;
@@ -126,6 +130,7 @@ HttpResult RegistryClient::perform_once(HttpRequest& request) {
             return result;
         }
         request.url = resolve_location(response.header("Location"), request.url);
+        trace("* redirected to " + request.url);
         if (response.status == 303) {
             request.method = "GET";
             request.body = {};
@@ -140,9 +145,21 @@ HttpResult RegistryClient::perform_once(HttpRequest& request) {
 
 Error RegistryClient::transport_error(const HttpRequest& request, const HttpResult& result) const {
     if (result.transport == TransportStatus::cancelled)
-        return Error(ErrorKind::cancelled, "interrupted during " + request.method + " " + path_of(request.url));
-    Error error(ErrorKind::registry, registry_ + ": " + request.method + " " + path_of(request.url) + ": " +
-                                         describe_transport(result.transport) + " (" + result.transport_error + ")");
+        return Error(ErrorKind::cancelled,
+                     "interrupted during " + request.method + " " + redact_text(path_of(request.url)));
+    Error error(ErrorKind::registry,
+                redact_text(registry_ + ": " + request.method + " " + path_of(request.url) + ": " +
+                            describe_transport(result.transport) + " (" + result.transport_error + ")"));
+    if (!result.proxy.empty()) {
+        // Through a proxy, a failure is often the proxy's: say which one, and where it was set.
+        error.message += redact_text(" through the proxy " + result.proxy);
+        if (result.transport == TransportStatus::connect_failed || result.transport == TransportStatus::failed ||
+            result.transport == TransportStatus::timeout) {
+            error.hint = "check that the proxy is running and lets you reach " + registry_ +
+                         ", or exclude the registry with NO_PROXY";
+            return error;
+        }
+    }
     switch (result.transport) {
         case TransportStatus::tls_verify_failed:
             error.hint = "if the registry uses a private CA, pass it with --ca-file; --insecure skips the check";
@@ -182,7 +199,20 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
                 --attempt;
                 continue;
             }
-            if (!is_transient_transport(outcome.transport) || attempt >= options_.max_attempts) {
+            // A refused connection to this machine is not a network hiccup: nothing listens
+            // there, and retrying only makes the user wait.
+            const bool refused_locally =
+                loopback_ && outcome.transport == TransportStatus::connect_failed && outcome.proxy.empty();
+            const bool out_of_time = options_.deadline && std::chrono::steady_clock::now() >= *options_.deadline;
+            if (out_of_time && outcome.transport == TransportStatus::timeout) {
+                Error error = transport_error(request, outcome);
+                error.message = registry_ + ": " + request.method + " " + redact_text(path_of(request.url)) +
+                                ": no answer within --timeout " + std::to_string(options_.timeout_ms) + "ms";
+                error.hint = "the registry (or something between) hangs; check it, or give it more time";
+                return unexpected(std::move(error));
+            }
+            if (!is_transient_transport(outcome.transport) || refused_locally || out_of_time ||
+                attempt >= options_.max_attempts) {
                 Error error = transport_error(request, outcome);
                 if (attempt > 1) error.message += " (gave up after " + std::to_string(attempt) + " attempts)";
                 return unexpected(std::move(error));
@@ -195,7 +225,8 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
         if (!scheme_) scheme_ = origin_of(request.url).substr(0, origin_of(request.url).find(':'));
 
         auto& response = outcome.response;
-        if (response.status == 401 && !authenticated_once) {
+        // Only the registry's own challenge: storage behind a redirect takes no credentials.
+        if (response.status == 401 && !authenticated_once && origin_of(response.url) == base_url()) {
             authenticated_once = true;
             if (auto auth = authenticate(response, sent_authorization); !auth)
                 return unexpected(std::move(auth).error());
@@ -218,8 +249,46 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
     }
 }
 
+std::optional<Error> RegistryClient::not_a_registry(const HttpResponse& answer) const {
+    if (!options_.confirm_registry) return std::nullopt;
+    if (api_check_) return *api_check_;
+    if (!answer.header("Docker-Distribution-API-Version").empty()) {
+        api_check_.emplace();
+        return std::nullopt;
+    }
+    if (const auto body = nlohmann::json::parse(answer.body, nullptr, false);
+        body.is_object() && body.contains("errors") && body["errors"].is_array()) {
+        api_check_.emplace();
+        return std::nullopt;
+    }
+    HttpRequest ping;
+    ping.url = base_url() + "/v2/";
+    ping.max_response_bytes = 1 << 16;
+    trace("> GET " + ping.url + " (is this a registry?)");
+    const auto pinged = transport_.send(ping);
+    std::optional<Error> verdict;
+    const auto status = pinged.response.status;
+    if (pinged.delivered() && status != 200 && status != 401 && status != 403) {
+        verdict = Error(ErrorKind::registry,
+                        registry_ + " is not an OCI registry (GET /v2/ answered " + std::to_string(status) + ")",
+                        "check the host and port: they must be a registry's (a web server or another service "
+                        "answers there)");
+    }
+    api_check_ = verdict;
+    return verdict;
+}
+
 Error RegistryClient::http_error(const std::string& method, const std::string& path,
                                  const HttpResponse& response) const {
+    // Go's TLS servers (docker-registry among them) answer a plain-HTTP request with this 400.
+    if (response.status == 400 && response.body.find("HTTP request to an HTTPS server") != std::string::npos)
+        return Error(ErrorKind::registry, registry_ + ": this port speaks TLS: drop --plain-http",
+                     "without --plain-http karmor speaks TLS (with --ca-file for a private CA)");
+    const bool from_registry = response.url.empty() || origin_of(response.url) == base_url();
+    if (from_registry &&
+        (response.status == 400 || response.status == 404 || response.status == 405 || response.status == 501)) {
+        if (auto error = not_a_registry(response)) return *error;
+    }
     std::string detail;
     const auto body = nlohmann::json::parse(response.body, nullptr, false);
     if (body.is_object() && body.contains("errors") && body["errors"].is_array()) {
@@ -230,8 +299,26 @@ Error RegistryClient::http_error(const std::string& method, const std::string& p
             if (e.contains("message") && e["message"].is_string()) detail += ": " + e["message"].get<std::string>();
         }
     }
+    // A redirect took the request elsewhere (blob storage, a CDN): that host answered, with
+    // a pre-signed URL and without the registry's credentials, so they are not to blame.
+    if (!response.url.empty() && origin_of(response.url) != base_url() && response.status >= 400) {
+        const auto storage = origin_of(response.url);
+        return Error(response.status == 404 ? ErrorKind::not_found : ErrorKind::registry,
+                     redact_text(storage + ", where " + registry_ + " redirected " + method + " " + path +
+                                 ", answered HTTP " + std::to_string(response.status) +
+                                 (detail.empty() ? "" : " (" + detail + ")")),
+                     "the registry's storage refused its own redirect (an expired or wrong pre-signed URL); "
+                     "your credentials are not the cause: try again, or tell the registry's operator");
+    }
     std::string message = registry_ + ": " + method + " " + path + ": HTTP " + std::to_string(response.status) +
                           (detail.empty() ? "" : " (" + detail + ")");
+    if (!response.proxy.empty()) {
+        message += redact_text(" through the proxy " + response.proxy);
+        // 502, 503, 504 and a proxy's own 500: it may be the proxy that failed to get through.
+        if (response.status >= 500)
+            return Error(ErrorKind::registry, message,
+                         "the proxy may not reach " + registry_ + ": check it, or exclude the registry with NO_PROXY");
+    }
     if (response.attempts > 1) message += " (gave up after " + std::to_string(response.attempts) + " attempts)";
     switch (response.status) {
         case 401: return unauthorized_error(method, path, response, message);
@@ -257,14 +344,19 @@ Result<std::optional<FetchedManifest>> RegistryClient::fetch_manifest(const std:
             response.error().message += " (manifests are limited to 4 MiB)";
         return unexpected(std::move(response).error());
     }
-    if (response->status == 404) return std::optional<FetchedManifest>();
+    if (response->status == 404) {
+        if (auto error = not_a_registry(*response)) return unexpected(std::move(*error));
+        return std::optional<FetchedManifest>();
+    }
     if (response->status != 200) return unexpected(http_error("GET", ex.path, *response));
 
     FetchedManifest out;
     out.bytes = std::move(response->body);
     out.content_type = response->header("Content-Type");
     out.digest = Digest::sha256_of(out.bytes);
-    const std::string where = registry_ + "/" + repository_ + "@" + reference;
+    // REPO:TAG or REPO@DIGEST, as the user wrote it.
+    const std::string where =
+        registry_ + "/" + repository_ + (Digest::parse(reference).has_value() ? "@" : ":") + reference;
     if (auto requested = Digest::parse(reference); requested) {
         if (!requested->matches(out.bytes))
             return unexpected(Error(ErrorKind::validation,
@@ -428,7 +520,10 @@ Result<bool> RegistryClient::blob_exists(const Descriptor& blob) {
     auto response = perform(ex);
     if (!response) return unexpected(std::move(response).error());
     if (response->status == 200) return true;
-    if (response->status == 404) return false;
+    if (response->status == 404) {
+        if (auto error = not_a_registry(*response)) return unexpected(std::move(*error));
+        return false;
+    }
     return unexpected(http_error("HEAD", ex.path, *response));
 }
 

@@ -35,6 +35,9 @@ struct StoredManifest {
 struct ClientOptions {
     bool plain_http = false;
     Credentials credentials;
+    // Asked once, when the registry first answers 401 and `credentials` is empty: credentials
+    // are looked up only for a registry that wants them (anonymous work never reads them).
+    std::function<Credentials()> find_credentials;
     bool push_access = false;  // ask token services for pull,push
     // Tokens shared with the other clients of the run; the client keeps its own when null.
     TokenCache* tokens = nullptr;
@@ -43,6 +46,12 @@ struct ClientOptions {
     long retry_base_delay_ms = 200;
     long retry_max_delay_ms = 5'000;
     const std::atomic<bool>* cancel = nullptr;
+    // After an answer a registry would not give (404 for a manifest, 501), ask GET /v2/ once
+    // whether this is a registry at all (off in unit tests that script every answer).
+    bool confirm_registry = false;
+    // --timeout: no retry starts after this, and the error says the time ran out.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    long timeout_ms = 0;  // what --timeout said, for the message
 };
 
 inline constexpr std::uint64_t max_manifest_bytes = 4ull << 20;  // what registries accept
@@ -120,6 +129,11 @@ private:
     std::string base_url() const;
     std::string resolve_location(const std::string& location, const std::string& request_url) const;
     Error http_error(const std::string& method, const std::string& path, const HttpResponse& response) const;
+    // GET /v2/ (distribution-spec "Determining Support"), asked once and only after an answer
+    // a registry would not give: a plain web server on the port is named as one.
+    // `answer` is the odd answer itself: an error body of the distribution spec
+    // ({"errors": [...]}) or a Docker-Distribution-API-Version header settles it without asking.
+    std::optional<Error> not_a_registry(const HttpResponse& answer) const;
     void trace(const std::string& line) const;
     // Waits before a retry; false when cancelled meanwhile.
     bool wait_before_retry(long milliseconds) const;
@@ -133,8 +147,10 @@ private:
     std::optional<std::string> scheme_;  // decided by the first request
     std::string authorization_;          // the header value to send, once known
     TokenCache own_tokens_;
-    TokenCache* tokens_;           // options_.tokens, or &own_tokens_
-    bool registry_scope_ = false;  // check_credentials: tokens without a repository scope
+    TokenCache* tokens_;  // options_.tokens, or &own_tokens_
+    bool credentials_looked_up_ = false;
+    mutable std::optional<std::optional<Error>> api_check_;  // not_a_registry(), once known
+    bool registry_scope_ = false;                            // check_credentials: tokens without a repository scope
 };
 
 }  // namespace karmor::oci

@@ -88,7 +88,7 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
         }
     }
 
-    const bundle::ArchiveLimits limits;
+    const auto limits = bundle::archive_limits(load.limits);
     std::vector<bundle::FetchedLayer> layers;
     for (const auto& layer : manifest.layers) {
         if (!bundle::is_policy_layer(layer.media_type))
@@ -96,9 +96,17 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
                                     where + ": layer " + layer.digest.str() + " has media type " + layer.media_type +
                                         ", which is not a KubeArmor policy layer",
                                     "pull with a tool that understands this artifact"));
-        const std::uint64_t max_bytes =
-            layer.media_type == media_type::kubearmor_layer_tar_gzip ? limits.max_total_bytes : limits.max_entry_bytes;
+        const bool archive = layer.media_type == media_type::kubearmor_layer_tar_gzip;
+        const std::uint64_t max_bytes = archive ? limits.max_total_bytes : limits.max_entry_bytes;
         const auto size = blob_size(layer);
+        // Refused before a byte is fetched, with the flag that lifts the limit (push checked
+        // the same limits, so a karmor artifact is over them only if pushed with raised ones).
+        if (size > max_bytes)
+            return unexpected(Error(ErrorKind::validation,
+                                    where + ": layer " + layer.digest.str() + " is " + std::to_string(size) +
+                                        " bytes, over the limit of " + std::to_string(max_bytes) + " bytes",
+                                    archive ? "raise --max-total-size if you trust the artifact"
+                                            : "raise --max-file-size if you trust the artifact"));
         auto bytes = target.fetch_blob(layer, max_bytes, tally.observe(size));
         if (!bytes) return unexpected(std::move(bytes).error());
         tally.finished(size);
@@ -108,6 +116,8 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
     if (progress) progress->stage_started(ProgressStage::loading_policies);
     std::vector<Diagnostic> problems;
     auto policies = bundle::read_policy_layers(layers, load, limits, problems);
+    if (load.cancel && load.cancel->load())
+        return unexpected(Error(ErrorKind::cancelled, "interrupted while reading the policies; nothing was written"));
     if (!problems.empty()) {
         bool skipping_helps = false;
         if (!load.skip_validation) {
@@ -195,6 +205,7 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     // dropped, so that 100,000 policies fit in little memory.
     LoadOptions load = options.load;
     load.serialize_as = PolicyFormat::yaml;
+    load.cancel = options.remote.cancel;
     auto policies = read_policies(target, artifact.manifest, result.location, load, options.progress);
     if (!policies) return unexpected(std::move(policies).error());
     const auto names = policy_file_names(*policies, PolicyFormat::yaml);

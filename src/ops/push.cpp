@@ -118,6 +118,43 @@ Result<void> attach(oci::Target& target, const bundle::BuiltArtifact& artifact, 
     return {};
 }
 
+// Push refuses what pull would (SPEC §8): each policy file in the artifact, all of them
+// together and the archive layer stay within the limits pull enforces with the same flags.
+Result<void> check_pull_limits(const std::vector<Policy>& policies, const bundle::BuiltArtifact& artifact,
+                               PolicyFormat format, const InputLimits& limits) {
+    std::vector<std::string> over;
+    std::uint64_t total = 0;
+    for (const auto& policy : policies) {
+        const auto* text = serialized_text(policy, format);
+        const std::uint64_t size = text ? text->size() : serialize_policy(policy, format).size();
+        total += size;
+        if (size > limits.max_file_bytes)
+            over.push_back(policy.origin.str() + ": " + policy.identity.str() + " is " + std::to_string(size) +
+                           " bytes in the artifact, over the limit of " + std::to_string(limits.max_file_bytes) +
+                           " bytes (raise --max-file-size)");
+    }
+    if (total > limits.max_total_bytes)
+        over.push_back("the policies take " + std::to_string(total) + " bytes, over the limit of " +
+                       std::to_string(limits.max_total_bytes) + " bytes (raise --max-total-size)");
+    for (const auto& layer : artifact.layers)
+        if (layer.bytes.size() > limits.max_total_bytes)
+            over.push_back("the layer takes " + std::to_string(layer.bytes.size()) + " bytes, over the limit of " +
+                           std::to_string(limits.max_total_bytes) + " bytes (raise --max-total-size)");
+    if (artifact.config.bytes.size() > bundle::max_config_bytes)
+        over.push_back("the config (the policy index) takes " + std::to_string(artifact.config.bytes.size()) +
+                       " bytes, over the limit of " + std::to_string(bundle::max_config_bytes) +
+                       " bytes that pull reads: push the policies in parts");
+    if (over.empty()) return {};
+    Error error(ErrorKind::validation, "the artifact would be over the limits that pull enforces; nothing was pushed",
+                "raise the limit named above with the same flag for push and pull, or split the policies");
+    error.details = std::move(over);
+    return unexpected(std::move(error));
+}
+
+Error interrupted() {
+    return Error(ErrorKind::cancelled, "interrupted; nothing was pushed");
+}
+
 // SPEC §6: a tag that holds anything but a KubeArmor artifact is not replaced without --force.
 Result<void> push_to_tag(oci::Target& target, const std::string& tag, const bundle::BuiltArtifact& artifact, bool force,
                          ProgressSink* progress, PushResult& result) {
@@ -164,6 +201,8 @@ Result<PushResult> push_policies(const PushOptions& options) {
     // LoadOptions::serialize_as): parsed documents are not kept.
     LoadOptions load = options.load;
     load.serialize_as = options.format;
+    load.cancel = options.remote.cancel;
+    const auto is_cancelled = [&] { return options.remote.cancel && options.remote.cancel->load(); };
     if (options.progress) options.progress->stage_started(ProgressStage::loading_policies);
     auto policies = load_policy_files(options.inputs, load);
     if (!policies) return unexpected(std::move(policies).error());
@@ -190,8 +229,13 @@ Result<PushResult> push_policies(const PushOptions& options) {
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     build.created = ops::rfc3339(now);
     build.archive_mtime = options.source_date_epoch.value_or(0);
+    build.cancel = options.remote.cancel;
+    if (is_cancelled()) return unexpected(interrupted());
     auto artifact = bundle::build_artifact(*policies, build);
     if (!artifact) return unexpected(std::move(artifact).error());
+    if (is_cancelled()) return unexpected(interrupted());
+    if (auto within = check_pull_limits(*policies, *artifact, options.format, options.load.limits); !within)
+        return unexpected(std::move(within).error());
 
     PushResult result;
     result.manifest = artifact->manifest;

@@ -1,5 +1,6 @@
 #include "ops/remote.hpp"
 
+#include <chrono>
 #include <ctime>
 
 namespace karmor::ops {
@@ -13,14 +14,20 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
     transport_options.connect_timeout_ms = options.connect_timeout_ms;
     transport_options.low_speed_time_seconds = options.stall_timeout_seconds;
     transport_options.cancel = options.cancel;
+    if (options.timeout_ms > 0)
+        transport_options.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
 
     oci::ClientOptions client_options;
     client_options.plain_http = options.plain_http;
     client_options.credentials = options.credentials;
+    client_options.find_credentials = options.find_credentials;
     client_options.push_access = push_access;
     client_options.trace = options.trace;
     client_options.max_attempts = options.max_attempts;
     client_options.cancel = options.cancel;
+    client_options.deadline = transport_options.deadline;
+    client_options.confirm_registry = true;
+    client_options.timeout_ms = options.timeout_ms;
 
     Remote remote;
     client_options.tokens = remote.tokens.get();

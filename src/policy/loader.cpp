@@ -1,11 +1,15 @@
 // SPEC §5: inputs, the four kinds, duplicates, serialization and file names.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
+#include <set>
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
@@ -19,6 +23,16 @@ namespace karmor {
 namespace {
 
 using json = nlohmann::ordered_json;
+
+// Built member by member rather than from a braced temporary: GCC 12 at -O3 takes the strings
+// of such a temporary for uninitialized (-Wmaybe-uninitialized, a false positive).
+void add_problem(std::vector<Diagnostic>& problems, SourcePosition where, std::string field_path, std::string message) {
+    Diagnostic problem;
+    problem.where = std::move(where);
+    problem.field_path = std::move(field_path);
+    problem.message = std::move(message);
+    problems.push_back(std::move(problem));
+}
 
 struct KindInfo {
     const char* kind;
@@ -54,10 +68,10 @@ bool check_kind(const policy::YamlNode& doc, const SourcePosition& where, std::v
     const auto* kind_node = doc.find("kind");
     const auto kind = scalar_or_empty(kind_node);
     if (kind.empty()) {
-        problems.push_back({policy::position_of(doc, where), "kind",
-                            "document " + std::to_string(where.document) +
-                                " has no kind: expected one of KubeArmorPolicy, KubeArmorHostPolicy, "
-                                "KubeArmorClusterPolicy, KubeArmorNetworkPolicy"});
+        add_problem(problems, policy::position_of(doc, where), "kind",
+                    "document " + std::to_string(where.document) +
+                        " has no kind: expected one of KubeArmorPolicy, KubeArmorHostPolicy, "
+                        "KubeArmorClusterPolicy, KubeArmorNetworkPolicy");
         return false;
     }
     const std::string document = "document " + std::to_string(where.document);
@@ -66,20 +80,19 @@ bool check_kind(const policy::YamlNode& doc, const SourcePosition& where, std::v
         for (const auto& info : kinds) names.push_back(info.kind);
         const auto near = policy::closest_name(kind, names);
         std::string what = kind + (api_version.empty() ? "" : " (" + api_version + ")");
-        problems.push_back({policy::position_of(*kind_node, where), "kind",
-                            near.empty() ? document + " is a " + what +
-                                               ", not a KubeArmor policy: expected kind KubeArmorPolicy, "
-                                               "KubeArmorHostPolicy, KubeArmorClusterPolicy or KubeArmorNetworkPolicy"
-                                         : "unknown kind \"" + kind + "\"; did you mean " + near + "?"});
+        add_problem(problems, policy::position_of(*kind_node, where), "kind",
+                    near.empty() ? document + " is a " + what +
+                                       ", not a KubeArmor policy: expected kind KubeArmorPolicy, "
+                                       "KubeArmorHostPolicy, KubeArmorClusterPolicy or KubeArmorNetworkPolicy"
+                                 : "unknown kind \"" + kind + "\"; did you mean " + near + "?");
         return false;
     }
     if (api_version != kubearmor_api_version) {
         // The kind is ours: the apiVersion line is the one to fix, so point at it.
         const auto* api_node = doc.find("apiVersion");
-        problems.push_back(
-            {policy::position_of(api_node ? *api_node : doc, where), "apiVersion",
-             (api_version.empty() ? "missing; " : "\"" + api_version + "\" is not KubeArmor's API version; ") +
-                 std::string("a ") + kind + " has apiVersion " + kubearmor_api_version});
+        add_problem(problems, policy::position_of(api_node ? *api_node : doc, where), "apiVersion",
+                    (api_version.empty() ? "missing; " : "\"" + api_version + "\" is not KubeArmor's API version; ") +
+                        std::string("a ") + kind + " has apiVersion " + kubearmor_api_version);
         return false;
     }
     return true;
@@ -125,16 +138,76 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
     return std::nullopt;
 }
 
-std::string read_file(const std::filesystem::path& path, std::string& error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+bool cancelled(const std::atomic<bool>* cancel) {
+    return cancel && cancel->load(std::memory_order_relaxed);
+}
+
+// What a path is, for a refusal that names it: "a FIFO", "a character device", ...
+const char* file_type_name(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+std::string over_file_limit(std::uint64_t limit) {
+    return "is larger than the limit of " + std::to_string(limit) +
+           " bytes (raise --max-file-size; pull needs the same flag then)";
+}
+
+// Reads a regular file of at most `limit` bytes. A FIFO, a device or a socket could block or
+// never end (/dev/zero), so they are refused by type before a byte is read; the descriptor is
+// opened non-blocking (a FIFO swapped in after the check does not wait for a writer) and
+// checked again. A file that grows while it is read is cut off at the limit.
+// `over_limit` tells a refusal by size (a validation problem) from an I/O problem.
+std::string read_file(const std::filesystem::path& path, std::uint64_t limit, const std::atomic<bool>* cancel,
+                      std::string& error, bool& over_limit) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
         error = std::string("cannot read the file: ") + std::strerror(errno);
         return {};
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) error = "error while reading the file";
-    return std::move(buffer).str();
+    if (!S_ISREG(info.st_mode)) {
+        error = std::string("is ") + file_type_name(info.st_mode) + ", not a policy file: only regular files are read";
+        return {};
+    }
+    if (static_cast<std::uint64_t>(info.st_size) > limit) {
+        error = over_file_limit(limit);
+        over_limit = true;
+        return {};
+    }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        error = std::string("cannot read the file: ") + std::strerror(errno);
+        return {};
+    }
+    std::string text;
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        error = "is not a regular file any more: only regular files are read";
+        ::close(fd);
+        return {};
+    }
+    text.reserve(static_cast<std::size_t>(info.st_size));
+    char buffer[65536];
+    while (!cancelled(cancel)) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = std::string("error while reading the file: ") + std::strerror(errno);
+            break;
+        }
+        if (n == 0) break;
+        if (text.size() + static_cast<std::size_t>(n) > limit) {
+            error = over_file_limit(limit);
+            over_limit = true;
+            break;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
 }
 
 bool is_hidden(const std::filesystem::path& path) {
@@ -168,12 +241,13 @@ std::string reason_to_skip(const std::filesystem::directory_entry& entry, bool r
 
 // The policy files of a -p directory, sorted; every other entry is reported to `skipped`.
 std::vector<std::filesystem::path> list_policy_files(const std::filesystem::path& dir, bool recursive,
-                                                     std::vector<Diagnostic>& skipped, std::error_code& ec) {
+                                                     std::vector<Diagnostic>& skipped, const std::atomic<bool>* cancel,
+                                                     std::error_code& ec) {
     std::vector<std::filesystem::path> files;
     const auto visit = [&](const std::filesystem::directory_entry& entry) {
         const auto reason = reason_to_skip(entry, recursive);
         if (!reason.empty()) {
-            skipped.push_back({{entry.path().string()}, "", "skipped: " + reason});
+            add_problem(skipped, SourcePosition{entry.path().string()}, "", "skipped: " + reason);
             return false;
         }
         std::error_code type_ec;
@@ -182,14 +256,14 @@ std::vector<std::filesystem::path> list_policy_files(const std::filesystem::path
     };
     if (recursive) {
         for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+             !ec && !cancelled(cancel) && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
             // .git, .github and the like hold no policies to push: not entered.
             if (!visit(*it) && it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
             ec.clear();
         }
     } else {
-        for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-             it.increment(ec))
+        for (auto it = std::filesystem::directory_iterator(dir, ec);
+             !ec && !cancelled(cancel) && it != std::filesystem::directory_iterator(); it.increment(ec))
             visit(*it);
     }
     std::sort(files.begin(), files.end());
@@ -261,21 +335,27 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
     // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
     if (const auto bad = first_invalid_utf8(text)) {
         const auto [line, column] = policy::line_and_column(text, *bad);
-        problems.push_back({{source_name, 0, line, column},
-                            "",
-                            "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8"});
+        add_problem(problems, SourcePosition{source_name, 0, line, column}, "",
+                    "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8");
         return policies;
     }
-    policy::YamlDocumentReader reader(text);
+    policy::YamlDocumentReader reader(text, options.limits.max_depth, options.cancel);
     int index = 0;
     while (const auto* root = reader.next()) {
         const auto& doc = *root;
         ++index;
         SourcePosition where{source_name, index, 0, 0};
+        if (static_cast<std::uint64_t>(index) > options.limits.max_policies) {
+            problems.push_back(
+                {where, "",
+                 "more than " + std::to_string(options.limits.max_policies) + " documents (raise --max-policies)"});
+            policies.clear();
+            return policies;
+        }
         if (doc.is_null()) continue;  // an empty document between two `---`
         where = policy::position_of(doc, where);
         if (!doc.is_mapping()) {
-            problems.push_back({where, "", "document " + std::to_string(index) + " is not a mapping"});
+            add_problem(problems, where, "", "document " + std::to_string(index) + " is not a mapping");
             continue;
         }
         if (!check_kind(doc, where, problems)) continue;
@@ -285,7 +365,7 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
             const auto* metadata = doc.find("metadata");
             const auto* name = metadata && metadata->is_mapping() ? metadata->find("name") : nullptr;
             if (!name || !name->is_scalar() || name->text.empty())
-                problems.push_back({where, "metadata.name", "required field is missing"});
+                add_problem(problems, where, "metadata.name", "required field is missing");
         } else {
             policy::validate_policy_document(doc, where, problems);
         }
@@ -319,7 +399,8 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
         // What came before the error was read, but a file that is not YAML as a whole is
         // not pushed in part.
         policies.clear();
-        problems.push_back({{source_name, 0, error->line, error->column}, "", "YAML syntax error: " + error->message});
+        add_problem(problems, SourcePosition{source_name, 0, error->line, error->column}, "",
+                    "YAML syntax error: " + error->message);
     }
     return policies;
 }
@@ -335,20 +416,26 @@ struct FileLoad {
 
 FileLoad load_file(const std::filesystem::path& file, const LoadOptions& options) {
     FileLoad load;
+    if (cancelled(options.cancel)) return load;
     std::string error;
+    bool over_limit = false;
+    // `-p -`: the CLI read standard input, bounded like a file (--max-file-size).
     const bool from_stdin = file == "-" && options.standard_input;
-    const auto text = from_stdin ? *options.standard_input : read_file(file, error);
+    const auto text = from_stdin ? *options.standard_input
+                                 : read_file(file, options.limits.max_file_bytes, options.cancel, error, over_limit);
     const std::string name = from_stdin ? "<stdin>" : file.string();
     if (!error.empty()) {
-        load.problems.push_back({{name}, "", error});
-        load.unreadable = true;
+        add_problem(load.problems, SourcePosition{name}, "", error);
+        load.unreadable = !over_limit;
         return load;
     }
+    if (cancelled(options.cancel)) return load;
     load.policies = parse_policy_text(text, name, options, load.problems);
     // Only comments, `---` or nothing: skipped, as kubectl does; an input set without any
     // policy at all is refused below.
-    if (load.policies.empty() && load.problems.empty())
-        load.skipped.push_back({{name}, "", "skipped: holds no document (only comments or empty documents)"});
+    if (load.policies.empty() && load.problems.empty() && !cancelled(options.cancel))
+        add_problem(load.skipped, SourcePosition{name}, "",
+                    "skipped: holds no document (only comments or empty documents)");
     return load;
 }
 
@@ -374,7 +461,16 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
         if (options.on_skipped)
             for (const auto& entry : skipped) options.on_skipped(entry);
     };
+    // `-p dir -p dir/a.yaml` (or two links to one file) name one file twice: it is read once,
+    // under the name it was first given.
+    std::set<std::filesystem::path> seen;
+    const auto add_file = [&](const std::filesystem::path& file) {
+        std::error_code canonical_ec;
+        auto real = std::filesystem::canonical(file, canonical_ec);
+        if (canonical_ec || seen.insert(std::move(real)).second) files.push_back(file);
+    };
     for (const auto& input : inputs) {
+        if (cancelled(options.cancel)) break;
         if (input == "-" && options.standard_input) {
             files.push_back(input);
             continue;
@@ -382,26 +478,40 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
         std::error_code ec;
         const auto status = std::filesystem::status(input, ec);
         if (ec || !std::filesystem::exists(status)) {
-            problems.push_back({{input.string()}, "", missing_input_reason(input, ec)});
+            add_problem(problems, SourcePosition{input.string()}, "", missing_input_reason(input, ec));
             continue;
         }
         if (!std::filesystem::is_directory(status)) {
-            files.push_back(input);
+            add_file(input);
             continue;
         }
         std::vector<Diagnostic> skipped;
-        auto listed = list_policy_files(input, options.recursive, skipped, ec);
+        auto listed = list_policy_files(input, options.recursive, skipped, options.cancel, ec);
         report_skipped(skipped);
         if (ec) {
-            problems.push_back({{input.string()}, "", "cannot list the directory: " + ec.message()});
+            add_problem(problems, SourcePosition{input.string()}, "", "cannot list the directory: " + ec.message());
         } else if (listed.empty()) {
-            problems.push_back({{input.string()},
-                                "",
-                                std::string("the directory holds no *.yaml, *.yml or *.json file") +
-                                    (options.recursive ? "" : " (use --recursive for subdirectories)")});
+            add_problem(problems, SourcePosition{input.string()}, "",
+                        std::string("the directory holds no *.yaml, *.yml or *.json file") +
+                            (options.recursive ? "" : " (use --recursive for subdirectories)"));
             any_policy_problem = true;
         }
-        files.insert(files.end(), listed.begin(), listed.end());
+        for (const auto& file : listed) add_file(file);
+    }
+
+    // All inputs together, by their sizes now: each read is bounded by --max-file-size too, so
+    // a file that grows meanwhile cannot take more.
+    std::uint64_t total = 0;
+    for (const auto& file : files) {
+        std::error_code size_ec;
+        if (const auto size = std::filesystem::file_size(file, size_ec); !size_ec) total += size;
+    }
+    if (total > options.limits.max_total_bytes) {
+        Error error(ErrorKind::validation,
+                    "the policy files add up to " + std::to_string(total) + " bytes, over the limit of " +
+                        std::to_string(options.limits.max_total_bytes) + " bytes; nothing was pushed",
+                    "raise --max-total-size (pull needs the same flag then), or push the policies in parts");
+        return unexpected(std::move(error));
     }
 
     std::vector<Policy> policies;
@@ -411,12 +521,21 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
         std::move(load.problems.begin(), load.problems.end(), std::back_inserter(problems));
         std::move(load.policies.begin(), load.policies.end(), std::back_inserter(policies));
     }
+    if (cancelled(options.cancel))
+        return unexpected(Error(ErrorKind::cancelled, "interrupted while reading the policies; nothing was pushed"));
+    if (policies.size() > options.limits.max_policies) {
+        add_problem(problems, SourcePosition{inputs.front().string()}, "",
+                    "the inputs hold " + std::to_string(policies.size()) + " policies, more than " +
+                        std::to_string(options.limits.max_policies) + " (raise --max-policies)");
+        any_policy_problem = true;
+    }
     const auto before_duplicates = problems.size();
     find_duplicate_policies(policies, problems);
     if (problems.size() != before_duplicates) any_policy_problem = true;
     if (problems.empty() && policies.empty()) {
         const std::string where = inputs.size() == 1 ? inputs.front().string() : "the inputs";
-        problems.push_back({{where}, "", "holds no policy: every file was empty or skipped (see the warnings)"});
+        add_problem(problems, SourcePosition{where}, "",
+                    "holds no policy: every file was empty or skipped (see the warnings)");
         any_policy_problem = true;
     }
 
@@ -438,8 +557,8 @@ void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Di
     for (const auto& policy : policies) {
         auto [it, inserted] = seen.emplace(policy.identity, &policy);
         if (!inserted) {
-            problems.push_back({policy.origin, "metadata.name",
-                                policy.identity.str() + " is defined twice: here and at " + it->second->origin.str()});
+            add_problem(problems, policy.origin, "metadata.name",
+                        policy.identity.str() + " is defined twice: here and at " + it->second->origin.str());
         }
     }
 }

@@ -2,6 +2,7 @@
 
 #include <yaml.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -9,10 +10,6 @@ namespace karmor::policy {
 namespace {
 
 constexpr std::string_view core_tag_prefix = "tag:yaml.org,2002:";
-
-// Policies nest about ten levels; the bound keeps the recursive walkers (conversion,
-// validation) far from the end of the stack on hostile input such as "[[[[[[…".
-constexpr std::size_t max_depth = 1000;
 
 std::string_view view_of(const yaml_char_t* text) {
     return text ? std::string_view(reinterpret_cast<const char*>(text)) : std::string_view();
@@ -96,7 +93,8 @@ struct Open {
 
 }  // namespace
 
-YamlDocumentReader::YamlDocumentReader(std::string_view text) : parser_(std::make_unique<Parser>(text)) {}
+YamlDocumentReader::YamlDocumentReader(std::string_view text, std::size_t max_depth, const std::atomic<bool>* cancel)
+    : parser_(std::make_unique<Parser>(text)), max_depth_(std::min(max_depth, max_nesting_depth)), cancel_(cancel) {}
 
 YamlDocumentReader::~YamlDocumentReader() = default;
 
@@ -143,6 +141,11 @@ const YamlNode* YamlDocumentReader::next() {
 
     for (;;) {
         Event e;
+        if (cancel_ && cancel_->load(std::memory_order_relaxed)) {
+            error_ = YamlSyntaxError{"interrupted", 0, 0};
+            finished_ = true;
+            return nullptr;
+        }
         if (!yaml_parser_parse(&parser_->parser, &e.event)) {
             error_ = parser_->error();
             finished_ = true;
@@ -192,8 +195,9 @@ const YamlNode* YamlDocumentReader::next() {
             }
             case YAML_SEQUENCE_START_EVENT:
             case YAML_MAPPING_START_EVENT: {
-                if (open.size() >= max_depth)
-                    return fail("the document nests deeper than " + std::to_string(max_depth) + " levels",
+                if (open.size() >= max_depth_)
+                    return fail("the document nests deeper than " + std::to_string(max_depth_) +
+                                    " levels (raise --max-depth)",
                                 ev.start_mark);
                 const bool sequence = ev.type == YAML_SEQUENCE_START_EVENT;
                 auto* node = make(sequence ? YamlNode::Kind::sequence : YamlNode::Kind::mapping, ev.start_mark);

@@ -3,6 +3,7 @@
 // was ported from, so the syntax accepted here is the syntax the cluster accepts.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -51,9 +52,16 @@ struct YamlSyntaxError {
 
 // Reads a stream of YAML documents. Aliases point at the anchored node (the tree is a DAG:
 // whoever walks it bounds the work). Nulls (`~`, `null`, an empty value) are null nodes.
+// The deepest nesting the recursive walkers of a tree (conversion, validation) are written
+// for: well within the stack, and a hundred times what a policy needs.
+inline constexpr std::size_t max_nesting_depth = 1000;
+
 class YamlDocumentReader {
 public:
-    explicit YamlDocumentReader(std::string_view text);
+    // Nesting deeper than `max_depth` is an error (the tree's walkers recurse); a set `cancel`
+    // ends the stream with the error "interrupted" at the next event.
+    explicit YamlDocumentReader(std::string_view text, std::size_t max_depth = max_nesting_depth,
+                                const std::atomic<bool>* cancel = nullptr);
     ~YamlDocumentReader();
     YamlDocumentReader(const YamlDocumentReader&) = delete;
     YamlDocumentReader& operator=(const YamlDocumentReader&) = delete;
@@ -70,6 +78,8 @@ private:
     std::unique_ptr<Parser> parser_;
     std::deque<YamlNode> nodes_;
     std::optional<YamlSyntaxError> error_;
+    std::size_t max_depth_;
+    const std::atomic<bool>* cancel_;
     int document_line_ = 0;
     bool finished_ = false;
 };

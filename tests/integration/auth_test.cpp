@@ -169,12 +169,19 @@ TEST(Auth, CredentialsFromAHelperLoginPushPull) {
     ASSERT_EQ(pull.exit_code, 0) << pull.err;
 }
 
+// Credentials are looked up when a registry asks (issue 11): the missing helper is named in
+// a warning, and the refusal is the registry's.
 TEST(Auth, MissingHelperIsNamed) {
     TempDir home;
     auto env = isolated_env(home);
     env["PATH"] = "/usr/bin:/bin";
     write_text(home / "docker" / "config.json", R"({"credsStore":"karmor-missing"})");
-    auto pull = run_karmor({"oci", "pull", "-i", "127.0.0.1:1/x:v1", "-o", "-"}, {}, env);
+    testing::HttpServer asks([](const testing::ServedRequest&) -> testing::ServedResponse {
+        return {401, {{"WWW-Authenticate", R"(Basic realm="r")"}}, ""};
+    });
+    auto pull = run_karmor(
+        {"oci", "pull", "--plain-http", "-i", "127.0.0.1:" + std::to_string(asks.port()) + "/x:v1", "-o", "-"}, {},
+        env);
     EXPECT_EQ(pull.exit_code, 5) << pull.err;
     EXPECT_NE(pull.err.find("docker-credential-karmor-missing not found on PATH"), std::string::npos) << pull.err;
 }
