@@ -11,6 +11,7 @@ struct PullFlags {
     std::string reference;
     std::string output;
     bool force = false;
+    bool prune = false;
     bool skip_validation = false;
     bool oci_layout = false;
     std::vector<std::string> verify_keys;
@@ -19,6 +20,19 @@ struct PullFlags {
     RemoteFlags remote;
     OutputFlags format;
 };
+
+// SPEC §10: what an earlier pull wrote that this artifact no longer has, on stderr.
+void report_stale_files(const PullResult& result, Streams& io) {
+    for (const auto& file : result.pruned_files)
+        io.err << "Removed " << file.string() << " (no longer in the artifact)\n";
+    for (const auto& file : result.stale_files)
+        io.err << "Warning: " << file.string()
+               << " was written by an earlier pull and is no longer in the artifact; --prune removes it\n";
+    for (const auto& file : result.modified_stale)
+        io.err << "Warning: " << file.string()
+               << " was written by an earlier pull, is no longer in the artifact and was changed since; kept "
+                  "(--prune --force removes it)\n";
+}
 
 int run_pull(const PullFlags& flags, Streams& io) {
     PullOptions options;
@@ -33,6 +47,7 @@ int run_pull(const PullFlags& flags, Streams& io) {
     else
         options.output_directory = flags.output;
     options.force = flags.force;
+    options.prune = flags.prune;
     options.load.skip_validation = flags.skip_validation;
     if (!flags.verify_keys.empty()) {
         SignatureRequirements requirements;
@@ -61,6 +76,7 @@ int run_pull(const PullFlags& flags, Streams& io) {
     auto result = pull_policies(options);
     progress.finish();
     if (!result) return report_error(result.error(), io);
+    report_stale_files(*result, io);
     if (flags.format.json()) {
         nlohmann::ordered_json out = {{"reference", result->location}, {"digest", result->manifest_digest.str()}};
         if (result->subject) out["subject"] = result->subject->digest.str();
@@ -115,6 +131,8 @@ void add_pull_command(CLI::App& oci, Action& action) {
                     "directory to write the policies to; - writes one YAML stream to stdout")
         ->required();
     cmd->add_flag("--force", flags->force, "replace files that exist with other content");
+    cmd->add_flag("--prune", flags->prune,
+                  "remove files an earlier pull wrote that this artifact no longer has (edited ones need --force)");
     cmd->add_flag("--skip-validation", flags->skip_validation, "write policies without schema validation (warns)");
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     cmd->add_option("--verify-key", flags->verify_keys,

@@ -86,7 +86,7 @@ Result<void> write_files(const fs::path& directory, const std::vector<const Outp
 }  // namespace
 
 Result<WriteReport> write_output_files(const fs::path& directory, const std::vector<OutputFile>& files, bool force,
-                                       const std::atomic<bool>* cancel) {
+                                       const std::atomic<bool>* cancel, const std::set<std::string>& replaceable) {
     const auto cancelled = [cancel] { return cancel && cancel->load(); };
     const auto interrupted = [] {
         return unexpected(Error(ErrorKind::cancelled, "interrupted; the output directory is unchanged"));
@@ -108,7 +108,8 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
                 report.unchanged.push_back(path);
                 continue;
             }
-            if (!force || fs::is_symlink(fs::symlink_status(path, ec)) || !fs::is_regular_file(path, ec)) {
+            if ((!force && !replaceable.contains(file.name)) || fs::is_symlink(fs::symlink_status(path, ec)) ||
+                !fs::is_regular_file(path, ec)) {
                 conflicts.push_back(path.string());
                 continue;
             }
