@@ -285,6 +285,23 @@ Result<std::optional<FetchedManifest>> RegistryClient::fetch_manifest(const std:
     return std::optional<FetchedManifest>(std::move(out));
 }
 
+Result<std::optional<Digest>> RegistryClient::resolve_manifest(const std::string& reference) {
+    Exchange ex;
+    ex.path = "/v2/" + repository_ + "/manifests/" + reference;
+    ex.request.method = "HEAD";
+    ex.request.headers.emplace_back("Accept", manifest_accept);
+    auto response = perform(ex);
+    if (!response) return unexpected(std::move(response).error());
+    if (response->status == 404) return std::optional<Digest>();
+    if (response->status != 200) return unexpected(http_error("HEAD", ex.path, *response));
+    if (auto claimed = Digest::parse(response->header("Docker-Content-Digest")); claimed)
+        return std::optional<Digest>(std::move(*claimed));
+    auto fetched = fetch_manifest(reference);
+    if (!fetched) return unexpected(std::move(fetched).error());
+    if (!*fetched) return std::optional<Digest>();
+    return std::optional<Digest>((*fetched)->digest);
+}
+
 Result<Digest> RegistryClient::put_manifest(const std::string& reference, const std::string& media_type,
                                             std::string_view bytes) {
     auto stored = store_manifest(reference, media_type, bytes);

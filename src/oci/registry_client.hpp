@@ -54,6 +54,10 @@ public:
     // The manifest at `reference` (a tag or a digest), verified against the digest when the
     // reference is one. Not found is a value: std::nullopt.
     Result<std::optional<FetchedManifest>> fetch_manifest(const std::string& reference);
+    // The digest of the manifest at `reference` from one HEAD (its Docker-Content-Digest): what
+    // `follow` asks each round (Docker Hub does not count HEADs against pull limits).
+    // std::nullopt when there is none; an answer without the header falls back to a GET.
+    Result<std::optional<Digest>> resolve_manifest(const std::string& reference);
     Result<Digest> put_manifest(const std::string& reference, const std::string& media_type, std::string_view bytes);
     Result<StoredManifest> store_manifest(const std::string& reference, const std::string& media_type,
                                           std::string_view bytes);

@@ -29,6 +29,13 @@ public:
     // The manifest at a tag or digest, verified against the digest when the reference is
     // one. Not found is std::nullopt.
     virtual Result<std::optional<FetchedManifest>> fetch_manifest(const std::string& reference) = 0;
+    // Only the digest of the manifest at a tag or digest; a registry answers it from a HEAD.
+    virtual Result<std::optional<Digest>> resolve_manifest(const std::string& reference) {
+        auto fetched = fetch_manifest(reference);
+        if (!fetched) return unexpected(std::move(fetched).error());
+        if (!*fetched) return std::optional<Digest>();
+        return std::optional<Digest>((*fetched)->digest);
+    }
     // Stores a manifest under a tag, or untagged when `reference` is its digest.
     virtual Result<StoredManifest> put_manifest(const std::string& reference, const std::string& media_type,
                                                 std::string_view bytes) = 0;

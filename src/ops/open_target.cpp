@@ -14,6 +14,9 @@ public:
     Result<std::optional<oci::FetchedManifest>> fetch_manifest(const std::string& reference) override {
         return client().fetch_manifest(reference);
     }
+    Result<std::optional<Digest>> resolve_manifest(const std::string& reference) override {
+        return client().resolve_manifest(reference);
+    }
     Result<oci::StoredManifest> put_manifest(const std::string& reference, const std::string& media_type,
                                              std::string_view bytes) override {
         return client().store_manifest(reference, media_type, bytes);
