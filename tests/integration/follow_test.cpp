@@ -314,5 +314,26 @@ TEST(Follow, SigtermStopsTheLoopQuicklyWithDirWhole) {
     }
 }
 
+// SIGTERM at points spread over the first round (start-up, HEAD, blobs, switch): DIR is absent
+// or one whole version, and the state names what DIR points to.
+TEST(Follow, SigtermAtAnyPointOfARoundLeavesDirWholeAndStateConsistent) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/sigterm:latest";
+    const auto dir = work / "policies";
+    for (int i = 0; i < 12; ++i) {
+        push_numbered(image, work.path(), i);
+        auto stopped = testing::run_command_with_signal(
+            {KARMOR_BINARY, "oci", "follow", "--every", "1s", "-i", image, "-o", dir.string()}, SIGTERM, 3 * i + 1);
+        EXPECT_TRUE(stopped.exit_code == 0 || stopped.exit_code == 128 + SIGTERM) << stopped.err;
+        if (!fs::exists(fs::symlink_status(dir))) continue;
+        ASSERT_TRUE(fs::is_symlink(dir));
+        const auto names = yaml_files(dir);
+        EXPECT_EQ(names.size(), 4u) << "at " << 3 * i + 1 << " ms";
+        const auto state = nlohmann::json::parse(read_text(work / "policies.versions" / "follow-state.json"));
+        EXPECT_EQ("sha256:" + fs::read_symlink(dir).filename().string(), state["applied"].get<std::string>());
+    }
+}
+
 }  // namespace
 }  // namespace karmor
