@@ -84,6 +84,10 @@ struct PullOptions {
     std::filesystem::path output_directory;
     std::ostream* stream = nullptr;  // -o -: one multi-document YAML stream
     bool force = false;              // replace files that exist with other content
+    // Remove the files an earlier pull wrote into the directory that this artifact no longer
+    // has (SPEC §10); without it they are reported in PullResult::stale_files. Files karmor
+    // did not write are never touched; one a person changed since is removed only with `force`.
+    bool prune = false;
     // --verify-key: the artifact is pulled only when one of its signatures passes every check
     // of SPEC §9, checked before anything is written; its blobs are read from the manifest
     // whose digest was verified.
@@ -102,6 +106,10 @@ struct PullResult {
     std::vector<std::filesystem::path> files_written;    // new or replaced
     std::vector<std::filesystem::path> files_unchanged;  // already there with the same content
     std::vector<SignatureReport> signatures;             // with --verify-key: every signature checked
+    // Files an earlier pull wrote that this artifact no longer has (SPEC §10):
+    std::vector<std::filesystem::path> stale_files;     // left in place (no --prune)
+    std::vector<std::filesystem::path> pruned_files;    // removed (--prune)
+    std::vector<std::filesystem::path> modified_stale;  // changed since karmor wrote them: kept
 };
 
 Result<PullResult> pull_policies(const PullOptions& options);

@@ -82,6 +82,7 @@ int run(int argc, char** argv, Streams io) {
                "7 local I/O, 8 signature verification failed, 130 interrupted. See `man karmor-oci`.\n");
     add_push_command(*oci, action);
     add_pull_command(*oci, action);
+    add_follow_command(*oci, action);
     add_inspect_command(*oci, action);
     add_sign_command(*oci, action);
     add_verify_command(*oci, action);

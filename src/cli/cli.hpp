@@ -90,6 +90,7 @@ using Action = std::function<int(Streams&)>;
 
 void add_push_command(CLI::App& oci, Action& action);
 void add_pull_command(CLI::App& oci, Action& action);
+void add_follow_command(CLI::App& oci, Action& action);
 void add_inspect_command(CLI::App& oci, Action& action);
 void add_sign_command(CLI::App& oci, Action& action);
 void add_verify_command(CLI::App& oci, Action& action);

@@ -12,6 +12,7 @@ struct PullFlags {
     TargetFlags target;
     std::string output;
     bool force = false;
+    bool prune = false;
     bool skip_validation = false;
     std::vector<std::string> verify_keys;
     std::vector<std::string> verify_annotations;
@@ -20,6 +21,19 @@ struct PullFlags {
     OutputFlags format;
     LimitFlags limits;
 };
+
+// SPEC §10: what an earlier pull wrote that this artifact no longer has, on stderr.
+void report_stale_files(const PullResult& result, Streams& io) {
+    for (const auto& file : result.pruned_files)
+        io.err << "Removed " << file.string() << " (no longer in the artifact)\n";
+    for (const auto& file : result.stale_files)
+        io.err << "Warning: " << file.string()
+               << " was written by an earlier pull and is no longer in the artifact; --prune removes it\n";
+    for (const auto& file : result.modified_stale)
+        io.err << "Warning: " << file.string()
+               << " was written by an earlier pull, is no longer in the artifact and was changed since; kept "
+                  "(--prune --force removes it)\n";
+}
 
 int run_pull(const PullFlags& flags, Streams& io) {
     io.errors_as_json = flags.format.json();
@@ -35,6 +49,7 @@ int run_pull(const PullFlags& flags, Streams& io) {
     else
         options.output_directory = flags.output;
     options.force = flags.force;
+    options.prune = flags.prune;
     options.load.skip_validation = flags.skip_validation;
     if (!flags.verify_keys.empty()) {
         SignatureRequirements requirements;
@@ -70,6 +85,7 @@ int run_pull(const PullFlags& flags, Streams& io) {
         flags.target.explain(error);
         return report_error(error, io);
     }
+    report_stale_files(*result, io);
     if (flags.format.json()) {
         nlohmann::ordered_json out = {{"reference", result->location}, {"digest", result->manifest_digest.str()}};
         if (result->subject) out["subject"] = result->subject->digest.str();
@@ -127,6 +143,8 @@ void add_pull_command(CLI::App& oci, Action& action) {
                     "directory to write the policies to; - writes one YAML stream to stdout")
         ->required();
     cmd->add_flag("--force", flags->force, "replace files that exist with other content");
+    cmd->add_flag("--prune", flags->prune,
+                  "remove files an earlier pull wrote that this artifact no longer has (edited ones need --force)");
     cmd->add_flag("--skip-validation", flags->skip_validation, "write policies without schema validation (warns)");
     cmd->add_option("--verify-key", flags->verify_keys,
                     "pull only if a cosign signature verifies under this public key (repeatable; checked before "

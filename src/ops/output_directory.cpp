@@ -86,7 +86,7 @@ Result<void> write_files(const fs::path& directory, const std::vector<const Outp
 }  // namespace
 
 Result<WriteReport> write_output_files(const fs::path& directory, const std::vector<OutputFile>& files, bool force,
-                                       const std::atomic<bool>* cancel) {
+                                       const std::atomic<bool>* cancel, const std::set<std::string>& replaceable) {
     const auto cancelled = [cancel] { return cancel && cancel->load(); };
     const auto interrupted = [] {
         return unexpected(Error(ErrorKind::cancelled, "interrupted; the output directory is unchanged"));
@@ -122,7 +122,7 @@ Result<WriteReport> write_output_files(const fs::path& directory, const std::vec
                     ", never replaced)");
                 continue;
             }
-            if (!force) {
+            if (!force && !replaceable.contains(file.name)) {
                 any_regular = true;
                 conflicts.push_back(path.string());
                 continue;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,11 @@ struct WriteReport {
     std::vector<std::filesystem::path> unchanged;
 };
 
-// Refuses, before writing anything, when a file exists with other content and !force.
+// Refuses, before writing anything, when a file exists with other content and !force, unless
+// its name is in `replaceable` (a file an earlier pull wrote and nobody changed since).
 // Stops before moving anything in when `cancel` is set, leaving the directory as it was.
 Result<WriteReport> write_output_files(const std::filesystem::path& directory, const std::vector<OutputFile>& files,
-                                       bool force, const std::atomic<bool>* cancel = nullptr);
+                                       bool force, const std::atomic<bool>* cancel = nullptr,
+                                       const std::set<std::string>& replaceable = {});
 
 }  // namespace karmor::ops

@@ -1,8 +1,10 @@
 // SPEC §2 pull, §4 reading artifacts of other tools, §5 file names, §6 pulling from an image,
 // §8 verification.
 #include <algorithm>
+#include <set>
 
 #include "bundle/artifact.hpp"
+#include "follow/pull_state.hpp"
 #include "karmor/oci.hpp"
 #include "ops/open_target.hpp"
 #include "ops/output_directory.hpp"
@@ -222,14 +224,53 @@ Result<PullResult> pull_policies(const PullOptions& options) {
         return result;
     }
 
+    const auto& directory = options.output_directory;
+    auto earlier = follow::read_pull_state(directory);
+    if (!earlier) return unexpected(std::move(earlier).error());
+    follow::PullState state{result.manifest_digest.str(), result.location, {}};
     std::vector<ops::OutputFile> files;
     files.reserve(policies->size());
-    for (std::size_t i = 0; i < policies->size(); ++i)
+    std::set<std::string> new_names;
+    for (std::size_t i = 0; i < policies->size(); ++i) {
+        state.files.push_back({names[i], follow::sha256_hex((*policies)[i].serialized), (*policies)[i].identity});
+        new_names.insert(names[i]);
         files.push_back({names[i], std::move((*policies)[i].serialized)});
-    auto written = ops::write_output_files(options.output_directory, files, options.force, options.remote.cancel);
+    }
+    // Files of an earlier pull that nobody changed since are karmor's to replace; the others
+    // (edited by a person) need --force like any file karmor did not write.
+    std::set<std::string> replaceable;
+    std::vector<follow::RecordedFile> stale;
+    if (*earlier) {
+        for (const auto& recorded : (*earlier)->files) {
+            const auto on_disk = follow::file_sha256(directory / recorded.name);
+            if (new_names.contains(recorded.name)) {
+                if (on_disk == recorded.sha256) replaceable.insert(recorded.name);
+            } else if (on_disk) {
+                stale.push_back(recorded);
+            }
+        }
+    }
+    auto written = ops::write_output_files(directory, files, options.force, options.remote.cancel, replaceable);
     if (!written) return unexpected(std::move(written).error());
     result.files_written = std::move(written->written);
     result.files_unchanged = std::move(written->unchanged);
+
+    for (auto& recorded : stale) {
+        const auto path = directory / recorded.name;
+        const bool edited = follow::file_sha256(path) != recorded.sha256;
+        if (options.prune && (!edited || options.force)) {
+            std::error_code ec;
+            if (!std::filesystem::remove(path, ec) && ec)
+                return unexpected(Error(ErrorKind::io, "cannot remove " + path.string() + ": " + ec.message(),
+                                        "check that the directory is writable"));
+            result.pruned_files.push_back(path);
+            continue;
+        }
+        (edited ? result.modified_stale : result.stale_files).push_back(path);
+        recorded.leftover = true;
+        state.files.push_back(std::move(recorded));
+    }
+    if (auto saved = follow::write_pull_state(directory, state); !saved) return unexpected(std::move(saved).error());
     return result;
 }
 

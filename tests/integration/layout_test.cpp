@@ -86,7 +86,9 @@ TEST(Layout, KarmorPullsALayoutThatSkopeoWrote) {
     auto pull = run_karmor({"oci", "pull", "--oci-layout", "-i", dir + ":v1", "-o", (work / "out").string()});
     ASSERT_EQ(pull.exit_code, 0) << pull.err;
     EXPECT_NE(pull.err.find(pushed->manifest_digest.str()), std::string::npos) << pull.err;
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(work / "out"), {}), 4);
+    // Four policies and pull's hidden record of what it wrote (.karmor-pull-state, SPEC §10).
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(work / "out"), {}), 5);
+    EXPECT_TRUE(std::filesystem::exists(work / "out" / ".karmor-pull-state"));
 
     auto by_digest = pull_policies(layout_pull(dir + "@" + pushed->manifest_digest.str(), work / "out2"));
     ASSERT_TRUE(by_digest) << by_digest.error().message;

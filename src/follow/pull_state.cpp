@@ -1,0 +1,83 @@
+#include "follow/pull_state.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "karmor/digest.hpp"
+#include "util/atomic_file.hpp"
+
+namespace karmor::follow {
+
+namespace fs = std::filesystem;
+
+std::string sha256_hex(std::string_view bytes) {
+    return Digest::sha256_of(bytes).hex();
+}
+
+std::optional<std::string> file_sha256(const fs::path& path) {
+    std::error_code ec;
+    if (!fs::is_regular_file(fs::symlink_status(path, ec))) return std::nullopt;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) return std::nullopt;
+    return sha256_hex(buffer.str());
+}
+
+Result<std::optional<PullState>> read_pull_state(const fs::path& directory) {
+    const fs::path path = directory / pull_state_file_name;
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path, ec))) return std::optional<PullState>();
+    const auto corrupt = [&](const std::string& why) {
+        return unexpected(Error(ErrorKind::io, "cannot read " + path.string() + ": " + why,
+                                "delete it; karmor then treats every file in the directory as not its own"));
+    };
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return corrupt("cannot open it");
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    const auto json = nlohmann::json::parse(buffer.str(), nullptr, false);
+    if (json.is_discarded() || !json.is_object() || !json.contains("files") || !json["files"].is_array())
+        return corrupt("it is not a karmor pull state");
+    PullState state;
+    try {
+        state.digest = json.value("digest", "");
+        state.reference = json.value("reference", "");
+        for (const auto& f : json["files"]) {
+            RecordedFile file;
+            file.name = f.at("name").get<std::string>();
+            file.sha256 = f.at("sha256").get<std::string>();
+            file.identity.kind = f.value("kind", "");
+            file.identity.namespace_name = f.value("namespace", "");
+            file.identity.name = f.value("policy", "");
+            file.leftover = f.value("leftover", false);
+            // A name with a directory part would let the state reach outside the directory.
+            if (file.name.empty() || file.name.find('/') != std::string::npos || file.name == "." || file.name == "..")
+                return corrupt("it names a file outside the directory: " + file.name);
+            state.files.push_back(std::move(file));
+        }
+    } catch (const nlohmann::json::exception& e) {
+        return corrupt(e.what());
+    }
+    return std::optional<PullState>(std::move(state));
+}
+
+Result<void> write_pull_state(const fs::path& directory, const PullState& state) {
+    nlohmann::ordered_json json = {{"version", 1}, {"digest", state.digest}, {"reference", state.reference}};
+    auto files = nlohmann::ordered_json::array();
+    for (const auto& f : state.files) {
+        nlohmann::ordered_json entry = {{"name", f.name},
+                                        {"sha256", f.sha256},
+                                        {"kind", f.identity.kind},
+                                        {"namespace", f.identity.namespace_name},
+                                        {"policy", f.identity.name}};
+        if (f.leftover) entry["leftover"] = true;
+        files.push_back(std::move(entry));
+    }
+    json["files"] = std::move(files);
+    return util::write_file_atomically(directory / pull_state_file_name, json.dump(1) + "\n", 0644);
+}
+
+}  // namespace karmor::follow

@@ -1,0 +1,202 @@
+// SPEC §10: one round of `follow`: HEAD the reference; on a new digest pull it into a new
+// version directory, then switch DIR to it as a whole.
+#include <sys/file.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <map>
+#include <random>
+
+#include "follow/pull_state.hpp"
+#include "follow/versions.hpp"
+#include "karmor/follow.hpp"
+#include "karmor/oci.hpp"
+#include "ops/open_target.hpp"
+#include "ops/referrers.hpp"
+
+namespace karmor {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One follower per DIR at a time: two would remove each other's temporary directories.
+class RoundLock {
+public:
+    static Result<RoundLock> take(const fs::path& versions) {
+        const auto path = versions / ".lock";
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            if (fd >= 0) ::close(fd);
+            return unexpected(Error(ErrorKind::io, "cannot lock " + path.string() + ": another follow is working on it",
+                                    "run one `karmor oci follow` per directory"));
+        }
+        return RoundLock(fd);
+    }
+    RoundLock(RoundLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    RoundLock(const RoundLock&) = delete;
+    RoundLock& operator=(const RoundLock&) = delete;
+    RoundLock& operator=(RoundLock&&) = delete;
+    ~RoundLock() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+private:
+    explicit RoundLock(int fd) : fd_(fd) {}
+    int fd_;
+};
+
+// Identity → content hash, from what pull recorded in a version directory.
+std::map<PolicyIdentity, std::string> recorded_policies(const std::optional<fs::path>& version) {
+    std::map<PolicyIdentity, std::string> out;
+    if (!version) return out;
+    auto state = follow::read_pull_state(*version);
+    if (!state || !*state) return out;
+    for (const auto& f : (*state)->files)
+        if (!f.leftover) out[f.identity] = f.sha256;
+    return out;
+}
+
+PolicyChanges compare(const std::map<PolicyIdentity, std::string>& before,
+                      const std::map<PolicyIdentity, std::string>& after) {
+    PolicyChanges changes;
+    for (const auto& [identity, hash] : after) {
+        const auto old = before.find(identity);
+        if (old == before.end())
+            changes.added.push_back(identity);
+        else if (old->second != hash)
+            changes.changed.push_back(identity);
+    }
+    for (const auto& [identity, hash] : before)
+        if (!after.contains(identity)) changes.removed.push_back(identity);
+    return changes;
+}
+
+std::string random_suffix() {
+    std::random_device device;
+    return std::to_string(::getpid()) + "-" + std::to_string(device());
+}
+
+}  // namespace
+
+fs::path follow_versions_directory(const fs::path& directory) {
+    auto normal = directory.lexically_normal();
+    if (normal.has_filename() == false) normal = normal.parent_path();
+    return normal.parent_path() / (normal.filename().string() + ".versions");
+}
+
+Result<FollowRound> follow_once(const FollowOptions& options) {
+    const auto cancelled = [&] { return options.remote.cancel && options.remote.cancel->load(); };
+    const auto interrupted = [] {
+        return unexpected(Error(ErrorKind::cancelled, "interrupted; the directory is unchanged"));
+    };
+    auto directory = options.directory.lexically_normal();
+    if (!directory.has_filename()) directory = directory.parent_path();
+    const auto versions = follow_versions_directory(directory);
+    const auto state_directory = options.state_directory.empty() ? versions : options.state_directory;
+    std::error_code ec;
+    fs::create_directories(versions, ec);
+    if (ec)
+        return unexpected(Error(ErrorKind::io, "cannot create " + versions.string() + ": " + ec.message(),
+                                "check that the directory holding " + directory.string() + " is writable"));
+    auto lock = RoundLock::take(versions);
+    if (!lock) return unexpected(std::move(lock).error());
+
+    auto current = follow::current_version(directory);
+    if (!current) return unexpected(std::move(current).error());
+    auto state = follow::read_follow_state(state_directory);
+    if (!state) return unexpected(std::move(state).error());
+    const bool current_is_whole = *current && fs::is_directory(**current, ec);
+
+    // The one request of an idle round (two when following an image's attachments).
+    auto opened = ops::open_target(options.reference, std::nullopt, options.remote, ops::Access::pull);
+    if (!opened) return unexpected(std::move(opened).error());
+    auto& target = *opened->target;
+    const std::string where = options.reference.str();
+    auto resolved = target.resolve_manifest(opened->manifest_reference());
+    if (!resolved) return unexpected(std::move(resolved).error());
+    if (!*resolved)
+        return unexpected(Error(ErrorKind::not_found, where + ": not found",
+                                "check the repository and tag; the directory is unchanged"));
+    const Digest head = (*resolved)->digest;
+
+    const auto applied = *state ? Digest::parse((*state)->applied) : Result<Digest>(unexpected(Error()));
+    if (*state && current_is_whole && applied && (*state)->resolved == head.str() &&
+        (**current).filename() == applied->hex()) {
+        bool idle = true;
+        // An image's digest stays when a newer artifact is attached to it.
+        if (head.str() != (*state)->applied) {
+            auto listing = ops::find_referrers(target, head, media_type::kubearmor_config);
+            if (!listing) return unexpected(std::move(listing).error());
+            idle = !listing->referrers.empty() && listing->referrers.front().digest.str() == (*state)->applied;
+        }
+        if (idle) {
+            FollowRound round;
+            round.digest = *applied;
+            round.location = options.reference.with_digest(round.digest).str();
+            round.version_directory = **current;
+            return round;
+        }
+    }
+    if (cancelled()) return interrupted();
+
+    // Pull by digest into a temporary directory beside the versions: a failure (registry,
+    // signature, invalid policy, full disk) leaves DIR as it is.
+    const auto temp = versions / (".round-" + random_suffix());
+    struct RemoveTemp {
+        fs::path path;
+        ~RemoveTemp() {
+            std::error_code ignored;
+            if (!path.empty()) fs::remove_all(path, ignored);
+        }
+    } remove_temp{temp};
+    PullOptions pull;
+    pull.reference = options.reference.with_digest(head);
+    pull.output_directory = temp;
+    pull.verify = options.verify;
+    pull.load = options.load;
+    pull.remote = options.remote;
+    auto pulled = pull_policies(pull);
+    if (!pulled) {
+        auto error = std::move(pulled).error();
+        if (error.kind != ErrorKind::cancelled) error.message += "; " + directory.string() + " is unchanged";
+        return unexpected(std::move(error));
+    }
+    if (cancelled()) return interrupted();
+
+    const auto hex = pulled->manifest_digest.hex();
+    const auto version = versions / hex;
+    FollowRound round;
+    round.digest = pulled->manifest_digest;
+    round.location = pulled->location;
+    round.signatures = std::move(pulled->signatures);
+    round.version_directory = version;
+    const bool already_there = current_is_whole && (**current).filename() == hex;
+    if (!already_there) {
+        round.changed = true;
+        round.changes = compare(recorded_policies(current_is_whole ? *current : std::nullopt), recorded_policies(temp));
+        // A version kept from before (a rollback to it) is replaced by the fresh, verified copy.
+        fs::remove_all(version, ec);
+        fs::rename(temp, version, ec);
+        if (ec)
+            return unexpected(Error(ErrorKind::io, "cannot move the new version into " + version.string() + ": " +
+                                                       ec.message() + "; " + directory.string() + " is unchanged"));
+        remove_temp.path.clear();
+        if (auto switched = follow::switch_to(directory, version); !switched)
+            return unexpected(std::move(switched).error());
+    }
+
+    follow::FollowState next;
+    next.reference = where;
+    next.resolved = head.str();
+    next.applied = round.digest.str();
+    next.history.push_back(hex);
+    if (*state)
+        for (const auto& h : (*state)->history)
+            if (h != hex) next.history.push_back(h);
+    if (auto saved = follow::write_follow_state(state_directory, next); !saved)
+        return unexpected(std::move(saved).error());
+    follow::remove_old_versions(versions, next.history, options.keep, version);
+    return round;
+}
+
+}  // namespace karmor

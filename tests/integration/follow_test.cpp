@@ -1,0 +1,339 @@
+// SPEC §10 through the karmor binary against a real registry: pull's record of what it wrote
+// (warn, --prune, --force), and `follow`.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fault_proxy.hpp"
+#include "support/local_registry.hpp"
+
+namespace karmor {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_text;
+using testing::run_karmor;
+using testing::TempDir;
+using testing::write_text;
+
+std::string policy(const std::string& name, const std::string& path) {
+    return "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: " + name +
+           "\n  namespace: default\nspec:\n  selector:\n    matchLabels:\n      app: web\n  process:\n"
+           "    matchPaths:\n      - path: " +
+           path + "\n  action: Block\n";
+}
+
+// v1: four policies. v2: `alpha` removed, `beta` changed, `epsilon` added.
+void write_version(const fs::path& dir, int version) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    if (version == 1) write_text(dir / "alpha.yaml", policy("alpha", "/usr/bin/apt"));
+    write_text(dir / "beta.yaml", policy("beta", version == 1 ? "/usr/bin/dpkg" : "/usr/bin/rpm"));
+    write_text(dir / "gamma.yaml", policy("gamma", "/usr/bin/curl"));
+    write_text(dir / "delta.yaml", policy("delta", "/usr/bin/wget"));
+    if (version == 2) write_text(dir / "epsilon.yaml", policy("epsilon", "/usr/bin/nc"));
+}
+
+void push_version(const std::string& image, const fs::path& work, int version, bool plain_http = false) {
+    const auto dir = work / ("v" + std::to_string(version));
+    write_version(dir, version);
+    std::vector<std::string> args{"oci", "push", "-i", image, "-p", dir.string()};
+    if (plain_http) args.emplace_back("--plain-http");
+    auto push = run_karmor(args);
+    ASSERT_EQ(push.exit_code, 0) << push.err;
+}
+
+std::set<std::string> yaml_files(const fs::path& dir) {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.path().extension() == ".yaml") names.insert(entry.path().filename().string());
+    return names;
+}
+
+const std::set<std::string> v2_files = {"ksp-default-beta.yaml", "ksp-default-delta.yaml", "ksp-default-epsilon.yaml",
+                                        "ksp-default-gamma.yaml"};
+
+TEST(PullState, WarnsAboutStaleFilesAndPrunesOnlyItsOwn) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/state:latest";
+    const auto out = work / "out";
+    push_version(image, work.path(), 1);
+    auto first = run_karmor({"oci", "pull", "-i", image, "-o", out.string()});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_EQ(yaml_files(out).size(), 4u);
+    EXPECT_TRUE(fs::exists(out / ".karmor-pull-state"));
+    write_text(out / "mine.yaml", "# a person's file\n");
+
+    push_version(image, work.path(), 2);
+    // The changed policy replaces karmor's own unedited file without --force.
+    auto warned = run_karmor({"oci", "pull", "-i", image, "-o", out.string()});
+    ASSERT_EQ(warned.exit_code, 0) << warned.err;
+    EXPECT_NE(warned.err.find("Warning: " + (out / "ksp-default-alpha.yaml").string()), std::string::npos)
+        << warned.err;
+    EXPECT_EQ(warned.err.find("mine.yaml"), std::string::npos) << "a file karmor did not write is not its business";
+    EXPECT_TRUE(fs::exists(out / "ksp-default-alpha.yaml")) << "without --prune nothing is removed";
+    EXPECT_EQ(read_text(out / "ksp-default-beta.yaml"), policy("beta", "/usr/bin/rpm"));
+
+    // The warning survives another pull: the leftover is still recorded as karmor's.
+    auto again = run_karmor({"oci", "pull", "-i", image, "-o", out.string()});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_NE(again.err.find("ksp-default-alpha.yaml"), std::string::npos) << again.err;
+
+    auto pruned = run_karmor({"oci", "pull", "--prune", "-i", image, "-o", out.string()});
+    ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+    EXPECT_NE(pruned.err.find("Removed " + (out / "ksp-default-alpha.yaml").string()), std::string::npos) << pruned.err;
+    auto expected = v2_files;
+    expected.insert("mine.yaml");
+    EXPECT_EQ(yaml_files(out), expected);
+    EXPECT_EQ(read_text(out / "mine.yaml"), "# a person's file\n");
+}
+
+TEST(PullState, AnEditedStaleFileIsKeptWithoutForce) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/edited:latest";
+    const auto out = work / "out";
+    push_version(image, work.path(), 1);
+    ASSERT_EQ(run_karmor({"oci", "pull", "-i", image, "-o", out.string()}).exit_code, 0);
+    const auto alpha = out / "ksp-default-alpha.yaml";
+    write_text(alpha, read_text(alpha) + "# edited by hand\n");
+
+    push_version(image, work.path(), 2);
+    auto kept = run_karmor({"oci", "pull", "--prune", "-i", image, "-o", out.string()});
+    ASSERT_EQ(kept.exit_code, 0) << kept.err;
+    EXPECT_TRUE(fs::exists(alpha)) << "an edited file is not removed without --force";
+    EXPECT_NE(kept.err.find(alpha.string() + " was written by an earlier pull, is no longer in the artifact and was "
+                                             "changed since; kept"),
+              std::string::npos)
+        << kept.err;
+
+    auto forced = run_karmor({"oci", "pull", "--prune", "--force", "-i", image, "-o", out.string()});
+    ASSERT_EQ(forced.exit_code, 0) << forced.err;
+    EXPECT_FALSE(fs::exists(alpha));
+    EXPECT_EQ(yaml_files(out), v2_files);
+}
+
+std::vector<std::string> strings(const nlohmann::json& array) {
+    std::vector<std::string> out;
+    for (const auto& v : array) out.push_back(v.get<std::string>());
+    return out;
+}
+
+TEST(Follow, OnceTwiceGivesExactlyTheNewSetAndItsChanges) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/follow:latest";
+    const auto dir = work / "policies";
+    const auto env_file = work / "exec-env";
+    const std::string exec = "env | grep ^KARMOR_ | sort > " + env_file.string();
+    push_version(image, work.path(), 1);
+    auto first =
+        run_karmor({"oci", "follow", "--once", "--output", "json", "-i", image, "-o", dir.string(), "--exec", exec});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    auto line = nlohmann::json::parse(first.out);
+    EXPECT_EQ(line["added"].size(), 4u) << first.out;
+    EXPECT_TRUE(line["removed"].empty());
+    EXPECT_TRUE(fs::is_symlink(dir));
+    EXPECT_EQ(yaml_files(dir).size(), 4u);
+
+    push_version(image, work.path(), 2);
+    auto second =
+        run_karmor({"oci", "follow", "--once", "--output", "json", "-i", image, "-o", dir.string(), "--exec", exec});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    ASSERT_EQ(std::count(second.out.begin(), second.out.end(), '\n'), 1) << "one line per change: " << second.out;
+    line = nlohmann::json::parse(second.out);
+    EXPECT_EQ(strings(line["added"]), std::vector<std::string>{"KubeArmorPolicy/default/epsilon"});
+    EXPECT_EQ(strings(line["removed"]), std::vector<std::string>{"KubeArmorPolicy/default/alpha"});
+    EXPECT_EQ(strings(line["changed"]), std::vector<std::string>{"KubeArmorPolicy/default/beta"});
+    EXPECT_EQ(yaml_files(dir), v2_files);
+    EXPECT_EQ(read_text(dir / "ksp-default-beta.yaml"), policy("beta", "/usr/bin/rpm"));
+    const auto env = read_text(env_file);
+    EXPECT_NE(env.find("KARMOR_ADDED=KubeArmorPolicy/default/epsilon\n"), std::string::npos) << env;
+    EXPECT_NE(env.find("KARMOR_REMOVED=KubeArmorPolicy/default/alpha\n"), std::string::npos) << env;
+    EXPECT_NE(env.find("KARMOR_CHANGED=KubeArmorPolicy/default/beta\n"), std::string::npos) << env;
+    EXPECT_NE(env.find("KARMOR_DIGEST=" + line["digest"].get<std::string>() + "\n"), std::string::npos) << env;
+
+    // The text line names the same three changes.
+    push_version(image, work.path(), 1);
+    auto text = run_karmor({"oci", "follow", "--once", "-i", image, "-o", dir.string(), "--exec", "exit 3"});
+    ASSERT_EQ(text.exit_code, 0) << "a failing --exec is reported, not fatal: " << text.err;
+    EXPECT_NE(text.out.find(" added=KubeArmorPolicy/default/alpha removed=KubeArmorPolicy/default/epsilon "
+                            "changed=KubeArmorPolicy/default/beta\n"),
+              std::string::npos)
+        << text.out;
+    EXPECT_NE(text.err.find("--exec command failed (exit code 3)"), std::string::npos) << text.err;
+}
+
+TEST(Follow, AnIdleRoundIsOneHead) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/idle:latest";
+    const auto dir = work / "policies";
+    push_version(image, work.path(), 1);
+    ASSERT_EQ(run_karmor({"oci", "follow", "--once", "-i", image, "-o", dir.string()}).exit_code, 0);
+    const auto before = registry->requests().size();
+    auto idle = run_karmor({"oci", "follow", "--once", "-i", image, "-o", dir.string()});
+    ASSERT_EQ(idle.exit_code, 0) << idle.err;
+    EXPECT_EQ(idle.out, "") << "no change, no line";
+    auto requests = registry->requests();
+    requests.erase(requests.begin(), requests.begin() + static_cast<std::ptrdiff_t>(before));
+    // docker-registry logs the /v2/ ping too; the round itself is the HEAD.
+    std::erase(requests, std::string("GET /v2/"));
+    EXPECT_EQ(requests, std::vector<std::string>{"HEAD /v2/idle/manifests/latest"});
+}
+
+// Each version i has four policies named by i's parity, all mentioning /usr/bin/v<i>.
+void push_numbered(const std::string& image, const fs::path& work, int i) {
+    const auto dir = work / "numbered";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (int p = 0; p < 4; ++p) {
+        const auto name = std::string(i % 2 ? "odd" : "even") + std::to_string(p);
+        write_text(dir / (name + ".yaml"), policy(name, "/usr/bin/v" + std::to_string(i)));
+    }
+    auto push = run_karmor({"oci", "push", "-i", image, "-p", dir.string()});
+    ASSERT_EQ(push.exit_code, 0) << push.err;
+}
+
+TEST(Follow, AReaderNeverSeesAMix) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/switch:latest";
+    const auto dir = work / "policies";
+    push_numbered(image, work.path(), 0);
+    ASSERT_EQ(run_karmor({"oci", "follow", "--once", "--keep", "2", "-i", image, "-o", dir.string()}).exit_code, 0);
+
+    std::atomic<bool> done{false};
+    std::atomic<int> snapshots{0};
+    std::vector<std::string> problems;
+    std::thread reader([&] {
+        while (!done.load() && problems.size() < 5) {
+            // A reader resolves DIR once, then lists and reads (docs/following.md).
+            std::error_code ec;
+            const auto version = fs::canonical(dir, ec);
+            if (ec) {
+                problems.push_back("DIR missing: " + ec.message());
+                continue;
+            }
+            std::set<std::string> names, versions;
+            for (const auto& entry : fs::directory_iterator(version, ec)) {
+                if (entry.path().extension() != ".yaml") continue;
+                names.insert(entry.path().filename().string());
+                const auto text = read_text(entry.path());
+                const auto at = text.find("/usr/bin/v");
+                versions.insert(at == std::string::npos ? "?" : text.substr(at, text.find('\n', at) - at));
+            }
+            const bool odd = !names.empty() && names.begin()->find("-odd") != std::string::npos;
+            bool same_parity = true;
+            for (const auto& n : names)
+                same_parity = same_parity && n.find(odd ? "-odd" : "-even") != std::string::npos;
+            if (ec || names.size() != 4 || versions.size() != 1 || !same_parity)
+                problems.push_back("a mix in " + version.string() + ": " + std::to_string(names.size()) + " files, " +
+                                   std::to_string(versions.size()) + " versions");
+            ++snapshots;
+        }
+    });
+    for (int i = 1; i <= 22; ++i) {
+        push_numbered(image, work.path(), i);
+        auto round = run_karmor({"oci", "follow", "--once", "--keep", "2", "-i", image, "-o", dir.string()});
+        EXPECT_EQ(round.exit_code, 0) << round.err;
+    }
+    done = true;
+    reader.join();
+    EXPECT_TRUE(problems.empty()) << problems.front();
+    EXPECT_GT(snapshots.load(), 22);
+    EXPECT_NE(read_text(dir / "ksp-default-even0.yaml").find("/usr/bin/v22"), std::string::npos);
+    // --keep 2: the current version and two before it.
+    int kept = 0;
+    for (const auto& entry : fs::directory_iterator(work / "policies.versions"))
+        kept += entry.path().filename().string().size() == 64 ? 1 : 0;
+    EXPECT_EQ(kept, 3);
+}
+
+TEST(Follow, AFailedRoundKeepsTheOldSet) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const auto dir = work / "policies";
+    testing::FaultProxy proxy(registry->port());
+    const std::string image = "localhost:" + std::to_string(proxy.port()) + "/faults:latest";
+    push_version(image, work.path(), 1, true);
+    ASSERT_EQ(run_karmor({"oci", "follow", "--once", "--plain-http", "-i", image, "-o", dir.string()}).exit_code, 0);
+    push_version(image, work.path(), 2, true);
+
+    // The registry goes away in the middle of the round: after the HEAD, at the blobs.
+    proxy.add_fault({"GET", "/blobs/", testing::FaultKind::reset, 100});
+    auto failed = run_karmor({"oci", "follow", "--once", "--plain-http", "-i", image, "-o", dir.string()});
+    EXPECT_NE(failed.exit_code, 0);
+    EXPECT_NE(failed.err.find("is unchanged"), std::string::npos) << failed.err;
+    EXPECT_EQ(yaml_files(dir).size(), 4u);
+    EXPECT_TRUE(fs::exists(dir / "ksp-default-alpha.yaml")) << "the old set stays";
+    EXPECT_GT(proxy.faults_fired(), 0);
+
+    // A corrupted blob is refused the same way.
+    testing::FaultProxy corrupting(registry->port());
+    corrupting.add_fault({"GET", "/blobs/", testing::FaultKind::corrupt_body, 100});
+    const std::string corrupt_image = "localhost:" + std::to_string(corrupting.port()) + "/faults:latest";
+    auto corrupt = run_karmor({"oci", "follow", "--once", "--plain-http", "-i", corrupt_image, "-o", dir.string()});
+    EXPECT_NE(corrupt.exit_code, 0);
+    EXPECT_TRUE(fs::exists(dir / "ksp-default-alpha.yaml"));
+
+    // The next good round applies.
+    const std::string direct = registry->localhost() + "/faults:latest";
+    auto good = run_karmor({"oci", "follow", "--once", "-i", direct, "-o", dir.string()});
+    ASSERT_EQ(good.exit_code, 0) << good.err;
+    EXPECT_EQ(yaml_files(dir), v2_files);
+}
+
+TEST(Follow, SigtermStopsTheLoopQuicklyWithDirWhole) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/loop:latest";
+    const auto dir = work / "policies";
+    push_version(image, work.path(), 1);
+    for (int after_ms : {400, 900}) {
+        const auto start = std::chrono::steady_clock::now();
+        auto stopped = testing::run_command_with_signal(
+            {KARMOR_BINARY, "oci", "follow", "--every", "1s", "-i", image, "-o", dir.string()}, SIGTERM, after_ms);
+        const auto elapsed =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+        EXPECT_LT(elapsed.count(), after_ms + 300) << "SIGTERM stops the loop promptly";
+        EXPECT_EQ(yaml_files(dir).size(), 4u);
+    }
+}
+
+// SIGTERM at points spread over the first round (start-up, HEAD, blobs, switch): DIR is absent
+// or one whole version, and the state names what DIR points to.
+TEST(Follow, SigtermAtAnyPointOfARoundLeavesDirWholeAndStateConsistent) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/sigterm:latest";
+    const auto dir = work / "policies";
+    for (int i = 0; i < 12; ++i) {
+        push_numbered(image, work.path(), i);
+        auto stopped = testing::run_command_with_signal(
+            {KARMOR_BINARY, "oci", "follow", "--every", "1s", "-i", image, "-o", dir.string()}, SIGTERM, 3 * i + 1);
+        EXPECT_TRUE(stopped.exit_code == 0 || stopped.exit_code == 128 + SIGTERM) << stopped.err;
+        if (!fs::exists(fs::symlink_status(dir))) continue;
+        ASSERT_TRUE(fs::is_symlink(dir));
+        const auto names = yaml_files(dir);
+        EXPECT_EQ(names.size(), 4u) << "at " << 3 * i + 1 << " ms";
+        const auto state = nlohmann::json::parse(read_text(work / "policies.versions" / "follow-state.json"));
+        EXPECT_EQ("sha256:" + fs::read_symlink(dir).filename().string(), state["applied"].get<std::string>());
+    }
+}
+
+}  // namespace
+}  // namespace karmor
