@@ -24,6 +24,9 @@ struct FollowOptions {
     std::filesystem::path directory;
     // Where the last applied digest is kept; empty: DIR.versions (beside DIR).
     std::filesystem::path state_directory;
+    // --semver RANGE: follow the highest tag of the repository in this range (pre-releases only
+    // when the range names one); `reference`'s own tag is then not used.
+    std::string semver;
     std::optional<SignatureRequirements> verify;  // --verify-key
     LoadOptions load;
     RemoteOptions remote;  // its `cancel` stops a round at a safe point, DIR untouched

@@ -27,6 +27,7 @@ struct FollowFlags {
     std::string output;
     std::string state_dir;
     std::string every = "5m";
+    std::string semver;
     bool once = false;
     int keep = 1;
     std::string exec;
@@ -155,6 +156,7 @@ int run_follow(const FollowFlags& flags, Streams& io) {
     options.directory = flags.output;
     options.state_directory = flags.state_dir;
     options.keep = flags.keep;
+    options.semver = flags.semver;
     options.load.skip_validation = flags.skip_validation;
     if (flags.keep < 0)
         return report_error(Error(ErrorKind::usage, "--keep must be 0 or more", "pass --keep 1 to keep one rollback"),
@@ -223,6 +225,9 @@ void add_follow_command(CLI::App& oci, Action& action) {
         ->capture_default_str();
     cmd->add_flag("--once", flags->once, "one round, then exit (cron, CI)");
     cmd->add_option("--state-dir", flags->state_dir, "where the last applied digest is kept (default: DIR.versions)");
+    cmd->add_option("--semver", flags->semver,
+                    "follow the highest tag in this version range, e.g. '>=1.4 <2' (pre-releases only when the "
+                    "range names one); REF's tag is not used");
     cmd->add_option("--keep", flags->keep, "previous versions kept in DIR.versions for rollback")
         ->capture_default_str();
     cmd->add_option("--exec", flags->exec,

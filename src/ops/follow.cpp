@@ -11,6 +11,8 @@
 #include "follow/versions.hpp"
 #include "karmor/follow.hpp"
 #include "karmor/oci.hpp"
+#include "moving/semver.hpp"
+#include "moving/tag_filter.hpp"
 #include "ops/open_target.hpp"
 #include "ops/referrers.hpp"
 
@@ -76,6 +78,20 @@ std::string random_suffix() {
     return std::to_string(::getpid()) + "-" + std::to_string(device());
 }
 
+// The highest version among the repository's tags that `range` admits (SPEC §10 --semver).
+Result<std::string> highest_tag_in_range(oci::Target& target, const std::string& range_text) {
+    auto range = moving::Range::parse(range_text);
+    if (!range) return unexpected(std::move(range).error());
+    auto tags = target.list_tags();
+    if (!tags) return unexpected(std::move(tags).error());
+    const auto versions = moving::select_versions(*tags, *range);
+    if (versions.empty())
+        return unexpected(Error(ErrorKind::not_found,
+                                target.where() + ": no tag is a version in the range " + range_text,
+                                "`karmor oci tags -i REPO --semver RANGE` lists what matches; the directory is unchanged"));
+    return versions.back();
+}
+
 }  // namespace
 
 fs::path follow_versions_directory(const fs::path& directory) {
@@ -111,8 +127,16 @@ Result<FollowRound> follow_once(const FollowOptions& options) {
     auto opened = ops::open_target(options.reference, std::nullopt, options.remote, ops::Access::pull);
     if (!opened) return unexpected(std::move(opened).error());
     auto& target = *opened->target;
-    const std::string where = options.reference.str();
-    auto resolved = target.resolve_manifest(opened->manifest_reference());
+    std::string where = options.reference.str();
+    std::string manifest_reference = opened->manifest_reference();
+    if (!options.semver.empty()) {
+        // One more request a round: the tag list (every page of it).
+        auto chosen = highest_tag_in_range(target, options.semver);
+        if (!chosen) return unexpected(std::move(chosen).error());
+        manifest_reference = *chosen;
+        where = target.describe(manifest_reference);
+    }
+    auto resolved = target.resolve_manifest(manifest_reference);
     if (!resolved) return unexpected(std::move(resolved).error());
     if (!*resolved)
         return unexpected(Error(ErrorKind::not_found, where + ": not found",

@@ -207,6 +207,34 @@ void push_numbered(const std::string& image, const fs::path& work, int i) {
     ASSERT_EQ(push.exit_code, 0) << push.err;
 }
 
+// SPEC §10 --semver: the highest tag in the range, pre-releases only when the range names one;
+// a newer version in the range is followed when it appears.
+TEST(Follow, SemverFollowsTheHighestTagInTheRange) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string repository = registry->localhost() + "/ranged";
+    const std::vector<std::pair<std::string, int>> tags = {
+        {"1.4.0", 1}, {"1.4.1", 2}, {"1.5.0-rc.1", 3}, {"2.0.0", 4}, {"latest", 5}};
+    for (const auto& [tag, i] : tags) push_numbered(repository + ":" + tag, work.path(), i);
+    const auto dir = work / "policies";
+    const auto followed = [&] {
+        auto round = run_karmor({"oci", "follow", "--once", "-i", repository, "--semver", ">=1.4 <2", "-o",
+                                 dir.string(), "--output", "json"});
+        EXPECT_EQ(round.exit_code, 0) << round.err;
+        std::string all;
+        for (const auto& name : yaml_files(dir)) all += read_text(dir / name);
+        return all;
+    };
+    EXPECT_NE(followed().find("/usr/bin/v2"), std::string::npos) << "1.4.1, not 1.5.0-rc.1, 2.0.0 or latest";
+    push_numbered(repository + ":1.5.0", work.path(), 6);
+    EXPECT_NE(followed().find("/usr/bin/v6"), std::string::npos) << "1.5.0 once it is pushed";
+    auto none = run_karmor({"oci", "follow", "--once", "-i", repository, "--semver", ">=3", "-o", dir.string()});
+    EXPECT_EQ(none.exit_code, 4) << none.err;
+    EXPECT_NE(none.err.find("no tag is a version in the range"), std::string::npos) << none.err;
+    EXPECT_EQ(yaml_files(dir).size(), 4u) << "DIR kept";
+    EXPECT_NE(read_text(dir / "ksp-default-even0.yaml").find("/usr/bin/v6"), std::string::npos) << "DIR kept";
+}
+
 TEST(Follow, AReaderNeverSeesAMix) {
     KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
     TempDir work;
