@@ -83,8 +83,14 @@ ln -sfn "$dir/referrers-registry" "$bin/referrers-registry"
 source_dir=tests/support/sigstore_verify
 stamp=$(cat "$source_dir"/package.json "$source_dir"/verify-bundle.mjs | sha256sum | cut -c1-16)
 dir=$cache/sigstore-verify-$stamp
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "peers: node and npm are not installed; the @sigstore/verify check will not run" >&2
+node_ok=0
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  # @sigstore/verify 3.1.1 needs node ^20.17 or >= 22.9.
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+           process.exit((a === 20 && b >= 17) || (a === 22 && b >= 9) || a > 22 ? 0 : 1)' && node_ok=1
+fi
+if [ "$node_ok" != 1 ]; then
+  echo "peers: node >= 20.17 and npm are needed for the @sigstore/verify check; it will not run" >&2
   rm -f "$bin/sigstore-verify"
 else
   if [ ! -e "$dir/.installed" ]; then
