@@ -6,6 +6,8 @@
 #   cosign-v2            github.com/sigstore/cosign/v2/cmd/cosign@v2.6.4 (reads only .sig tags)
 #   referrers-registry   tests/support/referrers_registry (go-containerregistry v0.22.1 with the
 #                        referrers API on)
+#   sigstore-verify      tests/support/sigstore_verify: @sigstore/verify 3.1.1 (Sigstore's
+#                        JavaScript verifier) run by node >= 20.17 from the npm registry
 # The cache is $KARMOR_PEERS_DIR, default ~/.cache/karmor-peers. Prints the bin directory on the
 # last line of stdout; tests find the programs there through KARMOR_PEERS_BIN.
 # Needs Go >= 1.25 and the Go module proxy the first time (a few minutes, most of it cosign);
@@ -74,5 +76,36 @@ if [ ! -x "$dir/referrers-registry" ]; then
   (cd "$source_dir" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$dir/referrers-registry" .) >&2
 fi
 ln -sfn "$dir/referrers-registry" "$bin/referrers-registry"
+
+# Sigstore's JavaScript verifier, installed from the npm registry into the cache (versions pinned
+# in its package.json), reinstalled when that directory changes. Optional like cosign-v2: without
+# node or npm the test that uses it says so.
+source_dir=tests/support/sigstore_verify
+stamp=$(cat "$source_dir"/package.json "$source_dir"/verify-bundle.mjs | sha256sum | cut -c1-16)
+dir=$cache/sigstore-verify-$stamp
+node_ok=0
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  # @sigstore/verify 3.1.1 needs node ^20.17 or >= 22.9.
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+           process.exit((a === 20 && b >= 17) || (a === 22 && b >= 9) || a > 22 ? 0 : 1)' && node_ok=1
+fi
+if [ "$node_ok" != 1 ]; then
+  echo "peers: node >= 20.17 and npm are needed for the @sigstore/verify check; it will not run" >&2
+  rm -f "$bin/sigstore-verify"
+else
+  if [ ! -e "$dir/.installed" ]; then
+    echo "peers: installing @sigstore/verify with npm" >&2
+    rm -rf "$dir" && mkdir -p "$dir"
+    cp "$source_dir"/package.json "$source_dir"/verify-bundle.mjs "$dir"/
+    if (cd "$dir" && npm install --no-audit --no-fund --omit=dev >&2); then
+      printf '#!/bin/sh\nexec node "%s/verify-bundle.mjs" "$@"\n' "$dir" > "$dir/sigstore-verify"
+      chmod +x "$dir/sigstore-verify"
+      touch "$dir/.installed"
+    else
+      echo "peers: npm install of @sigstore/verify failed; the @sigstore/verify check will not run" >&2
+    fi
+  fi
+  if [ -e "$dir/.installed" ]; then ln -sfn "$dir/sigstore-verify" "$bin/sigstore-verify"; else rm -f "$bin/sigstore-verify"; fi
+fi
 
 echo "$bin"

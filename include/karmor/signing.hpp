@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@
 #include "karmor/result.hpp"
 
 namespace karmor {
+namespace signing {
+class SigningKey;
+}
 
 enum class SignatureFormats { legacy, bundle, both };
 
@@ -23,12 +27,18 @@ enum class SignatureFormats { legacy, bundle, both };
 // KARMOR_PASSWORD, then COSIGN_PASSWORD, then a no-echo prompt on a terminal.
 using KeyPasswordSource = std::function<Result<std::string>(bool confirm)>;
 
+// A private key read (and decrypted) ahead of the work that needs it, so that `push --sign`
+// fails on a bad key or password before anything is sent.
+using LoadedSigningKey = std::shared_ptr<const signing::SigningKey>;
+Result<LoadedSigningKey> load_key_for_signing(const std::filesystem::path& key_file, const KeyPasswordSource& password);
+
 struct SignOptions {
     // The artifact (or any manifest) to sign; a tag is resolved to its digest once.
     Reference reference;
     std::optional<LayoutReference> layout;  // --oci-layout
     std::filesystem::path key_file;         // an ECDSA P-256 private key (cosign's formats, PKCS#8, SEC1)
     KeyPasswordSource password;             // asked only for an encrypted key
+    LoadedSigningKey loaded_key;            // when set, used instead of key_file and password
     // -a KEY=VALUE: signed claims (`optional` of the legacy payload, the statement subject's
     // annotations in a bundle), which `verify -a` can require.
     std::map<std::string, std::string> annotations;

@@ -129,11 +129,12 @@ nlohmann::ordered_json push_result_json(const PushResult& r, bool dry_run) {
 }
 
 // --sign: what was pushed (or found already there) is signed by its digest.
-Result<SignResult> sign_pushed(const PushFlags& flags, const PushOptions& options, const PushResult& pushed) {
+Result<SignResult> sign_pushed(const PushFlags& flags, const PushOptions& options, const PushResult& pushed,
+                               LoadedSigningKey key) {
     SignOptions sign;
     sign.reference = pushed.reference;
     sign.key_file = flags.sign_key;
-    sign.password = key_password_source();
+    sign.loaded_key = std::move(key);
     sign.formats = flags.signature_format == "legacy"   ? SignatureFormats::legacy
                    : flags.signature_format == "bundle" ? SignatureFormats::bundle
                                                         : SignatureFormats::both;
@@ -154,6 +155,13 @@ int run_push(const PushFlags& flags, Streams& io) {
                                   "for a layout, sign afterwards: karmor oci sign --oci-layout -i DIR@DIGEST --key KEY "
                                   "--signed-identity REGISTRY/REPO"),
                             io);
+    // The key (and its password) before the push: a bad key must not leave an unsigned artifact behind.
+    LoadedSigningKey sign_key;
+    if (!flags.sign_key.empty()) {
+        auto loaded = load_key_for_signing(flags.sign_key, key_password_source(io, flags.sign_key));
+        if (!loaded) return report_error(loaded.error(), io);
+        sign_key = std::move(*loaded);
+    }
     if (flags.skip_validation) io.err << "Warning: --skip-validation: policies are pushed without schema validation\n";
     const bool show_progress = io.err_is_terminal && flags.output.summary();
     ProgressLine progress(io.err, show_progress, options->dry_run ? "dry run" : "pushing");
@@ -169,7 +177,7 @@ int run_push(const PushFlags& flags, Streams& io) {
     }
     std::optional<SignResult> signed_result;
     if (!flags.sign_key.empty()) {
-        auto signed_now = sign_pushed(flags, *options, *result);
+        auto signed_now = sign_pushed(flags, *options, *result, sign_key);
         if (!signed_now) {
             io.err << "Pushed " << result->location << ", but signing it failed\n";
             return report_error(signed_now.error(), io);

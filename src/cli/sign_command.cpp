@@ -32,7 +32,7 @@ int run_sign(const SignFlags& flags, Streams& io) {
     if (!annotations) return report_error(annotations.error(), io);
     options.annotations = std::move(*annotations);
     options.key_file = flags.key;
-    options.password = key_password_source();
+    options.password = key_password_source(io, flags.key);
     options.formats = to_formats(flags.signature_format);
     options.signed_identity = flags.signed_identity;
     auto remote = flags.remote.resolve(io, options.reference.registry());

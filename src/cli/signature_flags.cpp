@@ -1,7 +1,5 @@
 #include "cli/signature_flags.hpp"
 
-#include <cstdlib>
-
 namespace karmor::cli {
 
 Result<std::map<std::string, std::string>> parse_key_values(const std::vector<std::string>& pairs,
@@ -15,15 +13,6 @@ Result<std::map<std::string, std::string>> parse_key_values(const std::vector<st
         out[pair.substr(0, eq)] = pair.substr(eq + 1);
     }
     return out;
-}
-
-KeyPasswordSource key_password_source() {
-    return [](bool) -> Result<std::string> {
-        for (const char* name : {"KARMOR_PASSWORD", "COSIGN_PASSWORD"})
-            if (const char* value = std::getenv(name)) return std::string(value);
-        return unexpected(Error(ErrorKind::usage, "the signing key is encrypted and no password was given",
-                                "set KARMOR_PASSWORD (or COSIGN_PASSWORD) in the environment"));
-    };
 }
 
 nlohmann::ordered_json signature_report_json(const SignatureReport& r) {

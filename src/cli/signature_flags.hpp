@@ -1,5 +1,5 @@
 // What sign, verify, push --sign, pull --verify-key and inspect --key share: -a KEY=VALUE
-// parsing, the key password, and how signature reports are printed (SPEC §9).
+// parsing and how signature reports are printed (SPEC §9).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,10 +19,6 @@ namespace karmor::cli {
 // KEY=VALUE pairs; `flag` names the option in messages.
 Result<std::map<std::string, std::string>> parse_key_values(const std::vector<std::string>& pairs,
                                                             const std::string& flag);
-
-// The password of an encrypted signing key: KARMOR_PASSWORD, else COSIGN_PASSWORD. Never from
-// argv. (The no-echo terminal prompt comes with cosign's encrypted key format, src/signing/keys.)
-KeyPasswordSource key_password_source();
 
 nlohmann::ordered_json signature_report_json(const SignatureReport& report);
 // One line per signature: verified or why not, under which keys.

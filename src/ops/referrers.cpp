@@ -35,6 +35,7 @@ Result<ReferrersListing> find_referrers(oci::Target& target, const Digest& subje
         listing.source = "the fallback tag " + target.describe(tag);
         auto index = target.fetch_manifest(tag);
         if (!index) return unexpected(std::move(index).error());
+        listing.fallback_index = *index;
         if (*index) {
             if (!(*index)->manifest.is_index())
                 return unexpected(Error(ErrorKind::validation,
@@ -48,11 +49,13 @@ Result<ReferrersListing> find_referrers(oci::Target& target, const Digest& subje
     return listing;
 }
 
-Result<std::string> add_to_fallback_tag(oci::Target& target, const Digest& subject, const Descriptor& referrer) {
+Result<std::string> add_to_fallback_tag(oci::Target& target, const Digest& subject, const Descriptor& referrer,
+                                        const ReferrersListing* listing) {
     const auto tag = referrers_tag(subject);
     const auto where = target.describe(tag);
     for (int attempt = 1; attempt <= max_fallback_attempts; ++attempt) {
-        auto current = target.fetch_manifest(tag);
+        Result<std::optional<oci::FetchedManifest>> current =
+            attempt == 1 && listing && listing->fallback_index ? *listing->fallback_index : target.fetch_manifest(tag);
         if (!current) return unexpected(std::move(current).error());
         std::optional<std::string> bytes;
         if (*current) bytes = (*current)->bytes;

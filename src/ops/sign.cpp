@@ -29,6 +29,7 @@ struct SigningContext {
     const signing::SigningKey& key;
     const signing::PublicKey& public_key;
     bool layout = false;
+    bool has_empty_config = false;  // a manifest stored in the repository already refers to it
 };
 
 Result<Descriptor> put_new_blob(oci::Target& target, const std::string& media_type, const std::string& bytes) {
@@ -100,6 +101,8 @@ Result<bool> bundle_already_present(SigningContext& context, const std::vector<D
         if (!fetched && fetched.error().kind == ErrorKind::cancelled) return unexpected(std::move(fetched).error());
         if (!fetched || !*fetched) continue;
         const auto& m = (*fetched)->manifest;
+        // The registry keeps what a stored manifest refers to: no need to ask for the empty config.
+        if (m.config && m.config->digest == signing::empty_config_descriptor().digest) context.has_empty_config = true;
         if (m.artifact_type != signing::bundle_media_type || m.layers.size() != 1 ||
             m.layers.front().size > static_cast<std::int64_t>(signing::max_bundle_bytes))
             continue;
@@ -138,11 +141,13 @@ Result<WrittenSignature> sign_bundle(SigningContext& context) {
         signing::make_sigstore_bundle(statement, *signature, signing::sigstore_key_hint(context.public_key));
 
     const auto empty_config = signing::empty_config_descriptor();
-    auto has_config = target.blob_exists(empty_config);
-    if (!has_config) return unexpected(std::move(has_config).error());
-    if (!*has_config)
-        if (auto put = target.put_blob(empty_config, signing::empty_config_bytes, {}); !put)
-            return unexpected(std::move(put).error());
+    if (!context.has_empty_config) {
+        auto has_config = target.blob_exists(empty_config);
+        if (!has_config) return unexpected(std::move(has_config).error());
+        if (!*has_config)
+            if (auto put = target.put_blob(empty_config, signing::empty_config_bytes, {}); !put)
+                return unexpected(std::move(put).error());
+    }
     auto bundle_blob = put_new_blob(target, signing::bundle_media_type, bundle);
     if (!bundle_blob) return unexpected(std::move(bundle_blob).error());
 
@@ -160,8 +165,8 @@ Result<WrittenSignature> sign_bundle(SigningContext& context) {
         written.indexing = "referrers API";
     } else {
         auto tag = ops::add_to_fallback_tag(
-            target, subject_digest,
-            ops::referrer_descriptor(referrer, digest, static_cast<std::int64_t>(bytes.size())));
+            target, subject_digest, ops::referrer_descriptor(referrer, digest, static_cast<std::int64_t>(bytes.size())),
+            &*listing);
         if (!tag) return unexpected(std::move(tag).error());
         written.indexing = "fallback tag " + *tag;
     }
@@ -187,13 +192,24 @@ Result<std::string> signing_identity(const SignOptions& options) {
 
 }  // namespace
 
+Result<LoadedSigningKey> load_key_for_signing(const std::filesystem::path& key_file,
+                                              const KeyPasswordSource& password) {
+    auto key =
+        signing::load_signing_key(key_file, password ? signing::PasswordSource(password) : signing::PasswordSource());
+    if (!key) return unexpected(std::move(key).error());
+    return std::make_shared<const signing::SigningKey>(std::move(*key));
+}
+
 Result<SignResult> sign_artifact(const SignOptions& options) {
     auto identity = signing_identity(options);
     if (!identity) return unexpected(std::move(identity).error());
     // The key before the registry: a wrong path or password fails before any request.
-    auto key = signing::load_signing_key(options.key_file, options.password ? signing::PasswordSource(options.password)
-                                                                            : signing::PasswordSource());
-    if (!key) return unexpected(std::move(key).error());
+    LoadedSigningKey key = options.loaded_key;
+    if (!key) {
+        auto loaded = load_key_for_signing(options.key_file, options.password);
+        if (!loaded) return unexpected(std::move(loaded).error());
+        key = std::move(*loaded);
+    }
     const auto public_key = key->public_key();
 
     auto opened = ops::open_target(options.reference, options.layout, options.remote, ops::Access::push);

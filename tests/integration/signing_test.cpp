@@ -437,6 +437,93 @@ TEST_F(Signing, AttackKeyNotGiven) {
     expect_refused(ref);
 }
 
+// Encrypted keys through the binary: one password source for `key generate`, `sign` and `push
+// --sign` (KARMOR_PASSWORD, else COSIGN_PASSWORD, else a no-echo prompt on a terminal).
+CommandResult karmor_with_passwords(const std::vector<std::string>& args,
+                                    const std::map<std::string, std::string>& env) {
+    // env(1) unsets first, then sets NAME=VALUE: only `env` counts, whatever the test runner has.
+    std::vector<std::string> argv{"env", "-u", "KARMOR_PASSWORD", "-u", "COSIGN_PASSWORD"};
+    for (const auto& [name, value] : env) argv.push_back(name + "=" + value);
+    argv.push_back(KARMOR_BINARY);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+}
+
+TEST_F(Signing, SignsWithAKeyFromKarmorKeyGenerate) {
+    const auto ref = repo("password/karmor") + ":v1";
+    push(ref, policy_a);
+    const auto made =
+        run_command({KARMOR_BINARY, "oci", "key", "generate"}, {}, {{"KARMOR_PASSWORD", "karmor pw"}}, dir.path());
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    const auto key = (dir / "cosign.key").string(), pub = (dir / "cosign.pub").string();
+    const auto signed_now =
+        karmor_with_passwords({"oci", "sign", "-i", ref, "--key", key}, {{"KARMOR_PASSWORD", "karmor pw"}});
+    ASSERT_EQ(signed_now.exit_code, 0) << signed_now.err;
+    EXPECT_EQ(run_karmor({"oci", "verify", "-i", ref, "--key", pub}).exit_code, 0);
+}
+
+TEST_F(Signing, SignsWithAKeyFromCosignGenerateKeyPairAndCosignPassword) {
+    KARMOR_REQUIRE_PEER(cosign, "cosign");
+    const auto ref = repo("password/cosign") + ":v1";
+    push(ref, policy_a);
+    const auto made =
+        run_command({cosign.string(), "generate-key-pair"}, {}, {{"COSIGN_PASSWORD", "cosign pw"}}, dir.path());
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    const auto key = (dir / "cosign.key").string(), pub = (dir / "cosign.pub").string();
+    const auto signed_now =
+        karmor_with_passwords({"oci", "sign", "-i", ref, "--key", key}, {{"COSIGN_PASSWORD", "cosign pw"}});
+    ASSERT_EQ(signed_now.exit_code, 0) << signed_now.err;
+    EXPECT_EQ(run_karmor({"oci", "verify", "-i", ref, "--key", pub}).exit_code, 0);
+}
+
+// A wrong password is a usage error (exit code 2) naming the key; no password and no terminal
+// says which variables to set. Nothing is signed either way.
+TEST_F(Signing, WrongOrMissingPasswordIsAClearUsageError) {
+    const auto ref = repo("password/wrong") + ":v1";
+    push(ref, policy_a);
+    ASSERT_EQ(run_command({KARMOR_BINARY, "oci", "key", "generate"}, {}, {{"KARMOR_PASSWORD", "right"}}, dir.path())
+                  .exit_code,
+              0);
+    const auto key = (dir / "cosign.key").string();
+    const auto wrong = karmor_with_passwords({"oci", "sign", "-i", ref, "--key", key}, {{"KARMOR_PASSWORD", "wrong"}});
+    EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+    EXPECT_NE(wrong.err.find("wrong password for " + key), std::string::npos) << wrong.err;
+    const auto none = karmor_with_passwords({"oci", "sign", "-i", ref, "--key", key}, {});
+    EXPECT_EQ(none.exit_code, 2) << none.err;
+    EXPECT_NE(none.err.find("no password for " + key + ": KARMOR_PASSWORD and COSIGN_PASSWORD are not set"),
+              std::string::npos)
+        << none.err;
+    EXPECT_EQ(run_karmor({"oci", "verify", "-i", ref, "--key", (dir / "cosign.pub").string()}).exit_code, 8);
+}
+
+// push --sign reads the key first: a wrong password fails before a single byte is sent.
+TEST_F(Signing, PushSignWithABadKeyOrPasswordSendsNothing) {
+    ASSERT_EQ(run_command({KARMOR_BINARY, "oci", "key", "generate"}, {}, {{"KARMOR_PASSWORD", "right"}}, dir.path())
+                  .exit_code,
+              0);
+    const auto key = (dir / "cosign.key").string();
+    const auto ref = repo("password/push") + ":v1";
+    const auto before = registry->requests().size();
+    const auto wrong = karmor_with_passwords({"oci", "push", "-i", ref, "-p", policy_a, "--sign", key},
+                                             {{"KARMOR_PASSWORD", "wrong"}});
+    EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+    EXPECT_NE(wrong.err.find("wrong password for " + key), std::string::npos) << wrong.err;
+    write_text(dir / "not-a-key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    const auto garbage =
+        run_karmor({"oci", "push", "-i", ref, "-p", policy_a, "--sign", (dir / "not-a-key.pem").string()});
+    EXPECT_NE(garbage.exit_code, 0) << garbage.err;
+    const auto requests = registry->requests();
+    for (auto i = before; i < requests.size(); ++i)
+        EXPECT_EQ(requests[i].rfind("PUT ", 0), std::string::npos)
+            << "sent before the key was checked: " << requests[i];
+    EXPECT_EQ(requests.size(), before) << "no request at all is needed to find the key unusable";
+
+    const auto right = karmor_with_passwords({"oci", "push", "-i", ref, "-p", policy_a, "--sign", key},
+                                             {{"KARMOR_PASSWORD", "right"}});
+    ASSERT_EQ(right.exit_code, 0) << right.err;
+    EXPECT_EQ(run_karmor({"oci", "verify", "-i", ref, "--key", (dir / "cosign.pub").string()}).exit_code, 0);
+}
+
 // A registry that moves the tag right after karmor read it: karmor must pull the digest it
 // verified, never read the tag again; and one that serves an unsigned manifest for the tag
 // while the signed one is there by digest.
@@ -566,6 +653,139 @@ TEST_F(Signing, CosignV3VerifiesWhatKarmorSignsAndSoDoesOpenssl) {
     EXPECT_NE(openssl.out.find("Verified OK"), std::string::npos);
 }
 
+// cosign v2.6.4 reads the legacy .sig tag: it accepts karmor's legacy signature. When a bundle
+// referrer is there too it switches to the bundle (and then wants a trusted root, which an
+// offline key-only check has not), unless told --new-bundle-format=false.
+TEST_F(Signing, CosignV2VerifiesKarmorsLegacySignature) {
+    KARMOR_REQUIRE_PEER(cosign_v2, "cosign-v2");
+    const auto check = [&](const std::string& ref, const std::vector<std::string>& extra,
+                           const std::filesystem::path& pub) {
+        std::vector<std::string> args{"verify", "--key", pub.string(), "--insecure-ignore-tlog"};
+        args.insert(args.end(), cosign_registry_flags.begin(), cosign_registry_flags.end());
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(ref);
+        return cosign(cosign_v2, args, dir.path());
+    };
+    const auto legacy_only = repo("interop/cosign-v2") + ":v1";
+    push(legacy_only, policy_a);
+    ASSERT_EQ(sign(legacy_only, {"--signature-format", "legacy"}).exit_code, 0);
+    const auto verified = check(legacy_only, {}, keys.pub);
+    EXPECT_EQ(verified.exit_code, 0) << "cosign v2 refused " << legacy_only << ":\n" << verified.err;
+    EXPECT_NE(verified.out.find("cosign container image signature"), std::string::npos) << verified.out;
+    EXPECT_NE(verified.out.find(repo("interop/cosign-v2")), std::string::npos) << verified.out;
+    // Under another key it refuses: the check is real.
+    EXPECT_NE(check(legacy_only, {}, other.pub).exit_code, 0);
+
+    const auto both = repo("interop/cosign-v2-both") + ":v1";
+    push(both, policy_b);
+    ASSERT_EQ(sign(both).exit_code, 0);
+    // With a bundle referrer next to the .sig tag, cosign v2.6.4 reads the bundle (even with
+    // --new-bundle-format=false) and wants a trusted root; an empty one (no logs, no CAs) is
+    // enough for a key-based bundle with --insecure-ignore-tlog.
+    const auto without_root = check(both, {"--new-bundle-format=false"}, keys.pub);
+    std::cout << "cosign v2.6.4, .sig tag and bundle present, no trusted root: exit " << without_root.exit_code << "\n"
+              << without_root.err;
+    write_text(dir / "trusted_root.json",
+               R"({"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[],)"
+               R"("certificateAuthorities":[],"ctlogs":[],"timestampAuthorities":[]})");
+    const auto with_root =
+        check(both, {"--new-bundle-format", "--trusted-root", (dir / "trusted_root.json").string()}, keys.pub);
+    EXPECT_EQ(with_root.exit_code, 0) << with_root.err;
+    EXPECT_NE(with_root.out.find("https://sigstore.dev/cosign/sign/v1"), std::string::npos) << with_root.out;
+    EXPECT_NE(check(both, {"--new-bundle-format", "--trusted-root", (dir / "trusted_root.json").string()}, other.pub)
+                  .exit_code,
+              0);
+}
+
+// `oras cp -r` copies referrers (the bundle, listed through the fallback tag on docker-registry)
+// but not the .sig tag, which is a tag, not a referrer. At the destination the bundle verifies
+// with karmor (the signature names the source repository: --signed-identity) and with cosign;
+// the legacy format is gone until the tag is copied too.
+TEST_F(Signing, BundleSurvivesOrasCopyAndLegacyNeedsItsTagCopied) {
+    KARMOR_REQUIRE_PEER(oras, "oras");
+    KARMOR_REQUIRE_PEER(cosign_program, "cosign");
+    const auto source = repo("copy/source"), mirror = repo("copy/mirror");
+    const auto digest = push(source + ":v1", policy_a);
+    ASSERT_EQ(sign(source + ":v1").exit_code, 0);
+    const auto copied = run_command(
+        {oras.string(), "cp", "-r", "--from-plain-http", "--to-plain-http", source + ":v1", mirror + ":v1"});
+    ASSERT_EQ(copied.exit_code, 0) << copied.out << copied.err;
+
+    const auto identity = registry->address() + "/copy/source";
+    const auto at_mirror = run_karmor({"oci", "verify", "-i", mirror + ":v1", "--key", keys.pub.string(),
+                                       "--signed-identity", identity, "--output", "json"});
+    ASSERT_EQ(at_mirror.exit_code, 0) << at_mirror.out << at_mirror.err;
+    std::set<std::string> formats;
+    const auto mirror_report = nlohmann::json::parse(at_mirror.out);
+    for (const auto& s : mirror_report["signatures"])
+        if (s["verified"].get<bool>()) formats.insert(s["format"].get<std::string>());
+    EXPECT_EQ(formats, std::set<std::string>{"bundle"}) << at_mirror.out;
+    // Without --signed-identity the mirror's name is not the signed one: refused.
+    EXPECT_EQ(verify(mirror + ":v1").exit_code, 8);
+
+    std::vector<std::string> args{"verify", "--key", keys.pub.string(), "--insecure-ignore-tlog"};
+    args.insert(args.end(), cosign_registry_flags.begin(), cosign_registry_flags.end());
+    args.push_back(mirror + ":v1");
+    const auto cosign_bundle = cosign(cosign_program, args, dir.path());
+    EXPECT_EQ(cosign_bundle.exit_code, 0) << cosign_bundle.err;
+    args.insert(args.end() - 1, "--new-bundle-format=false");
+    EXPECT_NE(cosign(cosign_program, args, dir.path()).exit_code, 0) << "the .sig tag was not expected at the mirror";
+
+    // Copying the .sig tag brings the legacy signature along.
+    const auto sig_tag = signing::legacy_signature_tag(digest);
+    const auto tag_copied = run_command(
+        {oras.string(), "cp", "--from-plain-http", "--to-plain-http", source + ":" + sig_tag, mirror + ":" + sig_tag});
+    ASSERT_EQ(tag_copied.exit_code, 0) << tag_copied.err;
+    EXPECT_EQ(cosign(cosign_program, args, dir.path()).exit_code, 0);
+    const auto both = run_karmor({"oci", "verify", "-i", mirror + ":v1", "--key", keys.pub.string(),
+                                  "--signed-identity", identity, "--output", "json"});
+    ASSERT_EQ(both.exit_code, 0) << both.err;
+    formats.clear();
+    const auto both_report = nlohmann::json::parse(both.out);
+    for (const auto& s : both_report["signatures"])
+        if (s["verified"].get<bool>()) formats.insert(s["format"].get<std::string>());
+    EXPECT_EQ(formats, (std::set<std::string>{"bundle", "legacy"})) << both.out;
+}
+
+// Sigstore's JavaScript verifier (@sigstore/verify, scripts/peers.sh) checks the bundle karmor
+// stored, read back from the registry, offline with only the public key as trust material; and
+// refuses it once the statement is changed or the key is another.
+TEST_F(Signing, SigstoreJsVerifiesKarmorsBundleOffline) {
+    KARMOR_REQUIRE_PEER(sigstore_verify, "sigstore-verify");
+    const auto repository = repo("interop/sigstore-js");
+    const auto digest = push(repository + ":v1", policy_a);
+    ASSERT_EQ(sign(repository + ":v1", {"--signature-format", "bundle"}).exit_code, 0);
+
+    auto target = open(repository);
+    auto listing = ops::find_referrers(*target, digest, signing::bundle_media_type);
+    ASSERT_TRUE(listing) << listing.error().message;
+    ASSERT_EQ(listing->referrers.size(), 1u);
+    auto referrer = target->fetch_manifest(listing->referrers[0].digest.str());
+    ASSERT_TRUE(referrer && *referrer);
+    auto bytes = target->fetch_blob((*referrer)->manifest.layers.at(0), signing::max_bundle_bytes, {});
+    ASSERT_TRUE(bytes);
+    write_text(dir / "bundle.json", *bytes);
+
+    const auto accepted = run_command({sigstore_verify.string(), (dir / "bundle.json").string(), keys.pub.string()});
+    ASSERT_EQ(accepted.exit_code, 0) << accepted.out << accepted.err;
+    EXPECT_NE(accepted.out.find("verified application/vnd.in-toto+json"), std::string::npos) << accepted.out;
+    EXPECT_NE(accepted.out.find("subject " + digest.str()), std::string::npos) << accepted.out;
+
+    EXPECT_NE(run_command({sigstore_verify.string(), (dir / "bundle.json").string(), other.pub.string()}).exit_code, 0)
+        << "accepted under a key that did not sign";
+
+    // The same envelope with a statement for another digest, the signature kept.
+    auto tampered = nlohmann::json::parse(*bytes);
+    auto statement =
+        nlohmann::json::parse(*util::base64_decode(tampered["dsseEnvelope"]["payload"].get<std::string>()));
+    statement["subject"][0]["digest"]["sha256"] = std::string(64, 'a');
+    tampered["dsseEnvelope"]["payload"] = util::base64_encode(statement.dump());
+    write_text(dir / "tampered.json", tampered.dump());
+    const auto refused = run_command({sigstore_verify.string(), (dir / "tampered.json").string(), keys.pub.string()});
+    EXPECT_EQ(refused.exit_code, 1) << refused.out;
+    EXPECT_NE(refused.err.find("SIGNATURE_ERROR"), std::string::npos) << refused.err;
+}
+
 TEST(SigningReferrersRegistry, CosignV3VerifiesWhatKarmorSignsThroughTheReferrersApi) {
     KARMOR_REQUIRE_PEER(cosign_program, "cosign");
     KARMOR_REQUIRE_PEER(registry_program, "referrers-registry");
@@ -626,7 +846,8 @@ TEST_F(Signing, KarmorVerifiesAndPullsWhatCosignV3Signs) {
 }
 
 // Issue 13's goal: at most 4 requests per format for sign, 3 for verify. Measured from the
-// registry's access log; the bounds below are what karmor does today (see docs/signing.md).
+// registry's access log; the bounds below are what karmor does today, and why the goal is out of
+// reach with these formats on docker-registry is in docs/signing.md ("Requests").
 TEST_F(Signing, RequestCountsOfSignAndVerify) {
     const auto ref = repo("count/policies") + ":v1";
     push(ref, policy_a);
@@ -646,8 +867,30 @@ TEST_F(Signing, RequestCountsOfSignAndVerify) {
     RecordProperty("sign_bundle_requests", static_cast<int>(bundle));
     RecordProperty("verify_requests", static_cast<int>(verify_both));
     EXPECT_LE(legacy, 7u);
-    EXPECT_LE(bundle, 13u);
+    EXPECT_LE(bundle, 12u);  // 11 once the repository has the empty config
     EXPECT_LE(verify_both, 7u);
+
+    // Signing again with the same key: nothing is written, only read.
+    before = count();
+    ASSERT_EQ(sign(ref).exit_code, 0);
+    const auto again = count() - before;
+    const auto requests = registry->requests();
+    for (auto i = before; i < requests.size(); ++i)
+        EXPECT_TRUE(requests[i].rfind("GET ", 0) == 0 || requests[i].rfind("HEAD ", 0) == 0) << requests[i];
+    std::cout << "requests: sign both formats again (already signed) " << again << "\n";
+    EXPECT_LE(again, 6u);  // resolve; the .sig tag; the referrers (2); the bundle's manifest and blob
+
+    // Another key's bundle: the empty config is known from the bundle already read, no HEAD.
+    before = count();
+    ASSERT_EQ(
+        run_karmor({"oci", "sign", "-i", ref, "--key", other.key.string(), "--signature-format", "bundle"}).exit_code,
+        0);
+    const auto second_bundle = count() - before;
+    std::cout << "requests: a second key's bundle " << second_bundle << "\n";
+    EXPECT_LE(second_bundle, 11u);
+    const auto after = registry->requests();
+    for (auto i = before; i < after.size(); ++i)
+        EXPECT_NE(after[i].rfind("HEAD ", 0), 0u) << "the empty config was asked for again: " << after[i];
 }
 
 }  // namespace
