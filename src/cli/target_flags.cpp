@@ -19,7 +19,10 @@ Result<std::string> without_scheme(const std::string& text) {
     if (starts_with(text, oci_scheme)) return text.substr(oci_scheme.size());
     for (const std::string_view scheme : {"https://", "http://"}) {
         if (starts_with(text, scheme)) {
-            const auto rest = text.substr(scheme.size());
+            auto rest = text.substr(scheme.size());
+            // A `user:password@` has no place in a reference (credentials come from login or
+            // --password-stdin): the suggestion does not repeat it.
+            if (const auto at = rest.find('@'); at != std::string::npos && at < rest.find('/')) rest.erase(0, at + 1);
             return unexpected(
                 Error(ErrorKind::usage, "\"" + text + "\" is a URL, not an OCI reference",
                       "drop the scheme: " + rest +

@@ -86,9 +86,9 @@ Result<std::string> highest_tag_in_range(oci::Target& target, const std::string&
     if (!tags) return unexpected(std::move(tags).error());
     const auto versions = moving::select_versions(*tags, *range);
     if (versions.empty())
-        return unexpected(Error(ErrorKind::not_found,
-                                target.where() + ": no tag is a version in the range " + range_text,
-                                "`karmor oci tags -i REPO --semver RANGE` lists what matches; the directory is unchanged"));
+        return unexpected(
+            Error(ErrorKind::not_found, target.where() + ": no tag is a version in the range " + range_text,
+                  "`karmor oci tags -i REPO --semver RANGE` lists what matches; the directory is unchanged"));
     return versions.back();
 }
 

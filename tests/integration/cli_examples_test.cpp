@@ -119,6 +119,15 @@ struct Sandbox {
                    "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: extra-one\n"
                    "spec:\n  selector:\n    matchLabels:\n      app: x\n  file:\n    matchPaths:\n"
                    "      - path: /etc/shadow\n  action: Block\n");
+        // The key pair the sign and verify examples name (unencrypted PEM: no password needed).
+        EXPECT_EQ(testing::run_command({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                                        "ec_paramgen_curve:P-256", "-out", (dir / "cosign.key").string()})
+                      .exit_code,
+                  0);
+        EXPECT_EQ(testing::run_command({"openssl", "pkey", "-in", (dir / "cosign.key").string(), "-pubout", "-out",
+                                        (dir / "cosign.pub").string()})
+                      .exit_code,
+                  0);
         fs::create_directories(dir / "home" / ".config" / "fish" / "completions");
         fs::create_directories(dir / "bin");
         write_text(dir / "bin" / "kubectl",

@@ -159,8 +159,9 @@ TEST(Credentials, UnreadableConfigOrMissingHelperDoesNotBlockAnonymousWork) {
     testing::HttpServer asks([](const testing::ServedRequest&) -> testing::ServedResponse {
         return {401, {{"WWW-Authenticate", R"(Basic realm="r")"}}, ""};
     });
-    auto refused =
-        run_karmor({"oci", "pull", "--plain-http", "-i", "127.0.0.1:" + std::to_string(asks.port()) + "/x:v1", "-o", "-"}, {}, env);
+    auto refused = run_karmor(
+        {"oci", "pull", "--plain-http", "-i", "127.0.0.1:" + std::to_string(asks.port()) + "/x:v1", "-o", "-"}, {},
+        env);
     EXPECT_EQ(refused.exit_code, 5) << refused.err;
     const auto warning = refused.err.find("Warning: cannot read the credentials");
     EXPECT_NE(warning, std::string::npos) << refused.err;

@@ -155,8 +155,11 @@ void collect_flags(const std::vector<std::string>& command, std::set<std::string
     if (subcommands == std::string::npos) return;
     std::istringstream lines(help.out.substr(subcommands + 13));
     for (std::string line; std::getline(lines, line) && line.rfind("  ", 0) == 0;) {
+        // "  copy, cp    description": the name is the first word; aliases follow a comma.
+        const auto name = line.substr(2, line.find_first_of(" ,", 2) - 2);
+        if (name.empty() || command.size() > 3) continue;
         auto sub = command;
-        sub.push_back(line.substr(2, line.find(' ', 2) - 2));
+        sub.push_back(name);
         collect_flags(sub, flags);
     }
 }

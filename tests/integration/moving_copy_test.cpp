@@ -13,6 +13,7 @@
 #include "bundle/archive.hpp"
 #include "ops/referrers_index.hpp"
 #include "support/local_registry.hpp"
+#include "support/peers.hpp"
 #include "support/process.hpp"
 #include "support/scripted_registry.hpp"
 #include "support/test_images.hpp"
@@ -172,6 +173,22 @@ TEST(MovingCopy, RecursiveCopyBetweenTwoRegistriesKeepsEverythingAndSendsNothing
     EXPECT_EQ(stats["signatureTags"], 2) << copy.out;
     expect_same_graph(*s, from, to);
 
+    // ORAS, an independent client, sees at the destination what is attached at the source.
+    KARMOR_REQUIRE_PEER(oras, "oras");
+    const auto discovered = [&](const std::string& reference) {
+        auto listed = run_command({oras.string(), "discover", "--plain-http", "--format", "json", reference});
+        EXPECT_EQ(listed.exit_code, 0) << listed.err;
+        std::set<std::string> digests;
+        if (listed.exit_code != 0) return digests;
+        const auto document = nlohmann::json::parse(listed.out);
+        for (const auto& entry : document.value("referrers", nlohmann::json::array()))
+            digests.insert(entry.value("digest", ""));
+        return digests;
+    };
+    const auto at_source = discovered(a->address() + "/shop/cart:1.4");
+    EXPECT_EQ(at_source.size(), 3u);
+    EXPECT_EQ(discovered(b->address() + "/shop/cart:1.4"), at_source);
+
     // Everything is there now: a second copy -r reads, compares and sends nothing.
     const auto mark_a = a->requests().size();
     const auto mark_b = b->requests().size();
@@ -211,12 +228,12 @@ TEST(MovingCopy, SignaturesInBothFormatsStillVerifyAfterCopyAndSaveLoad) {
     write_text(work.path() / "p.yaml", ksp("block-sh", "Block"));
 
     const std::string source = a->localhost() + "/team/policies";
-    auto push = run_karmor({"oci", "push", source + ":v1", "-p", (work.path() / "p.yaml").string(), "--sign",
-                            key.string(), "-q"});
+    auto push = run_karmor(
+        {"oci", "push", source + ":v1", "-p", (work.path() / "p.yaml").string(), "--sign", key.string(), "-q"});
     ASSERT_EQ(push.exit_code, 0) << push.err;
     auto verify_at = [&](const std::string& reference) {
-        return run_karmor({"oci", "verify", "-i", reference, "--key", pub.string(), "--signed-identity", source,
-                           "--output", "json"});
+        return run_karmor(
+            {"oci", "verify", "-i", reference, "--key", pub.string(), "--signed-identity", source, "--output", "json"});
     };
 
     const std::string copied = b->localhost() + "/mirror/policies";
@@ -225,7 +242,8 @@ TEST(MovingCopy, SignaturesInBothFormatsStillVerifyAfterCopyAndSaveLoad) {
     auto verified = verify_at(copied + ":v1");
     ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
     std::set<std::string> formats;
-    for (const auto& s : nlohmann::json::parse(verified.out)["signatures"])
+    const auto verified_json = nlohmann::json::parse(verified.out);
+    for (const auto& s : verified_json["signatures"])
         if (s.value("verified", false)) formats.insert(s.value("format", ""));
     EXPECT_EQ(formats, (std::set<std::string>{"legacy", "bundle"})) << verified.out;
     // Without --signed-identity the mirror is not the repository that was signed: refused.
@@ -242,7 +260,8 @@ TEST(MovingCopy, SignaturesInBothFormatsStillVerifyAfterCopyAndSaveLoad) {
     auto after_load = verify_at(loaded + ":v1");
     ASSERT_EQ(after_load.exit_code, 0) << after_load.out << after_load.err;
     formats.clear();
-    for (const auto& s : nlohmann::json::parse(after_load.out)["signatures"])
+    const auto after_load_json = nlohmann::json::parse(after_load.out);
+    for (const auto& s : after_load_json["signatures"])
         if (s.value("verified", false)) formats.insert(s.value("format", ""));
     EXPECT_EQ(formats, (std::set<std::string>{"legacy", "bundle"})) << after_load.out;
 }

@@ -92,11 +92,14 @@ std::string sha256_of(const std::string& bytes) {
     return Digest::sha256_of(bytes).str();
 }
 
-// The files of a directory, by name (regular files only, not recursive).
+// The files of a directory, by name (regular files only, not recursive). Hidden files are not
+// policies: karmor's pull keeps its record of what it wrote in `.karmor-pull-state`.
 std::map<std::string, std::string> files_in(const std::filesystem::path& dir) {
     std::map<std::string, std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir))
-        if (entry.is_regular_file()) files[entry.path().filename().string()] = read_text(entry.path());
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        const auto name = entry.path().filename().string();
+        if (entry.is_regular_file() && name.front() != '.') files[name] = read_text(entry.path());
+    }
     return files;
 }
 
