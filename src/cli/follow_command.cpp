@@ -32,9 +32,7 @@ struct FollowFlags {
     int keep = 1;
     std::string exec;
     bool skip_validation = false;
-    std::vector<std::string> verify_keys;
-    std::vector<std::string> verify_annotations;
-    std::string signed_identity;
+    VerifyKeyFlags verify;
     RemoteFlags remote;
     OutputFlags format;
 };
@@ -163,15 +161,9 @@ int run_follow(const FollowFlags& flags, Streams& io) {
                             io);
     auto every = parse_duration(flags.every);
     if (!every) return report_error(every.error(), io);
-    if (!flags.verify_keys.empty()) {
-        SignatureRequirements requirements;
-        for (const auto& key : flags.verify_keys) requirements.public_keys.emplace_back(key);
-        auto annotations = parse_key_values(flags.verify_annotations, "--verify-annotation");
-        if (!annotations) return report_error(annotations.error(), io);
-        requirements.annotations = std::move(*annotations);
-        requirements.signed_identity = flags.signed_identity;
-        options.verify = std::move(requirements);
-    }
+    auto verify = flags.verify.resolve();
+    if (!verify) return report_error(verify.error(), io);
+    options.verify = std::move(*verify);
     if (flags.skip_validation) io.err << "Warning: --skip-validation: followed policies are not validated\n";
 
     std::mt19937_64 random{std::random_device{}()};
@@ -234,13 +226,7 @@ void add_follow_command(CLI::App& oci, Action& action) {
                     "run `sh -c CMD` after each change, with KARMOR_DIGEST, KARMOR_ADDED, KARMOR_REMOVED, "
                     "KARMOR_CHANGED in its environment");
     cmd->add_flag("--skip-validation", flags->skip_validation, "apply policies without schema validation (warns)");
-    cmd->add_option("--verify-key", flags->verify_keys,
-                    "apply a version only if a cosign signature verifies under this public key (repeatable)")
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--verify-annotation", flags->verify_annotations,
-                    "with --verify-key: require the signed annotation KEY=VALUE (repeatable)");
-    cmd->add_option("--signed-identity", flags->signed_identity,
-                    "with --verify-key: REGISTRY/REPO the signatures must name instead of REF's (a mirror)");
+    flags->verify.add_to(*cmd, "apply a version");
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
     cmd->footer("\nExamples:\n"

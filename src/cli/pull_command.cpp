@@ -14,9 +14,7 @@ struct PullFlags {
     bool force = false;
     bool prune = false;
     bool skip_validation = false;
-    std::vector<std::string> verify_keys;
-    std::vector<std::string> verify_annotations;
-    std::string signed_identity;
+    VerifyKeyFlags verify;
     RemoteFlags remote;
     OutputFlags format;
     LimitFlags limits;
@@ -51,19 +49,9 @@ int run_pull(const PullFlags& flags, Streams& io) {
     options.force = flags.force;
     options.prune = flags.prune;
     options.load.skip_validation = flags.skip_validation;
-    if (!flags.verify_keys.empty()) {
-        SignatureRequirements requirements;
-        for (const auto& key : flags.verify_keys) requirements.public_keys.emplace_back(key);
-        auto annotations = parse_key_values(flags.verify_annotations, "--verify-annotation");
-        if (!annotations) return report_error(annotations.error(), io);
-        requirements.annotations = std::move(*annotations);
-        requirements.signed_identity = flags.signed_identity;
-        options.verify = std::move(requirements);
-    } else if (!flags.verify_annotations.empty() || !flags.signed_identity.empty()) {
-        return report_error(Error(ErrorKind::usage, "--verify-annotation and --signed-identity need --verify-key",
-                                  "pass --verify-key NAME.pub"),
-                            io);
-    }
+    auto verify = flags.verify.resolve();
+    if (!verify) return report_error(verify.error(), io);
+    options.verify = std::move(*verify);
     auto limits = flags.limits.resolve();
     if (!limits) return report_error(limits.error(), io);
     options.load.limits = *limits;
@@ -146,14 +134,7 @@ void add_pull_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--prune", flags->prune,
                   "remove files an earlier pull wrote that this artifact no longer has (edited ones need --force)");
     cmd->add_flag("--skip-validation", flags->skip_validation, "write policies without schema validation (warns)");
-    cmd->add_option("--verify-key", flags->verify_keys,
-                    "pull only if a cosign signature verifies under this public key (repeatable; checked before "
-                    "anything is written; exit code 8 otherwise)")
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--verify-annotation", flags->verify_annotations,
-                    "with --verify-key: require the signed annotation KEY=VALUE (repeatable)");
-    cmd->add_option("--signed-identity", flags->signed_identity,
-                    "with --verify-key: REGISTRY/REPO the signatures must name instead of REF's (a mirror)");
+    flags->verify.add_to(*cmd, "pull");
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
     flags->limits.add_to(*cmd);

@@ -2,6 +2,34 @@
 
 namespace karmor::cli {
 
+void VerifyKeyFlags::add_to(CLI::App& command, const std::string& verb) {
+    command
+        .add_option("--verify-key", keys,
+                    verb + " only if a cosign signature verifies under this public key (repeatable; checked before "
+                           "anything is written; exit code 8 otherwise)")
+        ->check(CLI::ExistingFile);
+    command.add_option("--verify-annotation", annotations,
+                       "with --verify-key: require the signed annotation KEY=VALUE (repeatable)");
+    command.add_option("--signed-identity", signed_identity,
+                       "with --verify-key: REGISTRY/REPO the signatures must name instead of REF's (a mirror)");
+}
+
+Result<std::optional<SignatureRequirements>> VerifyKeyFlags::resolve() const {
+    if (keys.empty()) {
+        if (!annotations.empty() || !signed_identity.empty())
+            return unexpected(Error(ErrorKind::usage, "--verify-annotation and --signed-identity need --verify-key",
+                                    "pass --verify-key NAME.pub"));
+        return std::optional<SignatureRequirements>();
+    }
+    SignatureRequirements requirements;
+    for (const auto& key : keys) requirements.public_keys.emplace_back(key);
+    auto pairs = parse_key_values(annotations, "--verify-annotation");
+    if (!pairs) return unexpected(std::move(pairs).error());
+    requirements.annotations = std::move(*pairs);
+    requirements.signed_identity = signed_identity;
+    return std::optional<SignatureRequirements>(std::move(requirements));
+}
+
 Result<std::map<std::string, std::string>> parse_key_values(const std::vector<std::string>& pairs,
                                                             const std::string& flag) {
     std::map<std::string, std::string> out;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -15,6 +16,20 @@
 #include "karmor/signing.hpp"
 
 namespace karmor::cli {
+
+// --verify-key, --verify-annotation and --signed-identity: what pull and follow check before
+// they write anything (SPEC §9).
+struct VerifyKeyFlags {
+    std::vector<std::string> keys;
+    std::vector<std::string> annotations;
+    std::string signed_identity;
+
+    // `verb` says what a verified signature allows, e.g. "pull" or "apply a version".
+    void add_to(CLI::App& command, const std::string& verb);
+    // std::nullopt without --verify-key; --verify-annotation or --signed-identity without it is a
+    // usage error rather than a check silently not made.
+    Result<std::optional<SignatureRequirements>> resolve() const;
+};
 
 // KEY=VALUE pairs; `flag` names the option in messages.
 Result<std::map<std::string, std::string>> parse_key_values(const std::vector<std::string>& pairs,
