@@ -102,7 +102,12 @@ std::string unified_diff(std::string_view before, std::string_view after, const 
         }
         // diff -u numbers an empty side by the line before it.
         const auto range = [](std::size_t start, std::size_t count) {
-            return std::to_string(count == 0 ? start - 1 : start) + (count == 1 ? "" : "," + std::to_string(count));
+            std::string text = std::to_string(count == 0 ? start - 1 : start);
+            if (count != 1) {  // appended, not "," + std::string: GCC 12 -O3 warns falsely (-Wrestrict)
+                text += ',';
+                text += std::to_string(count);
+            }
+            return text;
         };
         out += "@@ -" + range(old_line, old_count) + " +" + range(new_line, new_count) + " @@\n" + body;
     }
