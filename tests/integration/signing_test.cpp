@@ -250,7 +250,8 @@ TEST_F(Signing, SigningTwiceAddsNothingAndAnotherKeyAppends) {
     ASSERT_EQ(sign(ref).exit_code, 0);
     const auto again = sign(ref, {"--output", "json"});
     ASSERT_EQ(again.exit_code, 0) << again.err;
-    for (const auto& sig : nlohmann::json::parse(again.out)["signatures"])
+    const auto again_json = nlohmann::json::parse(again.out);  // alive for the loop
+    for (const auto& sig : again_json["signatures"])
         EXPECT_TRUE(sig["alreadyPresent"].get<bool>()) << sig.dump();
 
     ASSERT_EQ(
@@ -797,7 +798,8 @@ TEST(SigningReferrersRegistry, CosignV3VerifiesWhatKarmorSignsThroughTheReferrer
     ASSERT_EQ(run_karmor({"oci", "push", "-i", ref, "-p", policy_a}).exit_code, 0);
     const auto s = run_karmor({"oci", "sign", "-i", ref, "--key", keys.key.string(), "--output", "json"});
     ASSERT_EQ(s.exit_code, 0) << s.err;
-    for (const auto& sig : nlohmann::json::parse(s.out)["signatures"])
+    const auto signed_json = nlohmann::json::parse(s.out);  // alive for the loop
+    for (const auto& sig : signed_json["signatures"])
         if (sig["format"] == "bundle") {
             EXPECT_EQ(sig["indexing"], "referrers API");
         }
