@@ -106,6 +106,13 @@ Result<std::string> decode_field(const nlohmann::json& object, const char* name,
     return std::move(*bytes);
 }
 
+// The string at `name`, or "" when it is absent or not a string: json::value() would throw on
+// another type (found by key_envelope_fuzz: {"kdf":{"name":{}}}).
+std::string string_field(const nlohmann::json& object, const char* name) {
+    const auto it = object.find(name);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 const nlohmann::json* object_field(const nlohmann::json& object, const char* name) {
     const auto field = object.find(name);
     return field != object.end() && field->is_object() ? &*field : nullptr;
@@ -197,14 +204,14 @@ Result<PasswordEnvelope> parse_password_envelope(std::string_view json, const st
     const auto* cipher = object_field(document, "cipher");
     if (!kdf || !cipher) return unexpected(garbled(source, "the kdf or cipher section is missing"));
 
-    const auto kdf_used = kdf->value("name", std::string());
+    const auto kdf_used = string_field(*kdf, "name");
     if (kdf_used != kdf_name)
         return unexpected(
             Error(ErrorKind::usage,
                   source + " is encrypted with key derivation '" + kdf_used.substr(0, 40) +
                       "'; karmor reads only scrypt, what cosign writes",
                   "generate a new key pair with `karmor oci key generate` or `cosign generate-key-pair`"));
-    const auto cipher_used = cipher->value("name", std::string());
+    const auto cipher_used = string_field(*cipher, "name");
     if (cipher_used != cipher_name)
         return unexpected(
             Error(ErrorKind::usage,

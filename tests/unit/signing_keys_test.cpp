@@ -373,5 +373,17 @@ TEST(EncryptedEnvelope, SealedTextOpensAndIsCompactInTheGoPackagesFieldOrder) {
     EXPECT_EQ(opened->view(), "some bytes");
 }
 
+// Found by key_envelope_fuzz: a field of the wrong JSON type is a clear error, not an exception
+// that ends the program.
+TEST(SigningKeyEnvelope, FieldsOfTheWrongTypeAreRefusedNotThrown) {
+    for (const char* text : {R"({"kdf":{"name":{}},"cipher":{"name":"nacl/secretbox"}})",
+                             R"({"kdf":{"name":"scrypt"},"cipher":{"name":["nacl/secretbox"]}})",
+                             R"({"kdf":{"name":7,"params":{"N":65536,"r":8,"p":1}},"cipher":{"name":null}})"}) {
+        auto envelope = parse_password_envelope(text, "odd.key");
+        ASSERT_FALSE(envelope) << text;
+        EXPECT_NE(envelope.error().message.find("odd.key"), std::string::npos) << envelope.error().message;
+    }
+}
+
 }  // namespace
 }  // namespace karmor::signing
