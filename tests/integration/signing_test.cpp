@@ -251,8 +251,7 @@ TEST_F(Signing, SigningTwiceAddsNothingAndAnotherKeyAppends) {
     const auto again = sign(ref, {"--output", "json"});
     ASSERT_EQ(again.exit_code, 0) << again.err;
     const auto again_json = nlohmann::json::parse(again.out);  // alive for the loop
-    for (const auto& sig : again_json["signatures"])
-        EXPECT_TRUE(sig["alreadyPresent"].get<bool>()) << sig.dump();
+    for (const auto& sig : again_json["signatures"]) EXPECT_TRUE(sig["alreadyPresent"].get<bool>()) << sig.dump();
 
     ASSERT_EQ(
         run_karmor({"oci", "sign", "-i", ref, "--key", other.key.string(), "--signature-format", "legacy"}).exit_code,
