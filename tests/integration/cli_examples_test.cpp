@@ -120,8 +120,8 @@ struct Sandbox {
                    "spec:\n  selector:\n    matchLabels:\n      app: x\n  file:\n    matchPaths:\n"
                    "      - path: /etc/shadow\n  action: Block\n");
         // The key pair the sign and verify examples name (unencrypted PEM: no password needed).
-        EXPECT_EQ(testing::run_command({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
-                                        "ec_paramgen_curve:P-256", "-out", (dir / "cosign.key").string()})
+        EXPECT_EQ(testing::run_command({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                        "-out", (dir / "cosign.key").string()})
                       .exit_code,
                   0);
         EXPECT_EQ(testing::run_command({"openssl", "pkey", "-in", (dir / "cosign.key").string(), "-pubout", "-out",
