@@ -204,20 +204,19 @@ Result<PasswordEnvelope> parse_password_envelope(std::string_view json, const st
     const auto* cipher = object_field(document, "cipher");
     if (!kdf || !cipher) return unexpected(garbled(source, "the kdf or cipher section is missing"));
 
-    const auto kdf_used = string_field(*kdf, "name");
-    if (kdf_used != kdf_name)
+    // One refusal for both algorithm names: only what cosign writes is read.
+    const auto require_name = [&](const nlohmann::json& section, std::string_view expected,
+                                  const std::string& what) -> Result<void> {
+        const auto used = string_field(section, "name");
+        if (used == expected) return {};
         return unexpected(
             Error(ErrorKind::usage,
-                  source + " is encrypted with key derivation '" + kdf_used.substr(0, 40) +
-                      "'; karmor reads only scrypt, what cosign writes",
+                  source + " is encrypted with " + what + " '" + used.substr(0, 40) + "'; karmor reads only " +
+                      std::string(expected) + ", what cosign writes",
                   "generate a new key pair with `karmor oci key generate` or `cosign generate-key-pair`"));
-    const auto cipher_used = string_field(*cipher, "name");
-    if (cipher_used != cipher_name)
-        return unexpected(
-            Error(ErrorKind::usage,
-                  source + " is encrypted with cipher '" + cipher_used.substr(0, 40) +
-                      "'; karmor reads only nacl/secretbox, what cosign writes",
-                  "generate a new key pair with `karmor oci key generate` or `cosign generate-key-pair`"));
+    };
+    if (auto ok = require_name(*kdf, kdf_name, "key derivation"); !ok) return unexpected(std::move(ok).error());
+    if (auto ok = require_name(*cipher, cipher_name, "cipher"); !ok) return unexpected(std::move(ok).error());
 
     PasswordEnvelope envelope;
     auto params = read_scrypt_params(*kdf, source);
