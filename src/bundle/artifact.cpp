@@ -180,7 +180,9 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
     std::vector<Parsed> parsed(texts.size());
     util::parallel_for(texts.size(), [&](std::size_t i) {
         parsed[i].policies = parse_policy_text(texts[i].content, texts[i].source, options, parsed[i].problems);
-        if (parsed[i].policies.empty()) parsed[i].problems.push_back(problem_in(texts[i].source, "holds no policy"));
+        // A text whose only policy was refused already says why; "holds no policy" would be noise.
+        if (parsed[i].policies.empty() && parsed[i].problems.empty())
+            parsed[i].problems.push_back(problem_in(texts[i].source, "holds no policy"));
     });
     std::vector<Policy> policies;
     policies.reserve(texts.size());

@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "util/atomic_file.hpp"
 #include "util/parallel.hpp"
 
 namespace karmor::ops {
@@ -20,6 +21,11 @@ namespace fs = std::filesystem;
 Unexpected<Error> io_error(const std::string& what, const fs::path& path, const std::string& why) {
     return unexpected(Error(ErrorKind::io, what + " " + path.string() + ": " + why,
                             "check that the directory exists and is writable"));
+}
+
+Unexpected<Error> io_error(const std::string& what, const fs::path& path, int error_number) {
+    return unexpected(Error(ErrorKind::io, what + " " + path.string() + ": " + std::strerror(error_number),
+                            util::io_error_hint(error_number, path.parent_path())));
 }
 
 bool same_content(const fs::path& path, const std::string& content) {
@@ -36,7 +42,7 @@ public:
     static Result<TemporaryDirectory> create_beside(const fs::path& target) {
         std::string pattern = target.string() + ".karmor-tmp-XXXXXX";
         if (char* made = mkdtemp(pattern.data()); made == nullptr)
-            return io_error("cannot create a temporary directory beside", target, std::strerror(errno));
+            return io_error("cannot create a temporary directory beside", target, errno);
         return TemporaryDirectory(pattern);
     }
     TemporaryDirectory(TemporaryDirectory&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
@@ -61,7 +67,7 @@ Result<void> write_file(const fs::path& path, const std::string& content) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.close();
-    if (!out) return io_error("cannot write", path, std::strerror(errno));
+    if (!out) return io_error("cannot write", path, errno);
     return {};
 }
 

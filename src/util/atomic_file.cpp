@@ -11,6 +11,17 @@
 
 namespace karmor::util {
 
+std::string io_error_hint(int error_number, const std::filesystem::path& where) {
+    switch (error_number) {
+        case ENOSPC:
+        case EDQUOT:
+            return "free space (or quota) on the file system that holds " + where.string() + ", then run again";
+        case EROFS: return where.string() + " is on a read-only file system: choose a writable directory";
+        case ENAMETOOLONG: return "choose a shorter directory path";
+        default: return "check that the directory exists and is writable";
+    }
+}
+
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
     const auto directory = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for "." + std::string.
@@ -23,7 +34,7 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
         return unexpected(Error(ErrorKind::io,
                                 "cannot write " + path.string() + ": cannot create a file in " + directory.string() +
                                     ": " + std::strerror(errno),
-                                "check that the directory exists and is writable"));
+                                io_error_hint(errno, directory)));
     std::size_t written = 0;
     bool ok = true;
     while (ok && written < bytes.size()) {
