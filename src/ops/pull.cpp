@@ -228,6 +228,7 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     auto earlier = follow::read_pull_state(directory);
     if (!earlier) return unexpected(std::move(earlier).error());
     follow::PullState state{result.manifest_digest.str(), result.location, {}};
+    state.files.reserve(policies->size());
     std::vector<ops::OutputFile> files;
     files.reserve(policies->size());
     std::set<std::string> new_names;
