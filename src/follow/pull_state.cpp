@@ -64,20 +64,51 @@ Result<std::optional<PullState>> read_pull_state(const fs::path& directory) {
     return std::optional<PullState>(std::move(state));
 }
 
-Result<void> write_pull_state(const fs::path& directory, const PullState& state) {
-    nlohmann::ordered_json json = {{"version", 1}, {"digest", state.digest}, {"reference", state.reference}};
-    auto files = nlohmann::ordered_json::array();
-    for (const auto& f : state.files) {
-        nlohmann::ordered_json entry = {{"name", f.name},
-                                        {"sha256", f.sha256},
-                                        {"kind", f.identity.kind},
-                                        {"namespace", f.identity.namespace_name},
-                                        {"policy", f.identity.name}};
-        if (f.leftover) entry["leftover"] = true;
-        files.push_back(std::move(entry));
+namespace {
+
+void append_json_string(std::string& out, const std::string& text) {
+    out += nlohmann::ordered_json(text).dump();
+}
+
+}  // namespace
+
+// Written as text, not built as a JSON tree first: for 10,000 files the tree and its dump took
+// 8% of a pull (issue 18). The bytes are those of nlohmann's dump(1) of the same object.
+std::string pull_state_json(const PullState& state) {
+    std::string out;
+    out.reserve(256 + state.files.size() * 256);  // one entry is about 200 bytes
+    out += "{\n \"version\": 1,\n \"digest\": ";
+    append_json_string(out, state.digest);
+    out += ",\n \"reference\": ";
+    append_json_string(out, state.reference);
+    out += ",\n \"files\": ";
+    if (state.files.empty()) {
+        out += "[]";
+    } else {
+        out += "[\n";
+        for (std::size_t i = 0; i < state.files.size(); ++i) {
+            const auto& f = state.files[i];
+            out += "  {\n   \"name\": ";
+            append_json_string(out, f.name);
+            out += ",\n   \"sha256\": ";
+            append_json_string(out, f.sha256);
+            out += ",\n   \"kind\": ";
+            append_json_string(out, f.identity.kind);
+            out += ",\n   \"namespace\": ";
+            append_json_string(out, f.identity.namespace_name);
+            out += ",\n   \"policy\": ";
+            append_json_string(out, f.identity.name);
+            if (f.leftover) out += ",\n   \"leftover\": true";
+            out += i + 1 < state.files.size() ? "\n  },\n" : "\n  }\n";
+        }
+        out += " ]";
     }
-    json["files"] = std::move(files);
-    return util::write_file_atomically(directory / pull_state_file_name, json.dump(1) + "\n", 0644);
+    out += "\n}\n";
+    return out;
+}
+
+Result<void> write_pull_state(const fs::path& directory, const PullState& state) {
+    return util::write_file_atomically(directory / pull_state_file_name, pull_state_json(state), 0644);
 }
 
 }  // namespace karmor::follow

@@ -36,6 +36,8 @@ std::string sha256_hex(std::string_view bytes);
 // std::nullopt when the directory has no state file. A state file that cannot be read is an
 // error (of kind io) whose hint says to delete it.
 Result<std::optional<PullState>> read_pull_state(const std::filesystem::path& directory);
+// The state file's text (JSON).
+std::string pull_state_json(const PullState& state);
 // Atomic: a reader sees the old state or the new one.
 Result<void> write_pull_state(const std::filesystem::path& directory, const PullState& state);
 

@@ -1,5 +1,6 @@
 #include "ops/output_directory.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,11 +64,24 @@ private:
     fs::path path_;
 };
 
+// open, write, close and nothing else: a pull creates thousands of these, and std::ofstream
+// added a FILE, its buffer and a copy per file (issue 18). The mode is 0666 less the umask,
+// as before.
 Result<void> write_file(const fs::path& path, const std::string& content) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) return io_error("cannot write", path, errno);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0) return io_error("cannot write", path, errno);
+    std::size_t written = 0;
+    while (written < content.size()) {
+        const auto n = ::write(fd, content.data() + written, content.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int saved = n < 0 ? errno : EIO;
+            ::close(fd);
+            return io_error("cannot write", path, saved);
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) != 0) return io_error("cannot write", path, errno);
     return {};
 }
 

@@ -65,9 +65,9 @@ std::uint64_t blob_size(const Descriptor& blob) {
     return static_cast<std::uint64_t>(std::max<std::int64_t>(blob.size, 0));
 }
 
-// What read_policies downloads: the config and the layers.
+// What read_policies downloads: the layers.
 std::uint64_t blob_bytes(const Manifest& manifest) {
-    std::uint64_t total = manifest.config ? blob_size(*manifest.config) : 0;
+    std::uint64_t total = 0;
     for (const auto& layer : manifest.layers) total += blob_size(layer);
     return total;
 }
@@ -75,21 +75,9 @@ std::uint64_t blob_bytes(const Manifest& manifest) {
 Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& manifest, const std::string& where,
                                           const LoadOptions& load, ProgressSink* progress) {
     ops::TransferTally tally(progress, TransferDirection::download, blob_bytes(manifest));
-    // The config is verified like every blob; its index is informative, the layers are the truth.
-    if (manifest.config && manifest.config->size > 0) {
-        const auto size = blob_size(*manifest.config);
-        auto config = target.fetch_blob(*manifest.config, bundle::max_config_bytes, tally.observe(size));
-        if (!config) return unexpected(std::move(config).error());
-        tally.finished(size);
-        if (manifest.config->media_type == media_type::kubearmor_config) {
-            // Checked, not built: the index is only informative here.
-            const auto first = config->find_first_not_of(" \t\r\n");
-            if (first == std::string::npos || (*config)[first] != '{' || !nlohmann::json::accept(*config))
-                return unexpected(Error(ErrorKind::validation, where + ": the config is not a JSON object",
-                                        "the artifact is corrupt; push it again"));
-        }
-    }
-
+    // The config is not read: it is an index for `inspect`, the layers are the truth
+    // (docs/artifact-format.md), and the manifest's digest already pins it. A pull is one
+    // request shorter, as `oras pull` is; `copy` and `inspect` still read and verify it.
     const auto limits = bundle::archive_limits(load.limits);
     std::vector<bundle::FetchedLayer> layers;
     for (const auto& layer : manifest.layers) {
@@ -228,6 +216,7 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     auto earlier = follow::read_pull_state(directory);
     if (!earlier) return unexpected(std::move(earlier).error());
     follow::PullState state{result.manifest_digest.str(), result.location, {}};
+    state.files.reserve(policies->size());
     std::vector<ops::OutputFile> files;
     files.reserve(policies->size());
     std::set<std::string> new_names;

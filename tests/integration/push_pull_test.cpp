@@ -86,6 +86,27 @@ TEST(PushPull, OnePolicyIsOneYamlLayerAndRoundTrips) {
     EXPECT_EQ(read_text(out / "ksp-shop-block-sh.yaml"), read_text(in / "p.yaml"));
 }
 
+// A pull reads the manifest and the layers, never the config: the config is an index for
+// inspect and the manifest's digest already pins it (one request fewer, as `oras pull`).
+TEST(PushPull, PullReadsTheManifestAndLayersOnly) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir in;
+    write_text(in / "p.yaml", ksp("only-layers"));
+    auto pushed = push_policies(push_options(*registry, "lean:latest", {in / "p.yaml"}));
+    ASSERT_TRUE(pushed) << pushed.error().message;
+    const auto before = registry->requests().size();
+
+    TempDir out;
+    auto pulled = pull_policies(pull_options(*registry, "lean:latest", out.path()));
+    ASSERT_TRUE(pulled) << pulled.error().message;
+    auto requests = registry->requests();
+    requests.erase(requests.begin(), requests.begin() + static_cast<std::ptrdiff_t>(before));
+    std::erase(requests, std::string("GET /v2/"));
+    const std::vector<std::string> expected = {"GET /v2/lean/manifests/latest",
+                                               "GET /v2/lean/blobs/" + pushed->manifest.layers.at(0).digest.str()};
+    EXPECT_EQ(requests, expected);
+}
+
 // SPEC §4: the same policies in another order, under other file names and with other
 // comments upload nothing and leave the tag alone; request counts are the benchmark's goals.
 TEST(PushPull, RepushOfTheSamePoliciesChangesNothing) {
