@@ -133,7 +133,11 @@ Error PolicyServiceClient::call_failed(std::string_view rpc, const oci::HttpResu
                      "the server at " + address + " answered HTTP " + std::to_string(result.response.status) +
                          " to a gRPC call, so it is not KubeArmor's policy service",
                      "check the address: KubeArmor serves gRPC on port 32767");
-    return Error(ErrorKind::registry, "the call to the KubeArmor daemon at " + address + " failed" + said,
+    // An HTTP/1.1 server hangs up on HTTP/2's connection preface: a cut connection in plain
+    // text most often means that.
+    return Error(ErrorKind::registry,
+                 "the connection to the KubeArmor daemon at " + address + " failed" + said +
+                     (uses_tls(options_) ? "" : "; the server there may not speak HTTP/2, which gRPC needs"),
                  address_hint);
 }
 
