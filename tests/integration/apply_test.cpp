@@ -212,6 +212,35 @@ TEST(Apply, DaemonDownNotHttp2AndDeadlineAreClearErrorsAndLeaveTheState) {
     EXPECT_EQ(read_text(state), recorded);
 }
 
+// A gRPC error (a trailers-only answer: grpc-status in the headers) stops the calls; what the
+// daemon acknowledged before it is recorded, and the next apply sends the rest.
+TEST(Apply, AGrpcErrorStopsTheCallsAndKeepsWhatWasAcknowledged) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    KARMOR_START_DAEMON(daemon, testing::DaemonConfig{});
+    daemon->configure({{"abort", {{"allow-dns", {"UNIMPLEMENTED", "network policies are not served here"}}}}});
+    TempDir work;
+    const auto state = work / "state.json";
+    const std::string image = registry->localhost() + "/vm/grpc-error:v1";
+    push_version(image, work.path(), 1);
+
+    auto stopped = run_karmor(apply_args(image, *daemon, state));
+    EXPECT_EQ(stopped.exit_code, 6) << stopped.err;
+    EXPECT_NE(stopped.err.find("does not offer this call (UNIMPLEMENTED): network policies are not served here"),
+              std::string::npos)
+        << stopped.err;
+    EXPECT_NE(stopped.out.find("KubeArmorHostPolicy/audit-passwd ADDED Applied"), std::string::npos) << stopped.out;
+    EXPECT_EQ(daemon->requests().size(), 2u);  // the KSP after it was not sent
+    EXPECT_EQ(state_names(state), (std::vector<std::string>{"KubeArmorHostPolicy/audit-passwd"}));
+
+    daemon->configure(nlohmann::json::object());
+    daemon->clear_requests();
+    auto rest = run_karmor(apply_args(image, *daemon, state));
+    EXPECT_EQ(rest.exit_code, 0) << rest.err;
+    EXPECT_EQ(described(daemon->requests()),
+              (std::vector<std::string>{"networkPolicy " + event("ADDED", knp_json),
+                                        "containerPolicy " + event("ADDED", ksp_json("/bin/sh"))}));
+}
+
 TEST(Apply, TlsWithAnUnknownCaFailsAndMutualTlsWorks) {
     KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
     TempDir certs, other, work;

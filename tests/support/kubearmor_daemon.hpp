@@ -44,8 +44,9 @@ public:
     std::vector<DaemonRequest> requests() const;
     // Forgets the requests so far.
     void clear_requests() const;
-    // {"byName": {NAME: STATUS}, "byKind": {KIND: STATUS}, "delaySeconds": {NAME: N}}; read at
-    // every request.
+    // {"byName": {NAME: STATUS}, "byKind": {KIND: STATUS}, "delaySeconds": {NAME: N},
+    // "abort": {NAME: [GRPC_STATUS_CODE, MESSAGE]}}; read at every request. An abort is a gRPC
+    // error without a message: a trailers-only answer.
     void configure(const nlohmann::json& answers) const;
     std::string log() const;
 

@@ -9,7 +9,8 @@ Every request is appended to --record as one JSON line {"rpc", "payload"}. Answe
 ADDED, Modified for MODIFIED, Deleted for DELETED, unless --config (a JSON file read at every
 request, so a test can change it between runs) says otherwise:
   {"byName": {"NAME": "Invalid"}, "byKind": {"KubeArmorHostPolicy": "NotEnabled"},
-   "delaySeconds": {"NAME": 5}}
+   "delaySeconds": {"NAME": 5}, "abort": {"NAME": ["UNIMPLEMENTED", "message"]}}
+"abort" ends the call with a gRPC error and no message: a trailers-only answer.
 Prints "listening on 127.0.0.1:PORT" once it serves (port 0: the kernel picks).
 """
 import argparse
@@ -92,6 +93,9 @@ class Daemon:
             delay = settings.get("delaySeconds", {}).get(name, 0)
             if delay:
                 time.sleep(delay)
+            abort = settings.get("abort", {}).get(name)
+            if abort:
+                context.abort(getattr(grpc.StatusCode, abort[0]), abort[1])
             return encode_response(STATUSES[answer])
         return grpc.unary_unary_rpc_method_handler(handle)
 
