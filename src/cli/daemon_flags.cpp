@@ -146,8 +146,7 @@ int report_delivery(const DeliveryReport& report, const OutputFlags& output, boo
         Streams quiet{io.out, io.err, io.in, io.err_is_terminal, io.out_is_terminal, false};
         code = report_error(*report.stopped, quiet);
         if (!report.deliveries.empty())
-            io.err << "Note: " << report.deliveries.size()
-                   << " calls were answered before that and are recorded; the next apply sends the rest\n";
+            io.err << "Note: what the daemon acknowledged before that is recorded; the next apply sends the rest\n";
     }
     if (output.summary()) {
         std::size_t acknowledged = 0;
@@ -156,9 +155,10 @@ int report_delivery(const DeliveryReport& report, const OutputFlags& output, boo
             io.err << "Dry run: " << report.deliveries.size() << " of the policies of " << report.location
                    << " would be sent to " << report.daemon << "; " << report.unchanged.size() << " unchanged\n";
         else
-            io.err << "Delivered " << report.location << " to " << report.daemon << ": " << acknowledged
-                   << " acknowledged, " << (report.deliveries.size() - acknowledged) << " refused, "
-                   << report.unchanged.size() << " unchanged\n";
+            io.err << (report.stopped ? "Stopped delivering " : "Delivered ") << report.location << " to "
+                   << report.daemon << ": " << acknowledged << " acknowledged, "
+                   << (report.deliveries.size() - acknowledged) << " refused, " << report.unchanged.size()
+                   << " unchanged\n";
     }
     return code;
 }

@@ -90,6 +90,12 @@ Result<DeliveryReport> deliver(const std::vector<Policy>& policies, const Digest
     }
     auto earlier = daemon::read_applied_set(options.state_file);
     if (!earlier) return unexpected(std::move(earlier).error());
+    if (*earlier && !(*earlier)->policies.empty() && (*earlier)->daemon != options.daemon.address)
+        return unexpected(Error(ErrorKind::usage,
+                                "the applied set " + options.state_file.string() + " records what " +
+                                    (*earlier)->daemon + " was given, not " + options.daemon.address,
+                                "keep one --state file per daemon (the default is one per address); if it is the "
+                                "same daemon under another name, use the name it was applied with"));
     daemon::AppliedSet set = earlier->value_or(daemon::AppliedSet{});
     auto plan = daemon::plan_delivery(policies, set.policies, options.prune);
 

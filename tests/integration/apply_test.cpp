@@ -142,6 +142,13 @@ TEST(Apply, SendsAddedThenOnlyTheDifferenceAndPrunes) {
     auto again = run_karmor(apply_args(image, *daemon, state, {"--prune"}));
     ASSERT_EQ(again.exit_code, 0) << again.err;
     EXPECT_TRUE(daemon->requests().empty()) << described(daemon->requests()).front();
+
+    // The set belongs to the daemon it was applied to: another address is refused, not pruned.
+    auto other =
+        run_karmor({"oci", "apply", "-i", image, "--grpc", daemon->localhost(), "--state", state.string(), "--prune"});
+    EXPECT_EQ(other.exit_code, 2) << other.err;
+    EXPECT_NE(other.err.find("records what " + daemon->address() + " was given"), std::string::npos) << other.err;
+    EXPECT_TRUE(daemon->requests().empty());
 }
 
 TEST(Apply, RefusalsAreNamedExitNineAndOnlyWhatAppliedIsRecorded) {
