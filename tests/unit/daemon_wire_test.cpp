@@ -6,6 +6,7 @@
 #include "daemon/applied_set.hpp"
 #include "daemon/grpc_wire.hpp"
 #include "daemon/policy_service.hpp"
+#include "support/process.hpp"
 #include "support/scripted_transport.hpp"
 
 namespace karmor {
@@ -185,6 +186,48 @@ TEST(DeliveryPlan, AddsModifiesKeepsAndPrunes) {
     const auto same = daemon::plan_delivery(v1, applied, true);
     EXPECT_TRUE(same.events.empty());
     EXPECT_EQ(same.unchanged.size(), 2u);
+}
+
+TEST(AppliedSet, RoundTripsAndExplainsAnUnreadableFile) {
+    testing::TempDir dir;
+    const auto file = dir / "sub" / "applied.json";
+    auto missing = daemon::read_applied_set(file);
+    ASSERT_TRUE(missing);
+    EXPECT_FALSE(*missing);
+
+    daemon::AppliedSet set;
+    set.daemon = "localhost:32767";
+    set.digest = "sha256:" + std::string(64, 'a');
+    set.reference = "registry.example.com/p@" + set.digest;
+    set.complete = true;
+    set.policies[{"KubeArmorPolicy", "web", "a"}] = {"abc",
+                                                     {{"kind", "KubeArmorPolicy"}, {"spec", {{"z", 1}, {"a", 2}}}}};
+    ASSERT_TRUE(daemon::write_applied_set(file, set));
+    auto read = daemon::read_applied_set(file);
+    ASSERT_TRUE(read && *read);
+    EXPECT_EQ((*read)->daemon, set.daemon);
+    EXPECT_EQ((*read)->digest, set.digest);
+    EXPECT_TRUE((*read)->complete);
+    ASSERT_EQ((*read)->policies.size(), 1u);
+    const auto& applied = (*read)->policies.begin()->second;
+    EXPECT_EQ(applied.sha256, "abc");
+    EXPECT_EQ(daemon::policy_json(applied.object), R"({"kind":"KubeArmorPolicy","spec":{"z":1,"a":2}})");  // order kept
+
+    testing::write_text(file, "{\"version\": 1, \"policies\": 3}");
+    auto corrupt = daemon::read_applied_set(file);
+    ASSERT_FALSE(corrupt);
+    EXPECT_EQ(corrupt.error().kind, ErrorKind::io);
+    EXPECT_NE(corrupt.error().message.find(file.string()), std::string::npos);
+    EXPECT_NE(corrupt.error().hint.find("delete it"), std::string::npos);
+}
+
+TEST(AppliedSet, OneApplyPerSetAtATime) {
+    testing::TempDir dir;
+    auto first = daemon::AppliedSetLock::take(dir / "applied.json");
+    ASSERT_TRUE(first);
+    auto second = daemon::AppliedSetLock::take(dir / "applied.json");
+    ASSERT_FALSE(second);
+    EXPECT_NE(second.error().message.find("another apply"), std::string::npos);
 }
 
 }  // namespace
