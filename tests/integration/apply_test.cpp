@@ -283,6 +283,37 @@ TEST(Apply, TlsWithAnUnknownCaFailsAndMutualTlsWorks) {
     EXPECT_EQ(state_names(state).size(), 3u);
 }
 
+// SPEC §9 and §12: with --verify-key nothing reaches the daemon unless a signature verifies.
+TEST(Apply, VerifiesBeforeAnythingIsSent) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    KARMOR_START_DAEMON(daemon, testing::DaemonConfig{});
+    TempDir work;
+    const auto state = work / "state.json";
+    const std::string image = registry->localhost() + "/vm/signed:v1";
+    push_version(image, work.path(), 1);
+    for (const std::string name : {"signer", "stranger"}) {
+        ASSERT_EQ(testing::run_command({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                        "-out", (work / (name + ".key")).string()})
+                      .exit_code,
+                  0);
+        ASSERT_EQ(testing::run_command({"openssl", "pkey", "-in", (work / (name + ".key")).string(), "-pubout", "-out",
+                                        (work / (name + ".pub")).string()})
+                      .exit_code,
+                  0);
+    }
+    const auto sign = run_karmor({"oci", "sign", "-i", image, "--key", (work / "signer.key").string()});
+    ASSERT_EQ(sign.exit_code, 0) << sign.err;
+
+    auto refused = run_karmor(apply_args(image, *daemon, state, {"--verify-key", (work / "stranger.pub").string()}));
+    EXPECT_EQ(refused.exit_code, 8) << refused.err;
+    EXPECT_TRUE(daemon->requests().empty());
+    EXPECT_FALSE(fs::exists(state));
+
+    auto verified = run_karmor(apply_args(image, *daemon, state, {"--verify-key", (work / "signer.pub").string()}));
+    EXPECT_EQ(verified.exit_code, 0) << verified.err;
+    EXPECT_EQ(daemon->requests().size(), 3u);
+}
+
 TEST(Apply, DryRunSendsNothingAndKeepsNoState) {
     KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
     KARMOR_START_DAEMON(daemon, testing::DaemonConfig{});
