@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-dev libyaml-cpp-dev libarchive-dev libssl-dev libsodium-dev
   libgtest-dev libgmock-dev
   docker-registry skopeo apache2-utils openssl ca-certificates jq hyperfine time tinyproxy
+  python3-grpcio  # the test double of the KubeArmor daemon's gRPC PolicyService (tests/support/kubearmor_daemon.py)
 )
 
 missing=()

@@ -79,10 +79,12 @@ int run(int argc, char** argv, Streams io) {
                "  karmor oci sign -i localhost:5000/myimage:latest --key cosign.key\n"
                "  karmor oci verify -i localhost:5000/myimage:latest --key cosign.pub\n\n"
                "Exit codes: 0 ok, 2 usage, 3 validation, 4 not found, 5 authentication, 6 network/registry,\n"
-               "7 local I/O, 8 signature verification failed, 130 interrupted. See `man karmor-oci`.\n");
+               "7 local I/O, 8 signature verification failed, 9 the KubeArmor daemon refused a policy,\n"
+               "130 interrupted. See `man karmor-oci`.\n");
     add_push_command(*oci, action);
     add_pull_command(*oci, action);
     add_follow_command(*oci, action);
+    add_apply_command(*oci, action);
     add_inspect_command(*oci, action);
     add_sign_command(*oci, action);
     add_verify_command(*oci, action);

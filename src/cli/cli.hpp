@@ -29,6 +29,7 @@ enum ExitCode : int {
     exit_registry = 6,
     exit_io = 7,
     exit_verification = 8,   // signature verification failed (SPEC §9)
+    exit_refused = 9,        // the KubeArmor daemon refused a policy (SPEC §12)
     exit_interrupted = 130,  // 128 + SIGINT, as shells report it
 };
 
@@ -91,6 +92,7 @@ using Action = std::function<int(Streams&)>;
 void add_push_command(CLI::App& oci, Action& action);
 void add_pull_command(CLI::App& oci, Action& action);
 void add_follow_command(CLI::App& oci, Action& action);
+void add_apply_command(CLI::App& oci, Action& action);
 void add_inspect_command(CLI::App& oci, Action& action);
 void add_sign_command(CLI::App& oci, Action& action);
 void add_verify_command(CLI::App& oci, Action& action);

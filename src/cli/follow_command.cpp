@@ -12,8 +12,10 @@
 #include <random>
 
 #include "cli/cli.hpp"
+#include "cli/daemon_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/signature_flags.hpp"
+#include "karmor/apply.hpp"
 #include "karmor/follow.hpp"
 
 extern char** environ;
@@ -37,6 +39,8 @@ struct FollowFlags {
     VerifyKeyFlags verify;
     RemoteFlags remote;
     OutputFlags format;
+    bool apply = false;  // SPEC §12: deliver each version to the KubeArmor daemon
+    DaemonFlags daemon;
 };
 
 // 300ms, 30s, 5m, 1h, 1h30m.
@@ -166,6 +170,13 @@ void report_change(const FollowRound& round, const FollowFlags& flags, Streams& 
     io.out.flush();
 }
 
+// --apply: the version DIR now points to, delivered to the daemon (only what the applied set lacks).
+int apply_round(const FollowRound& round, const DeliveryOptions& delivery, const FollowFlags& flags, Streams& io) {
+    auto report = apply_policy_directory(round.version_directory, round.digest, round.location, delivery);
+    if (!report) return report_error(report.error(), io);
+    return report_delivery(*report, flags.format, false, io, /*one_line=*/true);
+}
+
 int run_follow(const FollowFlags& flags, Streams& io) {
     FollowOptions options;
     if (auto parsed = Reference::parse(flags.reference); !parsed)
@@ -187,6 +198,16 @@ int run_follow(const FollowFlags& flags, Streams& io) {
     options.verify = std::move(*verify);
     if (flags.skip_validation) io.err << "Warning: --skip-validation: followed policies are not validated\n";
 
+    std::optional<DeliveryOptions> delivery;
+    if (flags.apply) {
+        auto resolved = flags.daemon.resolve();
+        if (!resolved) return report_error(resolved.error(), io);
+        delivery = std::move(*resolved);
+    }
+    // The digest this process delivered completely: rounds that keep it send nothing. The first
+    // round delivers whatever the applied set lacks (an earlier run may have been cut short).
+    std::string delivered;
+
     std::mt19937_64 random{std::random_device{}()};
     int failures = 0;
     while (true) {
@@ -197,16 +218,27 @@ int run_follow(const FollowFlags& flags, Streams& io) {
             options.remote = std::move(*remote);
             return follow_once(options);
         }();
+        int code = exit_ok;
         if (round) {
-            failures = 0;
+            bool delivered_all = true;
             if (round->changed) {
                 report_change(*round, flags, io);
                 if (!flags.exec.empty()) run_exec(flags.exec, *round, flags.output, io);
             }
-            if (flags.once) return exit_ok;
+            if (delivery && (round->changed || round->digest.str() != delivered)) {
+                code = apply_round(*round, *delivery, flags, io);
+                if (code == exit_ok)
+                    delivered = round->digest.str();
+                else if (code == exit_interrupted)
+                    return flags.once ? code : exit_ok;
+                else
+                    delivered_all = false;  // refused or unreachable: tried again with backoff
+            }
+            failures = delivered_all ? 0 : failures + 1;
+            if (flags.once) return code;
         } else {
             if (round.error().kind == ErrorKind::cancelled) return flags.once ? exit_interrupted : exit_ok;
-            const int code = report_error(round.error(), io);
+            code = report_error(round.error(), io);
             if (flags.once) return code;
             ++failures;
         }
@@ -217,8 +249,8 @@ int run_follow(const FollowFlags& flags, Streams& io) {
         const auto spread = wait.count() / 10;
         if (spread > 0) wait += milliseconds(std::uniform_int_distribution<long long>(-spread, spread)(random));
         if (failures > 0)
-            io.err << "Retrying in " << static_cast<double>(wait.count()) / 1000.0 << " s; " << flags.output
-                   << " is unchanged\n";
+            io.err << "Retrying in " << static_cast<double>(wait.count()) / 1000.0 << " s; "
+                   << (round ? "the daemon gets what it lacks then" : flags.output + " is unchanged") << "\n";
         if (!sleep_unless_stopped(wait)) return exit_ok;
     }
 }
@@ -248,12 +280,17 @@ void add_follow_command(CLI::App& oci, Action& action) {
                     "KARMOR_CHANGED in its environment");
     cmd->add_flag("--skip-validation", flags->skip_validation, "apply policies without schema validation (warns)");
     flags->verify.add_to(*cmd, "apply a version");
+    cmd->add_flag("--apply", flags->apply,
+                  "also deliver each version to the KubeArmor daemon over gRPC, as `karmor oci apply` does "
+                  "(--grpc, --tls-*, --state, --prune)");
+    flags->daemon.add_to(*cmd);
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci follow -i registry.example.com/team/policies:prod -o /etc/kubearmor/policies\n"
                 "  karmor oci follow -i localhost:5000/policies:v1 -o policies --once --output json\n"
-                "  karmor oci follow -i REF -o DIR --every 1m --exec 'kubectl apply -f DIR'\n");
+                "  karmor oci follow -i REF -o DIR --every 1m --exec 'kubectl apply -f DIR'\n"
+                "  karmor oci follow -i REF -o /var/lib/karmor/policies --apply --prune\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_follow(*flags, io); }; });
 }
 

@@ -51,6 +51,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
         t->response->headers.clear();  // a new response (after 100 Continue)
         return n;
     }
+    // Trailers (HTTP/2) reach this callback too, after the body, without a status line before
+    // them: they are appended to the headers, which is where gRPC's grpc-status is looked for.
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) return n;
     auto value = line.substr(colon + 1);
@@ -216,6 +218,29 @@ public:
             curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                              std::min<long>(static_cast<long>(left), options_.connect_timeout_ms));
         }
+        if (request.timeout_ms > 0) {
+            long bound = request.timeout_ms;
+            if (options_.total_timeout_seconds > 0) bound = std::min(bound, options_.total_timeout_seconds * 1000);
+            if (options_.deadline)
+                bound =
+                    std::min<long>(bound, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                *options_.deadline - std::chrono::steady_clock::now())
+                                                                .count()));
+            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, std::max(bound, 1L));
+        }
+        if (request.http2) {
+            // gRPC: HTTP/2 without an HTTP/1.1 upgrade round (prior knowledge) in plain text,
+            // by ALPN with TLS; a TLS server that does not offer h2 is answered in HTTP/1.1 and
+            // the caller sees HttpResponse::http2 false.
+            const bool tls = request.url.rfind("https://", 0) == 0;
+            curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                             tls ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
+                                 : static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+            // libcurl 7.88 (Debian 12) fails the second request on a reused HTTP/2 connection
+            // ("Error in the HTTP2 framing layer", also with the curl tool): one connection a call.
+            curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+            curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+        }
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -267,6 +292,9 @@ public:
             return result;
         }
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result.response.status);
+        long version = 0;
+        curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+        result.response.http2 = version == CURL_HTTP_VERSION_2_0;
         return result;
     }
 

@@ -28,15 +28,23 @@ struct HttpRequest {
     std::string_view body;  // must outlive send()
     std::uint64_t max_response_bytes = 64ull << 20;
     TransferObserver observer;  // may be empty
+    // Speak HTTP/2, as gRPC needs (src/daemon/): with prior knowledge over http:// (no
+    // HTTP/1.1 upgrade), by ALPN over https://. HttpResponse::http2 tells what was spoken.
+    bool http2 = false;
+    // When > 0, this request ends within this many milliseconds (a gRPC deadline), besides
+    // the transport's own bounds.
+    long timeout_ms = 0;
 };
 
 struct HttpResponse {
     long status = 0;
-    HeaderList headers;  // names as received
+    // Names as received. HTTP/2 trailers (gRPC's grpc-status, grpc-message) follow the headers.
+    HeaderList headers;
     std::string body;
-    int attempts = 1;   // how often the client sent the request to get this answer
-    std::string url;    // who answered: the last URL of a redirect chain (set by RegistryClient)
-    std::string proxy;  // the proxy it came through, "" for none (set by RegistryClient)
+    bool http2 = false;  // the answer came over HTTP/2
+    int attempts = 1;    // how often the client sent the request to get this answer
+    std::string url;     // who answered: the last URL of a redirect chain (set by RegistryClient)
+    std::string proxy;   // the proxy it came through, "" for none (set by RegistryClient)
 
     // The first header with this name (case-insensitive), or "".
     std::string header(std::string_view name) const;

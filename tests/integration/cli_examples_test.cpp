@@ -11,6 +11,7 @@
 
 #include "oci/http.hpp"
 #include "oci/registry_client.hpp"
+#include "support/kubearmor_daemon.hpp"
 #include "support/local_registry.hpp"
 #include "support/test_images.hpp"
 
@@ -83,6 +84,7 @@ std::vector<Example> help_examples() {
                                                                      {"oci"},
                                                                      {"oci", "push"},
                                                                      {"oci", "pull"},
+                                                                     {"oci", "apply"},
                                                                      {"oci", "inspect"},
                                                                      {"oci", "login"},
                                                                      {"oci", "logout"},
@@ -106,6 +108,8 @@ std::vector<Example> help_examples() {
 struct Sandbox {
     TempDir dir;
     std::unique_ptr<testing::LocalRegistry> registry;
+    // What `karmor oci apply` examples deliver to: the daemon's default address is pointed here.
+    std::unique_ptr<testing::FakeKubeArmorDaemon> daemon;
     std::unique_ptr<oci::HttpTransport> transport = oci::make_curl_transport({});
     std::string seed_digest;
 
@@ -143,6 +147,10 @@ struct Sandbox {
 
     // Example hosts are the local registry; `REPO@sha256:...` a real artifact of REPO.
     std::string localize(std::string command) {
+        if (daemon)
+            for (auto at = command.find("localhost:32767"); at != std::string::npos;
+                 at = command.find("localhost:32767", at))
+                command.replace(at, 15, daemon->address());
         for (const std::string host : {"localhost:5000", "registry.example.com"})
             for (auto at = command.find(host); at != std::string::npos; at = command.find(host, at))
                 command.replace(at, host.size(), registry->localhost());
@@ -161,7 +169,7 @@ struct Sandbox {
 
     // A pull or inspect of a reference that no earlier example pushed: push the examples there.
     void seed_for(const std::string& command) {
-        static const std::regex reads("karmor oci (pull|inspect) (.*)");
+        static const std::regex reads("karmor oci (pull|inspect|apply) (.*)");
         std::smatch match;
         if (!std::regex_search(command, match, reads)) return;
         std::istringstream words(match[2].str());
@@ -203,6 +211,7 @@ struct Sandbox {
         env["HOME"] = (dir / "home").string();
         env["REGISTRY"] = registry->localhost();
         env["GIT_SHA"] = "0123abc";
+        if (daemon) env["KUBEARMOR_SERVICE"] = daemon->address();
         static const std::regex assignment("^([A-Z_]+)=\\$\\(");
         std::smatch match;
         std::string script = "set -eo pipefail\n" + command + "\n";
@@ -219,6 +228,8 @@ void run_examples(const std::vector<Example>& examples) {
     KARMOR_REQUIRE_PROGRAM("jq");
     KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
     Sandbox sandbox(std::move(registry));
+    KARMOR_START_DAEMON(daemon, testing::DaemonConfig{});
+    sandbox.daemon = std::move(daemon);
     for (const auto& example : examples) {
         const auto command = sandbox.localize(example.command);
         sandbox.seed_for(command);
