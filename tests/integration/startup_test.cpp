@@ -67,6 +67,9 @@ TEST(Startup, QuickCommandsLoadNeitherTheHttpStackNorLibarchiveNorLibsodium) {
         for (const auto& library : archive_stack)
             EXPECT_FALSE(loaded(run, library)) << args[0] << " loads " << library << ": " << listing(run);
         EXPECT_FALSE(loaded(run, "libsodium")) << args[0] << ": " << listing(run);
+#if KARMOR_LAZY_LIBCRYPTO
+        EXPECT_FALSE(loaded(run, "libcrypto")) << args[0] << ": " << listing(run);
+#endif
     }
 }
 
@@ -76,6 +79,7 @@ TEST(Startup, DryRunPushLoadsLibarchiveToBuildTheLayerButNoHttpStack) {
     ASSERT_EQ(run.result.exit_code, 0) << run.result.err.substr(0, 2000);
     EXPECT_EQ(nlohmann::json::parse(run.result.out).value("dryRun", false), true) << run.result.out;
     EXPECT_TRUE(loaded(run, "libarchive.so.13")) << "the layer is a tar.gz written by libarchive: " << listing(run);
+    EXPECT_TRUE(loaded(run, "libcrypto.so.3")) << "digests: " << listing(run);
     for (const auto& library : http_stack)
         EXPECT_FALSE(loaded(run, library)) << "push --dry-run loads " << library << ": " << listing(run);
     EXPECT_FALSE(loaded(run, "libsodium")) << listing(run);
