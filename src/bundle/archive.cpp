@@ -1,23 +1,22 @@
 #include "bundle/archive.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <algorithm>
 #include <memory>
 #include <set>
+
+#include "bundle/libarchive.hpp"
 
 namespace karmor::bundle {
 namespace {
 
 struct ArchiveWriteDeleter {
-    void operator()(archive* a) const { archive_write_free(a); }
+    void operator()(archive* a) const { libarchive().archive_write_free(a); }
 };
 struct ArchiveReadDeleter {
-    void operator()(archive* a) const { archive_read_free(a); }
+    void operator()(archive* a) const { libarchive().archive_read_free(a); }
 };
 struct ArchiveEntryDeleter {
-    void operator()(archive_entry* e) const { archive_entry_free(e); }
+    void operator()(archive_entry* e) const { libarchive().archive_entry_free(e); }
 };
 using ArchiveWriter = std::unique_ptr<archive, ArchiveWriteDeleter>;
 using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
@@ -29,7 +28,7 @@ la_ssize_t append_to_string(archive*, void* client, const void* buffer, size_t l
 }
 
 Unexpected<Error> archive_failure(archive* a, const std::string& what) {
-    const char* message = a ? archive_error_string(a) : nullptr;
+    const char* message = a ? libarchive().archive_error_string(a) : nullptr;
     return unexpected(Error(ErrorKind::io, what + ": " + (message ? message : "unknown libarchive error")));
 }
 
@@ -67,39 +66,41 @@ namespace {
 // compression_level < 0: a plain tar. A set `cancel` stops it between files.
 Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level,
                                   const std::atomic<bool>* cancel) {
+    if (auto loaded = load_libarchive(); !loaded) return unexpected(std::move(loaded).error());
     std::string out;
-    ArchiveWriter writer(archive_write_new());
+    ArchiveWriter writer(libarchive().archive_write_new());
     archive* a = writer.get();
     const bool gzip = compression_level >= 0;
-    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        (gzip && (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-                  archive_write_set_filter_option(a, "gzip", "timestamp", nullptr) != ARCHIVE_OK ||
-                  archive_write_set_filter_option(a, "gzip", "compression-level",
-                                                  std::to_string(compression_level).c_str()) != ARCHIVE_OK)) ||
-        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-        archive_write_open2(a, &out, nullptr, append_to_string, nullptr, nullptr) != ARCHIVE_OK)
+    if (libarchive().archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        (gzip && (libarchive().archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+                  libarchive().archive_write_set_filter_option(a, "gzip", "timestamp", nullptr) != ARCHIVE_OK ||
+                  libarchive().archive_write_set_filter_option(
+                      a, "gzip", "compression-level", std::to_string(compression_level).c_str()) != ARCHIVE_OK)) ||
+        libarchive().archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+        libarchive().archive_write_open2(a, &out, nullptr, append_to_string, nullptr, nullptr) != ARCHIVE_OK)
         return archive_failure(a, "cannot start the policy archive");
 
-    ArchiveEntryPtr entry(archive_entry_new());
+    ArchiveEntryPtr entry(libarchive().archive_entry_new());
     for (const auto& file : files) {
         if (cancel && cancel->load(std::memory_order_relaxed))
             return unexpected(Error(ErrorKind::cancelled, "interrupted while building the policy archive"));
         const std::string name(file.name);
-        archive_entry_clear(entry.get());
-        archive_entry_set_pathname(entry.get(), name.c_str());
-        archive_entry_set_filetype(entry.get(), AE_IFREG);
-        archive_entry_set_perm(entry.get(), 0644);
-        archive_entry_set_uid(entry.get(), 0);
-        archive_entry_set_gid(entry.get(), 0);
-        archive_entry_set_mtime(entry.get(), mtime, 0);
-        archive_entry_set_size(entry.get(), static_cast<la_int64_t>(file.content.size()));
-        if (archive_write_header(a, entry.get()) != ARCHIVE_OK)
+        libarchive().archive_entry_clear(entry.get());
+        libarchive().archive_entry_set_pathname(entry.get(), name.c_str());
+        libarchive().archive_entry_set_filetype(entry.get(), AE_IFREG);
+        libarchive().archive_entry_set_perm(entry.get(), 0644);
+        libarchive().archive_entry_set_uid(entry.get(), 0);
+        libarchive().archive_entry_set_gid(entry.get(), 0);
+        libarchive().archive_entry_set_mtime(entry.get(), mtime, 0);
+        libarchive().archive_entry_set_size(entry.get(), static_cast<la_int64_t>(file.content.size()));
+        if (libarchive().archive_write_header(a, entry.get()) != ARCHIVE_OK)
             return archive_failure(a, "cannot add " + name + " to the policy archive");
-        if (archive_write_data(a, file.content.data(), file.content.size()) !=
+        if (libarchive().archive_write_data(a, file.content.data(), file.content.size()) !=
             static_cast<la_ssize_t>(file.content.size()))
             return archive_failure(a, "cannot add " + name + " to the policy archive");
     }
-    if (archive_write_close(a) != ARCHIVE_OK) return archive_failure(a, "cannot finish the policy archive");
+    if (libarchive().archive_write_close(a) != ARCHIVE_OK)
+        return archive_failure(a, "cannot finish the policy archive");
     return out;
 }
 
@@ -116,13 +117,14 @@ Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_
 
 Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,
                                               const ArchiveLimits& limits) {
-    ArchiveReader reader(archive_read_new());
+    if (auto loaded = load_libarchive(); !loaded) return unexpected(std::move(loaded).error());
+    ArchiveReader reader(libarchive().archive_read_new());
     archive* a = reader.get();
-    archive_read_support_filter_gzip(a);
-    archive_read_support_format_tar(a);
-    if (archive_read_open_memory(a, bytes.data(), bytes.size()) != ARCHIVE_OK)
+    libarchive().archive_read_support_filter_gzip(a);
+    libarchive().archive_read_support_format_tar(a);
+    if (libarchive().archive_read_open_memory(a, bytes.data(), bytes.size()) != ARCHIVE_OK)
         return refused(where, std::string("not a tar.gz archive: ") +
-                                  (archive_error_string(a) ? archive_error_string(a) : ""));
+                                  (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""));
 
     std::vector<ArchiveEntry> entries;
     std::set<std::string> names;
@@ -130,21 +132,23 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
     std::uint64_t count = 0;
     archive_entry* header = nullptr;
     while (true) {
-        const int status = archive_read_next_header(a, &header);
+        const int status = libarchive().archive_read_next_header(a, &header);
         if (status == ARCHIVE_EOF) break;
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN)
             return refused(where,
-                           std::string("corrupt archive: ") + (archive_error_string(a) ? archive_error_string(a) : ""));
+                           std::string("corrupt archive: ") +
+                               (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""));
         if (++count > limits.max_entries)
             return refused(where,
                            "more than " + std::to_string(limits.max_entries) + " entries (raise --max-policies)");
-        const char* raw_name = archive_entry_pathname(header);
+        const char* raw_name = libarchive().archive_entry_pathname(header);
         const std::string name = normalized_name(raw_name ? raw_name : "");
         if (!is_safe_entry_name(raw_name ? raw_name : ""))
             return refused(where,
                            "entry \"" + std::string(raw_name ? raw_name : "") + "\" is absolute or contains \"..\"");
-        if (archive_entry_hardlink(header) != nullptr) return refused(where, "entry \"" + name + "\" is a hard link");
-        const auto type = archive_entry_filetype(header);
+        if (libarchive().archive_entry_hardlink(header) != nullptr)
+            return refused(where, "entry \"" + name + "\" is a hard link");
+        const auto type = libarchive().archive_entry_filetype(header);
         if (type == AE_IFDIR) continue;
         if (type != AE_IFREG) {
             const char* what = type == AE_IFLNK   ? "a symbolic link"
@@ -154,18 +158,19 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
         }
         if (name.empty()) return refused(where, "an entry has an empty name");
         if (!names.insert(name).second) return refused(where, "entry \"" + name + "\" appears twice");
-        if (archive_entry_size_is_set(header) &&
-            static_cast<std::uint64_t>(archive_entry_size(header)) > limits.max_entry_bytes)
+        if (libarchive().archive_entry_size_is_set(header) &&
+            static_cast<std::uint64_t>(libarchive().archive_entry_size(header)) > limits.max_entry_bytes)
             return refused(where, "entry \"" + name + "\" is larger than " + std::to_string(limits.max_entry_bytes) +
                                       " bytes (raise --max-file-size)");
         ArchiveEntry entry{name, {}};
         char buffer[65536];
         while (true) {
-            const la_ssize_t n = archive_read_data(a, buffer, sizeof buffer);
+            const la_ssize_t n = libarchive().archive_read_data(a, buffer, sizeof buffer);
             if (n == 0) break;
             if (n < 0)
-                return refused(where, "corrupt entry \"" + name +
-                                          "\": " + (archive_error_string(a) ? archive_error_string(a) : ""));
+                return refused(where,
+                               "corrupt entry \"" + name + "\": " +
+                                   (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""));
             total += static_cast<std::uint64_t>(n);
             if (entry.content.size() + static_cast<std::size_t>(n) > limits.max_entry_bytes)
                 return refused(where, "entry \"" + name + "\" is larger than " +

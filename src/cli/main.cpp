@@ -16,8 +16,9 @@ bool is_terminal(int fd) {
 
 }  // namespace
 
-// libcurl is initialized by the first HTTP transport (src/oci/curl_transport.cpp), so that
-// commands without network access do not pay for it.
+// libcurl, libarchive, libsodium and (in this executable) libcrypto are opened when first used
+// (src/util/shared_library.hpp, src/cli/lazy_libcrypto.cpp), so that commands which do not use
+// them do not pay for loading them.
 int main(int argc, char** argv) {
     return karmor::cli::run(argc, argv,
                             {std::cout, std::cerr, std::cin, is_terminal(STDERR_FILENO), is_terminal(STDOUT_FILENO)});

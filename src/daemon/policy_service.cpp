@@ -116,6 +116,10 @@ Error PolicyServiceClient::call_failed(std::string_view rpc, const oci::HttpResu
                          "daemon's log");
         case TransportStatus::cancelled:
             return Error(ErrorKind::cancelled, "interrupted while waiting for the KubeArmor daemon at " + address);
+        case TransportStatus::unavailable:
+            // transport_error names the missing library and the package that provides it.
+            return Error(ErrorKind::io, "cannot call the KubeArmor daemon at " + address + said,
+                         "install the package named above");
         case TransportStatus::response_too_large:
         case TransportStatus::failed: break;
     }

@@ -1,21 +1,19 @@
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 
 #include "oci/http.hpp"
+#include "oci/libcurl.hpp"
 
 namespace karmor::oci {
 namespace {
 
 struct CurlEasyDeleter {
-    void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+    void operator()(CURL* handle) const { libcurl().curl_easy_cleanup(handle); }
 };
 struct CurlSlistDeleter {
-    void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+    void operator()(curl_slist* list) const { libcurl().curl_slist_free_all(list); }
 };
 using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
 using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
@@ -144,21 +142,22 @@ bool excluded_by_no_proxy(const std::string& host, const std::string& no_proxy) 
     return false;
 }
 
-// libcurl's global state (and with it OpenSSL's, which reads openssl.cnf) is set up on the
-// first transport, not at program start: commands that never touch the network, such as
-// `karmor version` or a dry-run push, start several milliseconds faster.
-CURL* new_curl_handle() {
-    static std::once_flag initialized;
-    std::call_once(initialized, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    return curl_easy_init();
+// libcurl is opened, and its global state set up, by the first transport (src/oci/libcurl.hpp):
+// commands that never touch the network start without it. nullptr when it cannot be loaded.
+CURL* new_curl_handle(std::string& load_error) {
+    if (auto loaded = load_libcurl(); !loaded) {
+        load_error = loaded.error().message + " (" + loaded.error().hint + ")";
+        return nullptr;
+    }
+    return libcurl().curl_easy_init();
 }
 
 class CurlTransport final : public HttpTransport {
 public:
-    explicit CurlTransport(const TransportOptions& options) : options_(options), handle_(new_curl_handle()) {
+    explicit CurlTransport(const TransportOptions& options) : options_(options), handle_(new_curl_handle(load_error_)) {
         const char* directory = nullptr;
-        if (handle_ && curl_easy_getinfo(handle_.get(), CURLINFO_CAPATH, &directory) == CURLE_OK && directory &&
-            *directory) {
+        if (handle_ && libcurl().curl_easy_getinfo(handle_.get(), CURLINFO_CAPATH, &directory) == CURLE_OK &&
+            directory && *directory) {
             std::error_code ec;
             system_ca_directory_ = std::filesystem::is_directory(directory, ec);
         }
@@ -166,8 +165,13 @@ public:
 
     HttpResult send(const HttpRequest& request) override {
         HttpResult result;
+        if (!load_error_.empty()) {
+            result.transport = TransportStatus::unavailable;
+            result.transport_error = load_error_;
+            return result;
+        }
         CURL* h = handle_.get();
-        curl_easy_reset(h);  // keeps the connection cache
+        libcurl().curl_easy_reset(h);  // keeps the connection cache
 
         Transfer transfer{&result.response,
                           request.max_response_bytes,
@@ -181,30 +185,30 @@ public:
         curl_slist* list = nullptr;
         for (const auto& [name, value] : request.headers) {
             const auto line = name + ": " + value;
-            list = curl_slist_append(list, line.c_str());
+            list = libcurl().curl_slist_append(list, line.c_str());
         }
         // libcurl adds "Expect: 100-continue" to large uploads; registries do not need the round trip.
-        list = curl_slist_append(list, "Expect:");
+        list = libcurl().curl_slist_append(list, "Expect:");
         headers.reset(list);
 
         char error_buffer[CURL_ERROR_SIZE] = {0};
-        curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h, CURLOPT_USERAGENT, "karmor-oci/" KARMOR_VERSION);
+        libcurl().curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+        libcurl().curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+        libcurl().curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+        libcurl().curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        libcurl().curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+        libcurl().curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        libcurl().curl_easy_setopt(h, CURLOPT_USERAGENT, "karmor-oci/" KARMOR_VERSION);
         // Set from the environment explicitly (an empty proxy is a direct connection):
         // libcurl's own reading ignores HTTP_PROXY and would proxy loopback.
         const auto proxy = proxy_for(request.url, [](const char* name) { return std::getenv(name); });
-        curl_easy_setopt(h, CURLOPT_PROXY, proxy.proxy.c_str());
-        curl_easy_setopt(h, CURLOPT_NOPROXY, "");  // decided above
+        libcurl().curl_easy_setopt(h, CURLOPT_PROXY, proxy.proxy.c_str());
+        libcurl().curl_easy_setopt(h, CURLOPT_NOPROXY, "");  // decided above
         result.proxy = proxy.proxy.empty() ? std::string() : proxy.proxy + " (" + proxy.variable + ")";
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit_bytes);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_seconds);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, options_.total_timeout_seconds);
+        libcurl().curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+        libcurl().curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit_bytes);
+        libcurl().curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_seconds);
+        libcurl().curl_easy_setopt(h, CURLOPT_TIMEOUT, options_.total_timeout_seconds);
         if (options_.deadline) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*options_.deadline -
                                                                                     std::chrono::steady_clock::now())
@@ -214,9 +218,9 @@ public:
                 result.transport_error = "the time given with --timeout ran out";
                 return result;
             }
-            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left));
-            curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                             std::min<long>(static_cast<long>(left), options_.connect_timeout_ms));
+            libcurl().curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left));
+            libcurl().curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                                       std::min<long>(static_cast<long>(left), options_.connect_timeout_ms));
         }
         if (request.timeout_ms > 0) {
             long bound = request.timeout_ms;
@@ -226,80 +230,81 @@ public:
                     std::min<long>(bound, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                 *options_.deadline - std::chrono::steady_clock::now())
                                                                 .count()));
-            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, std::max(bound, 1L));
+            libcurl().curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, std::max(bound, 1L));
         }
         if (request.http2) {
             // gRPC: HTTP/2 without an HTTP/1.1 upgrade round (prior knowledge) in plain text,
             // by ALPN with TLS; a TLS server that does not offer h2 is answered in HTTP/1.1 and
             // the caller sees HttpResponse::http2 false.
             const bool tls = request.url.rfind("https://", 0) == 0;
-            curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
-                             tls ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
-                                 : static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+            libcurl().curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                                       tls ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
+                                           : static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
             // libcurl 7.88 (Debian 12) fails the second request on a reused HTTP/2 connection
             // ("Error in the HTTP2 framing layer", also with the curl tool): one connection a call.
-            curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-            curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+            libcurl().curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+            libcurl().curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
         }
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+        libcurl().curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        libcurl().curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+        libcurl().curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        libcurl().curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
         if (transfer.cancel || transfer.observer) {
-            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-            curl_easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
+            libcurl().curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            libcurl().curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+            libcurl().curl_easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
         }
         if (options_.insecure) {
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+            libcurl().curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+            libcurl().curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
         }
         if (!options_.ca_file.empty()) {
-            curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+            libcurl().curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
         } else if (system_ca_directory_) {
             // The system's hashed certificate directory instead of its bundle: OpenSSL reads
             // the one or two certificates a verification needs instead of parsing all ~140 of
             // the bundle for every TLS connection (25-60 ms, more than a whole small push).
-            curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
+            libcurl().curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
         }
-        if (!options_.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, options_.cert_file.c_str());
-        if (!options_.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, options_.key_file.c_str());
+        if (!options_.cert_file.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLCERT, options_.cert_file.c_str());
+        if (!options_.key_file.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLKEY, options_.key_file.c_str());
 
         if (request.method == "HEAD") {
-            curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+            libcurl().curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         } else if (request.method == "GET") {
-            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+            libcurl().curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         } else if (request.method == "PUT" || request.method == "PATCH") {
-            curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-            curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload);
-            curl_easy_setopt(h, CURLOPT_READDATA, &transfer);
-            curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-            if (request.method == "PATCH") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
+            libcurl().curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+            libcurl().curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload);
+            libcurl().curl_easy_setopt(h, CURLOPT_READDATA, &transfer);
+            libcurl().curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+            if (request.method == "PATCH") libcurl().curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
         } else if (request.method == "POST") {
-            curl_easy_setopt(h, CURLOPT_POST, 1L);
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+            libcurl().curl_easy_setopt(h, CURLOPT_POST, 1L);
+            libcurl().curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+            libcurl().curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
         } else {
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+            libcurl().curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
         }
 
-        const CURLcode code = curl_easy_perform(h);
+        const CURLcode code = libcurl().curl_easy_perform(h);
         if (code != CURLE_OK) {
             result.transport = transfer.too_large                  ? TransportStatus::response_too_large
                                : code == CURLE_ABORTED_BY_CALLBACK ? TransportStatus::cancelled
                                                                    : classify(code);
-            result.transport_error = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+            result.transport_error = error_buffer[0] ? error_buffer : libcurl().curl_easy_strerror(code);
             return result;
         }
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result.response.status);
+        libcurl().curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result.response.status);
         long version = 0;
-        curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+        libcurl().curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
         result.response.http2 = version == CURL_HTTP_VERSION_2_0;
         return result;
     }
 
 private:
     TransportOptions options_;
+    std::string load_error_;  // libcurl could not be loaded: every request fails with this
     CurlEasy handle_;
     bool system_ca_directory_ = false;  // libcurl's default CA directory exists
 };

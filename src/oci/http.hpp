@@ -58,8 +58,9 @@ enum class TransportStatus {
     tls_verify_failed,     // the certificate did not verify: never a reason to fall back
     timeout,
     response_too_large,
-    cancelled,  // TransportOptions::cancel was set
-    failed,     // anything else (reset mid-transfer, protocol errors)
+    cancelled,    // TransportOptions::cancel was set
+    unavailable,  // the HTTP library (libcurl.so.4) could not be loaded: nothing was sent
+    failed,       // anything else (reset mid-transfer, protocol errors)
 };
 
 struct HttpResult {
@@ -102,7 +103,8 @@ struct ProxyChoice {
 };
 ProxyChoice proxy_for(const std::string& url, const std::function<const char*(const char*)>& getenv);
 
-// One libcurl easy handle for the whole run, so connections are reused.
+// One libcurl easy handle for the whole run, so connections are reused. libcurl is loaded by
+// the first call (src/oci/libcurl.hpp); without it every send() is TransportStatus::unavailable.
 std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);
 
 bool equals_ignore_case(std::string_view a, std::string_view b);

@@ -68,6 +68,7 @@ std::string describe_transport(TransportStatus s) {
         case TransportStatus::tls_verify_failed: return "the server's TLS certificate did not verify";
         case TransportStatus::timeout: return "timed out";
         case TransportStatus::response_too_large: return "the response is larger than allowed";
+        case TransportStatus::unavailable: return "the HTTP library is missing";
         default: return "transfer failed";
     }
 }

@@ -5,14 +5,13 @@
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
-#include <sodium.h>
 
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "signing/libsodium.hpp"
 #include "util/encoding.hpp"
 
 namespace karmor::signing {
@@ -42,13 +41,9 @@ struct KdfCtxFree {
     void operator()(EVP_KDF_CTX* context) const { EVP_KDF_CTX_free(context); }
 };
 
-// libsodium's one-time initialisation (it picks implementations and seeds its generator).
+// libsodium is opened, and initialised, by the first encrypted key (src/signing/libsodium.hpp).
 Result<void> init_sodium() {
-    static std::once_flag once;
-    static int status = -1;
-    std::call_once(once, [] { status = sodium_init(); });
-    if (status < 0) return unexpected(Error(ErrorKind::io, "cannot initialise libsodium"));
-    return {};
+    return load_libsodium();
 }
 
 Error garbled(const std::string& source, const std::string& what) {
@@ -156,7 +151,7 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 }
 
 void SecretBytes::wipe() {
-    if (!bytes_.empty()) sodium_memzero(bytes_.data(), bytes_.size());
+    if (!bytes_.empty()) OPENSSL_cleanse(bytes_.data(), bytes_.size());
 }
 
 void wipe_secret(std::string& text) {
@@ -175,13 +170,13 @@ Result<std::string> seal_with_password(std::string_view plaintext, std::string_v
         return unexpected(Error(ErrorKind::usage, "scrypt parameters outside those cosign reads"));
     std::string salt(generated_salt_bytes, '\0');
     std::string nonce(crypto_secretbox_NONCEBYTES, '\0');
-    randombytes_buf(salt.data(), salt.size());
-    randombytes_buf(nonce.data(), nonce.size());
+    libsodium().randombytes_buf(salt.data(), salt.size());
+    libsodium().randombytes_buf(nonce.data(), nonce.size());
     auto key = derive_key(password, salt, params);
     if (!key) return unexpected(std::move(key).error());
     std::string sealed(crypto_secretbox_MACBYTES + plaintext.size(), '\0');
-    if (crypto_secretbox_easy(reinterpret_cast<unsigned char*>(sealed.data()), bytes_of(plaintext), plaintext.size(),
-                              bytes_of(nonce), key->data()) != 0)
+    if (libsodium().crypto_secretbox_easy(reinterpret_cast<unsigned char*>(sealed.data()), bytes_of(plaintext),
+                                          plaintext.size(), bytes_of(nonce), key->data()) != 0)
         return unexpected(Error(ErrorKind::io, "cannot encrypt the key: libsodium failed"));
     nlohmann::ordered_json envelope;
     envelope["kdf"]["name"] = kdf_name;
@@ -247,8 +242,8 @@ Result<SecretBytes> open_password_envelope(const PasswordEnvelope& envelope, std
     auto key = derive_key(password, envelope.salt, envelope.params);
     if (!key) return unexpected(std::move(key).error());
     SecretBytes plaintext(envelope.ciphertext.size() - crypto_secretbox_MACBYTES);
-    if (crypto_secretbox_open_easy(plaintext.data(), bytes_of(envelope.ciphertext), envelope.ciphertext.size(),
-                                   bytes_of(envelope.nonce), key->data()) != 0)
+    if (libsodium().crypto_secretbox_open_easy(plaintext.data(), bytes_of(envelope.ciphertext),
+                                               envelope.ciphertext.size(), bytes_of(envelope.nonce), key->data()) != 0)
         return unexpected(Error(ErrorKind::usage, "wrong password for " + source + " (or a corrupt key)",
                                 "give the password the key was made with (KARMOR_PASSWORD, COSIGN_PASSWORD or "
                                 "the prompt)"));

@@ -1,0 +1,37 @@
+#include "oci/libcurl.hpp"
+
+#include "util/shared_library.hpp"
+
+namespace karmor::oci {
+namespace {
+
+constexpr util::SharedLibrary libcurl_library{"libcurl.so.4", "libcurl4", "talking to registries"};
+
+LibCurl loaded_table;
+
+Result<void> load() {
+    auto handle = util::open_shared_library(libcurl_library);
+    if (!handle) return unexpected(std::move(handle).error());
+#define KARMOR_LIBCURL_LOAD(name) KARMOR_LOAD_FUNCTION(loaded_table, *handle, libcurl_library, name)
+    KARMOR_LIBCURL_FUNCTIONS(KARMOR_LIBCURL_LOAD)
+#undef KARMOR_LIBCURL_LOAD
+    // libcurl's global state (and with it OpenSSL's, which reads openssl.cnf) is set up here,
+    // by the first transport, not at program start.
+    if (const CURLcode code = loaded_table.curl_global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK)
+        return unexpected(Error(ErrorKind::registry,
+                                std::string("cannot initialise libcurl: ") + loaded_table.curl_easy_strerror(code)));
+    return {};
+}
+
+}  // namespace
+
+Result<void> load_libcurl() {
+    static const Result<void> loaded = load();
+    return loaded;
+}
+
+const LibCurl& libcurl() {
+    return loaded_table;
+}
+
+}  // namespace karmor::oci

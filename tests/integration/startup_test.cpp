@@ -1,0 +1,129 @@
+// Issue 18, goal 1: the quick commands load no shared library they do not use; commands that
+// reach a registry open libcurl when they need it. The property is asserted here (which
+// objects the dynamic loader maps); the timings are bench/startup.sh's.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support/local_registry.hpp"
+
+namespace karmor {
+namespace {
+
+using testing::run_karmor;
+
+const std::string examples = std::string(KARMOR_SOURCE_DIR) + "/examples/policies";
+
+struct LoadedRun {
+    testing::CommandResult result;
+    std::vector<std::string> objects;  // file names the dynamic loader mapped, e.g. "libc.so.6"
+};
+
+// Runs karmor with LD_DEBUG=files: the loader reports every object it maps, whether it is
+// linked or opened later with dlopen, as "file=NAME [N];  generating link map" on stderr.
+LoadedRun run_and_list_objects(const std::vector<std::string>& args) {
+    LoadedRun run{run_karmor(args, {}, {{"LD_DEBUG", "files"}}), {}};
+    std::istringstream lines(run.result.err);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.find("generating link map") == std::string::npos) continue;
+        const auto start = line.find("file=");
+        if (start == std::string::npos) continue;
+        const auto name = line.substr(start + 5, line.find(' ', start) - start - 5);
+        run.objects.push_back(name.substr(name.rfind('/') + 1));
+    }
+    return run;
+}
+
+bool loaded(const LoadedRun& run, const std::string& prefix) {
+    return std::any_of(run.objects.begin(), run.objects.end(),
+                       [&](const std::string& name) { return name.rfind(prefix, 0) == 0; });
+}
+
+std::string listing(const LoadedRun& run) {
+    std::string out;
+    for (const auto& name : run.objects) out += name + " ";
+    return out;
+}
+
+// The HTTP stack and what it pulls in, libarchive's compressors and parsers, libsodium.
+const std::vector<std::string> http_stack = {"libcurl",   "libnghttp2", "libssh2", "librtmp", "libldap",
+                                             "libgssapi", "libgnutls",  "libpsl",  "libidn2", "libssl"};
+const std::vector<std::string> archive_stack = {"libarchive", "libxml2", "libicu", "liblzma",
+                                                "libzstd",    "libbz2",  "libacl", "libnettle"};
+
+TEST(Startup, QuickCommandsLoadNeitherTheHttpStackNorLibarchiveNorLibsodium) {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"version"}, {"--help"}, {"completion", "bash"}, {"oci", "push", "--help"}}) {
+        const auto run = run_and_list_objects(args);
+        ASSERT_EQ(run.result.exit_code, 0) << args[0] << ": " << run.result.err.substr(0, 2000);
+        ASSERT_FALSE(run.objects.empty()) << "LD_DEBUG=files reported nothing for " << args[0];
+        ASSERT_TRUE(loaded(run, "libstdc++")) << listing(run);
+        for (const auto& library : http_stack)
+            EXPECT_FALSE(loaded(run, library)) << args[0] << " loads " << library << ": " << listing(run);
+        for (const auto& library : archive_stack)
+            EXPECT_FALSE(loaded(run, library)) << args[0] << " loads " << library << ": " << listing(run);
+        EXPECT_FALSE(loaded(run, "libsodium")) << args[0] << ": " << listing(run);
+#if KARMOR_LAZY_LIBCRYPTO
+        EXPECT_FALSE(loaded(run, "libcrypto")) << args[0] << ": " << listing(run);
+#endif
+    }
+}
+
+TEST(Startup, DryRunPushLoadsLibarchiveToBuildTheLayerButNoHttpStack) {
+    const auto run = run_and_list_objects(
+        {"oci", "push", "--dry-run", "-i", "localhost:5000/startup/dry:v1", "-p", examples, "--output", "json"});
+    ASSERT_EQ(run.result.exit_code, 0) << run.result.err.substr(0, 2000);
+    EXPECT_EQ(nlohmann::json::parse(run.result.out).value("dryRun", false), true) << run.result.out;
+    EXPECT_TRUE(loaded(run, "libarchive.so.13")) << "the layer is a tar.gz written by libarchive: " << listing(run);
+    EXPECT_TRUE(loaded(run, "libcrypto.so.3")) << "digests: " << listing(run);
+    for (const auto& library : http_stack)
+        EXPECT_FALSE(loaded(run, library)) << "push --dry-run loads " << library << ": " << listing(run);
+    EXPECT_FALSE(loaded(run, "libsodium")) << listing(run);
+}
+
+TEST(Startup, RegistryCommandsOpenLibcurlWhenTheyNeedItAndWork) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    const std::string image = registry->localhost() + "/startup/lazy:v1";
+    const auto push = run_and_list_objects({"oci", "push", "-i", image, "-p", examples});
+    ASSERT_EQ(push.result.exit_code, 0) << push.result.err.substr(0, 4000);
+    EXPECT_TRUE(loaded(push, "libcurl.so.4")) << listing(push);
+
+    testing::TempDir out;
+    const auto pull = run_and_list_objects({"oci", "pull", "-i", image, "-o", (out / "policies").string()});
+    ASSERT_EQ(pull.result.exit_code, 0) << pull.result.err.substr(0, 4000);
+    EXPECT_TRUE(loaded(pull, "libcurl.so.4")) << listing(pull);
+    EXPECT_TRUE(loaded(pull, "libarchive.so.13")) << listing(pull);
+    EXPECT_FALSE(std::filesystem::is_empty(out / "policies"));
+}
+
+// `karmor oci NAME ...` defines only NAME's flags (src/cli/app.cpp); every command `oci --help`
+// lists must still be reachable that way, with the same help as when all are defined.
+TEST(Startup, EveryOciCommandWorksWhenOnlyItIsDefined) {
+    const auto listing_run = run_karmor({"oci", "--help"});
+    ASSERT_EQ(listing_run.exit_code, 0) << listing_run.err;
+    std::istringstream lines(listing_run.out.substr(listing_run.out.find("Subcommands:")));
+    std::string line;
+    std::getline(lines, line);
+    int commands = 0;
+    while (std::getline(lines, line) && line.rfind("  ", 0) == 0) {
+        std::istringstream words(line);
+        std::string name;
+        words >> name;
+        if (!name.empty() && name.back() == ',') name.pop_back();  // "copy, cp"
+        ++commands;
+        const auto help = run_karmor({"oci", name, "--help"});
+        EXPECT_EQ(help.exit_code, 0) << name << ": " << help.err;
+        EXPECT_NE(help.out.find("karmor oci " + name), std::string::npos) << name << ": " << help.out.substr(0, 300);
+        // Parsed by the command itself: an unknown flag is a usage error.
+        const auto bad = run_karmor({"oci", name, "--no-such-flag-anywhere"});
+        EXPECT_EQ(bad.exit_code, 2) << name << ": " << bad.err;
+    }
+    EXPECT_GE(commands, 16) << listing_run.out;
+}
+
+}  // namespace
+}  // namespace karmor
