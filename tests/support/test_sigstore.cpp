@@ -553,11 +553,18 @@ KeylessBundle TestSigstore::make_bundle(const std::string& name, const Digest& d
 
     // The dsse v0.0.1 entry Rekor stores: hashes of the envelope and payload, and each signature
     // with its verifier (base64 of the PEM certificate).
+    // entry_other_signature: the entry of an earlier signing by the same leaf (of another
+    // manifest), consistent in itself, replayed.
+    const std::string other_statement = signing::make_sign_statement(name, Digest::sha256_of("another manifest"), {});
     const std::string entry_signature =
-        knobs.entry_other_signature ? out.leaf.key.sign("another statement") : signature;
+        knobs.entry_other_signature
+            ? out.leaf.key.sign(signing::dsse_pae(signing::in_toto_payload_type, other_statement))
+            : signature;
     const std::string entry_certificate =
         knobs.entry_other_certificate ? issue_leaf(options.leaf, {}).certificate.pem : out.leaf.certificate.pem;
-    const std::string entry_payload = knobs.entry_other_payload ? out.statement + " " : out.statement;
+    const std::string entry_payload = knobs.entry_other_payload     ? out.statement + " "
+                                      : knobs.entry_other_signature ? other_statement
+                                                                    : out.statement;
     nlohmann::json body = {
         {"apiVersion", "0.0.1"},
         {"kind", "dsse"},
@@ -586,11 +593,14 @@ LegacyMaterial TestSigstore::make_legacy(const std::string& identity, const Dige
     out.certificate_pem = out.leaf.certificate.pem;
     out.chain_pem = knobs.unknown_ca ? rogue_ca_.pem : intermediate_.pem + root_.pem;
 
-    const std::string entry_signature =
-        knobs.entry_other_signature ? out.leaf.key.sign("another payload") : out.signature;
+    const std::string other_payload =
+        signing::make_simple_signing_payload(identity, Digest::sha256_of("another manifest"), {});
+    const std::string entry_signature = knobs.entry_other_signature ? out.leaf.key.sign(other_payload) : out.signature;
     const std::string entry_certificate =
         knobs.entry_other_certificate ? issue_leaf(options.leaf, {}).certificate.pem : out.leaf.certificate.pem;
-    const std::string entry_payload = knobs.entry_other_payload ? out.payload + " " : out.payload;
+    const std::string entry_payload = knobs.entry_other_payload     ? out.payload + " "
+                                      : knobs.entry_other_signature ? other_payload
+                                                                    : out.payload;
     nlohmann::json body = {
         {"apiVersion", "0.0.1"},
         {"kind", "hashedrekord"},
@@ -652,7 +662,7 @@ std::vector<Case> standard_cases() {
     add("no SCT", [](Case& c) { c.options.knobs.no_sct = true; });
     add("SCT by a CT log not in the root", [](Case& c) { c.options.knobs.sct_by_unknown_log = true; });
     add("SCT that does not verify", [](Case& c) { c.options.knobs.bad_sct = true; });
-    add("log entry records another signature", [](Case& c) { c.options.knobs.entry_other_signature = true; });
+    add("log entry of another signature (replayed)", [](Case& c) { c.options.knobs.entry_other_signature = true; });
     add("log entry records another certificate", [](Case& c) { c.options.knobs.entry_other_certificate = true; });
     add("log entry records another payload", [](Case& c) { c.options.knobs.entry_other_payload = true; });
     add("signature not by the certificate's key", [](Case& c) { c.options.knobs.signature_by_other_key = true; });

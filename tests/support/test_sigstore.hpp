@@ -75,21 +75,24 @@ struct Leaf {
 
 // One broken link each; all false is a good signature.
 struct Knobs {
-    bool unknown_ca = false;               // leaf issued by a CA that is not in the trusted root
-    bool expired_at_log_time = false;      // integrated time after the leaf's notAfter
-    bool before_validity = false;          // integrated time before the leaf's notBefore
-    bool bad_set = false;                  // SET does not verify (signed over another integratedTime)
-    bool set_by_unknown_log = false;       // SET and checkpoint by a log key not in the root (logID of the known log)
-    bool no_set = false;                   // inclusion proof and checkpoint, no inclusionPromise (bundle only)
-    bool bad_inclusion_proof = false;      // one proof hash altered
-    bool bad_checkpoint = false;           // checkpoint signature does not verify
-    bool no_sct = false;                   // leaf without the SCT extension
-    bool sct_by_unknown_log = false;       // SCT signed by a CT log key not in the root
-    bool bad_sct = false;                  // SCT over another TBS (signature does not verify)
-    bool entry_other_signature = false;    // log entry records another signature
-    bool entry_other_certificate = false;  // log entry records another certificate (same identity)
-    bool entry_other_payload = false;      // log entry records another payload digest
-    bool signature_by_other_key = false;   // the artifact signature is not by the leaf's key
+    bool unknown_ca = false;           // leaf issued by a CA that is not in the trusted root
+    bool expired_at_log_time = false;  // integrated time after the leaf's notAfter
+    bool before_validity = false;      // integrated time before the leaf's notBefore
+    bool bad_set = false;              // SET does not verify (signed over another integratedTime)
+    bool set_by_unknown_log = false;   // SET and checkpoint by a log key not in the root (logID of the known log)
+    bool no_set = false;               // inclusion proof and checkpoint, no inclusionPromise (bundle only)
+    bool bad_inclusion_proof = false;  // one proof hash altered
+    bool bad_checkpoint = false;       // checkpoint signature does not verify
+    bool no_sct = false;               // leaf without the SCT extension
+    bool sct_by_unknown_log = false;   // SCT signed by a CT log key not in the root
+    bool bad_sct = false;              // SCT over another TBS (signature does not verify)
+    // The log entry of another signing by the same leaf (another manifest; signature and
+    // payload hash consistent with each other), replayed.
+    bool entry_other_signature = false;
+    // The log entry records this signature with another certificate (same identity).
+    bool entry_other_certificate = false;
+    bool entry_other_payload = false;     // the log entry records another payload digest
+    bool signature_by_other_key = false;  // the artifact signature is not by the leaf's key
 };
 
 struct SignOptions {

@@ -1,0 +1,259 @@
+// Issue 16: keyless signatures made with the private Sigstore of tests/support/test_sigstore,
+// one per broken link, judged by independent verifiers with the same trusted root:
+// @sigstore/verify 3.1.1 (Sigstore's JavaScript verifier, on the bundle file) and cosign v3.1.2
+// (against a real docker-registry, both signature formats, offline). Each test prints a verdict
+// table and asserts that every verifier accepts exactly the good cases.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "ops/open_target.hpp"
+#include "support/local_registry.hpp"
+#include "support/peers.hpp"
+#include "support/test_sigstore.hpp"
+
+namespace karmor {
+namespace {
+
+using testing::run_command;
+using testing::run_karmor;
+using testing::TempDir;
+using testing::write_text;
+namespace ts = testing::sigstore;
+
+const std::string policy_file =
+    (std::filesystem::path(KARMOR_SOURCE_DIR) / "examples" / "policies" / "ksp-block-shell.yaml").string();
+
+std::string first_line(const std::string& text) {
+    const auto start = text.find_first_not_of(" \n");
+    if (start == std::string::npos) return {};
+    return text.substr(start, text.find('\n', start) - start);
+}
+
+// Why a verifier refused: its last line that names an error (cosign prints "Error: …" after
+// its log lines), else its last line.
+std::string reason(const std::string& text) {
+    std::istringstream in(text);
+    std::string line, last, last_error;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        last = line;
+        if (line.find("rror") != std::string::npos) last_error = line;
+    }
+    std::string out = last_error.empty() ? last : last_error;
+    return out.size() > 240 ? out.substr(0, 237) + "..." : out;
+}
+
+struct Verdict {
+    bool accepted = false;
+    std::string detail;  // why it refused (or what it accepted)
+};
+
+struct Row {
+    std::string name;
+    bool good = false;
+    std::map<std::string, Verdict> verdicts;  // verifier → verdict
+};
+
+// Where a peer is known to judge a case otherwise than issue 16 asks, and why (the source
+// line that makes it so). The test asserts the divergence too, so that a new peer version that
+// closes it is noticed.
+using Divergences = std::map<std::pair<std::string, std::string>, std::string>;  // (verifier, case) → why
+
+// Prints the table and checks that every verifier accepts exactly the good cases (but for the
+// known divergences).
+void report(const std::string& title, const std::vector<std::string>& verifiers, const std::vector<Row>& rows,
+            const Divergences& divergences = {}) {
+    const auto expected = [&](const std::string& verifier, const Row& row) {
+        return divergences.count({verifier, row.name}) ? !row.good : row.good;
+    };
+    std::ostringstream out;
+    out << "\n" << title << "\n";
+    out << std::left << std::setw(44) << "case" << std::setw(9) << "expected";
+    for (const auto& v : verifiers) out << std::setw(14) << v;
+    out << "\n";
+    for (const auto& row : rows) {
+        out << std::left << std::setw(44) << row.name << std::setw(9) << (row.good ? "accept" : "refuse");
+        for (const auto& v : verifiers) {
+            const auto found = row.verdicts.find(v);
+            std::string cell = found == row.verdicts.end() ? "-" : found->second.accepted ? "accept" : "refuse";
+            if (found != row.verdicts.end() && found->second.accepted != row.good) cell += "(!)";
+            out << std::setw(14) << cell;
+        }
+        out << "\n";
+        for (const auto& v : verifiers) {
+            if (const auto found = row.verdicts.find(v); found != row.verdicts.end() && !found->second.detail.empty())
+                out << "      " << v << ": " << found->second.detail << "\n";
+            if (const auto known = divergences.find({v, row.name}); known != divergences.end())
+                out << "      " << v << " (!) known divergence: " << known->second << "\n";
+        }
+    }
+    std::cout << out.str() << std::flush;
+    for (const auto& row : rows)
+        for (const auto& [verifier, verdict] : row.verdicts)
+            EXPECT_EQ(verdict.accepted, expected(verifier, row))
+                << verifier << " " << (verdict.accepted ? "accepted" : "refused") << " \"" << row.name
+                << "\": " << verdict.detail;
+}
+
+class KeylessPeers : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { sigstore = new ts::TestSigstore(); }
+    static void TearDownTestSuite() {
+        delete sigstore;
+        sigstore = nullptr;
+    }
+
+    void SetUp() override {
+        trusted_root = dir / "trusted_root.json";
+        write_text(trusted_root, sigstore->trusted_root_json());
+    }
+
+    void start_registry() {
+        KARMOR_START_REGISTRY(started, testing::RegistryConfig{});
+        registry = std::move(started);
+    }
+
+    // Pushes the policy to REPOSITORY:v1 with karmor; returns its digest.
+    Digest push(const std::string& repository) {
+        const auto r = run_karmor({"oci", "push", "-i", repository + ":v1", "-p", policy_file, "-q"}, {},
+                                  {{"SOURCE_DATE_EPOCH", "1000"}});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        auto digest = Digest::parse(first_line(r.out));
+        EXPECT_TRUE(digest) << r.out;
+        return digest ? *digest : Digest();
+    }
+
+    std::unique_ptr<oci::Target> open(const std::string& repository) {
+        RemoteOptions remote;
+        remote.plain_http = true;
+        auto opened = ops::open_target(*Reference::parse(repository), std::nullopt, remote, ops::Access::push);
+        EXPECT_TRUE(opened);
+        return opened ? std::move(opened->target) : nullptr;
+    }
+
+    Descriptor subject_of(oci::Target& target, const Digest& digest) {
+        auto fetched = target.fetch_manifest(digest.str());
+        EXPECT_TRUE(fetched && *fetched);
+        return Descriptor{(*fetched)->manifest.media_type,
+                          digest,
+                          static_cast<std::int64_t>((*fetched)->bytes.size()),
+                          "",
+                          {},
+                          std::nullopt};
+    }
+
+    // cosign verify offline: the trusted root is the only trust material; no TUF, no Rekor.
+    Verdict cosign_verdict(const std::filesystem::path& cosign, const std::string& ref, const ts::Case& c,
+                           bool legacy) {
+        std::vector<std::string> args{cosign.string(),
+                                      "verify",
+                                      "--trusted-root",
+                                      trusted_root.string(),
+                                      "--certificate-identity",
+                                      c.identity,
+                                      "--certificate-oidc-issuer",
+                                      c.issuer,
+                                      "--offline",
+                                      "--allow-insecure-registry",
+                                      "--allow-http-registry",
+                                      legacy ? "--new-bundle-format=false" : "--new-bundle-format=true",
+                                      ref};
+        const auto home = dir / "cosign-home";
+        std::filesystem::create_directories(home);
+        const auto r = run_command(args, {}, {{"HOME", home.string()}, {"TUF_ROOT", (home / "tuf").string()}});
+        Verdict v;
+        v.accepted = r.exit_code == 0;
+        if (v.accepted && r.out.find(last_digest.str()) == std::string::npos) {
+            v.accepted = false;
+            v.detail = "exit 0 but the output does not name " + last_digest.str();
+        } else if (!v.accepted) {
+            v.detail = reason(r.err);
+        }
+        return v;
+    }
+
+    static ts::TestSigstore* sigstore;
+    TempDir dir;
+    std::filesystem::path trusted_root;
+    std::unique_ptr<testing::LocalRegistry> registry;
+    Digest last_digest;
+};
+
+ts::TestSigstore* KeylessPeers::sigstore = nullptr;
+
+const Divergences sigstore_js_divergences{
+    {{"sigstore-js", "log entry records another certificate"},
+     "@sigstore/verify 3.1.1 compares a dsse v0.0.1 entry with the bundle by its signature and payload hash only "
+     "(dist/tlog/dsse.js verifyDSSE001TLogBody), not by its verifier certificate; cosign (sigstore-go "
+     "CompareKey) and karmor refuse"}};
+
+// The bundle files alone, under @sigstore/verify: no registry involved.
+TEST_F(KeylessPeers, SigstoreJsVerdictsOnBundles) {
+    KARMOR_REQUIRE_PEER(sigstore_verify, "sigstore-verify");
+    const auto digest = Digest::sha256_of("the signed manifest");
+    std::vector<Row> rows;
+    int n = 0;
+    for (const auto& c : ts::standard_cases()) {
+        if (!c.bundle) continue;
+        const auto made = sigstore->make_bundle("registry.test/keyless/policies", digest, c.options);
+        const auto file = dir / ("bundle-" + std::to_string(++n) + ".json");
+        write_text(file, made.json);
+        const auto r =
+            run_command({sigstore_verify.string(), "--trusted-root", trusted_root.string(), "--certificate-identity",
+                         c.identity, "--certificate-oidc-issuer", c.issuer, file.string()});
+        Verdict v;
+        v.accepted = r.exit_code == 0 && r.out.find("subject " + digest.str()) != std::string::npos;
+        v.detail = v.accepted ? std::string() : reason(r.err + r.out);
+        rows.push_back(Row{c.name, c.good, {{"sigstore-js", v}}});
+    }
+    report("@sigstore/verify 3.1.1 on Sigstore bundles (trusted root of the test Sigstore)", {"sigstore-js"}, rows,
+           sigstore_js_divergences);
+}
+
+// cosign v3.1.2 against the registry: the bundle as an OCI referrer of the pushed artifact.
+TEST_F(KeylessPeers, CosignVerdictsOnBundlesInARegistry) {
+    KARMOR_REQUIRE_PEER(cosign, "cosign");
+    start_registry();
+    std::vector<Row> rows;
+    int n = 0;
+    for (const auto& c : ts::standard_cases()) {
+        if (!c.bundle) continue;
+        const auto repository = registry->address() + "/keyless/bundle-" + std::to_string(++n);
+        last_digest = push(repository);
+        auto target = open(repository);
+        ASSERT_TRUE(target);
+        const auto made = sigstore->make_bundle(repository, last_digest, c.options);
+        const auto problem = ts::put_bundle_referrer(*target, subject_of(*target, last_digest), made.json);
+        ASSERT_EQ(problem, "");
+        rows.push_back(Row{c.name, c.good, {{"cosign", cosign_verdict(cosign, repository + ":v1", c, false)}}});
+    }
+    report("cosign v3.1.2 verify --trusted-root --offline, Sigstore bundle referrers", {"cosign"}, rows);
+}
+
+// cosign v3.1.2 against the registry: the legacy sha256-<hex>.sig manifest with the
+// certificate, chain and Rekor bundle annotations.
+TEST_F(KeylessPeers, CosignVerdictsOnLegacySignaturesInARegistry) {
+    KARMOR_REQUIRE_PEER(cosign, "cosign");
+    start_registry();
+    std::vector<Row> rows;
+    int n = 0;
+    for (const auto& c : ts::standard_cases()) {
+        if (!c.legacy) continue;
+        const auto repository = registry->address() + "/keyless/legacy-" + std::to_string(++n);
+        last_digest = push(repository);
+        auto target = open(repository);
+        ASSERT_TRUE(target);
+        const auto made = sigstore->make_legacy(repository, last_digest, c.options);
+        ASSERT_EQ(ts::put_legacy_signature(*target, last_digest, made), "");
+        rows.push_back(Row{c.name, c.good, {{"cosign", cosign_verdict(cosign, repository + ":v1", c, true)}}});
+    }
+    report("cosign v3.1.2 verify --trusted-root --offline --new-bundle-format=false, legacy .sig", {"cosign"}, rows);
+}
+
+}  // namespace
+}  // namespace karmor
