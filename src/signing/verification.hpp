@@ -9,6 +9,7 @@
 
 #include "karmor/digest.hpp"
 #include "signing/keys.hpp"
+#include "signing/transparency_log.hpp"
 
 namespace karmor::signing {
 
@@ -33,6 +34,10 @@ struct SignatureCandidate {
     std::vector<std::string> der_signatures;
     std::string key_hint;  // bundle: verificationMaterial.publicKey.hint
     std::string problem;   // set when it could not even be read (then nothing else is)
+    // Keyless: the signing certificate (DER) and the transparency-log entries that came with it.
+    // Empty certificate_der: a signature made with a key.
+    std::string certificate_der;
+    std::vector<TlogEntry> tlog_entries;
 };
 
 // The names of the checks, in the order they run.
