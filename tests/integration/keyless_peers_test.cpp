@@ -9,6 +9,7 @@
 
 #include <iomanip>
 #include <iostream>
+#include <regex>
 #include <sstream>
 
 #include "ops/open_target.hpp"
@@ -51,6 +52,7 @@ std::string reason(const std::string& text) {
 struct Verdict {
     bool accepted = false;
     std::string detail;  // why it refused (or what it accepted)
+    std::string check;   // karmor: the check it says failed
 };
 
 struct Row {
@@ -63,6 +65,27 @@ struct Row {
 // line that makes it so). The test asserts the divergence too, so that a new peer version that
 // closes it is noticed.
 using Divergences = std::map<std::pair<std::string, std::string>, std::string>;  // (verifier, case) → why
+
+// The check karmor must name for each refused case (issue 16: "says which check failed").
+const std::map<std::string, std::string> karmor_failed_check{
+    {"wrong identity", "certificate-identity"},
+    {"wrong issuer", "certificate-oidc-issuer"},
+    {"expired at the log's integrated time", "certificate-chain"},
+    {"logged before the leaf was valid", "certificate-chain"},
+    {"leaf from an unknown CA", "certificate-chain"},
+    {"bad SET", "signed-entry-timestamp"},
+    {"SET and checkpoint by an unknown log key", "signed-entry-timestamp"},
+    {"inclusion proof without SET", "signed-entry-timestamp"},
+    {"bad inclusion proof", "inclusion-proof"},
+    {"bad checkpoint signature", "checkpoint"},
+    {"no SCT", "sct"},
+    {"SCT by a CT log not in the root", "sct"},
+    {"SCT that does not verify", "sct"},
+    {"log entry of another signature (replayed)", "log-entry"},
+    {"log entry records another certificate", "log-entry"},
+    {"log entry records another payload", "log-entry"},
+    {"signature not by the certificate's key", "signature"},
+};
 
 // Prints the table and checks that every verifier accepts exactly the good cases (but for the
 // known divergences).
@@ -98,6 +121,14 @@ void report(const std::string& title, const std::vector<std::string>& verifiers,
             EXPECT_EQ(verdict.accepted, expected(verifier, row))
                 << verifier << " " << (verdict.accepted ? "accepted" : "refused") << " \"" << row.name
                 << "\": " << verdict.detail;
+    for (const auto& row : rows) {
+        const auto karmor = row.verdicts.find("karmor");
+        if (karmor == row.verdicts.end() || row.good) continue;
+        const auto expected_check = karmor_failed_check.find(row.name);
+        ASSERT_NE(expected_check, karmor_failed_check.end()) << "no expected karmor check for \"" << row.name << "\"";
+        EXPECT_EQ(karmor->second.check, expected_check->second)
+            << "karmor refused \"" << row.name << "\" for another reason: " << karmor->second.detail;
+    }
 }
 
 class KeylessPeers : public ::testing::Test {
@@ -177,6 +208,37 @@ protected:
         return v;
     }
 
+    // karmor oci verify --trusted-root: exit 0 accepts, exit 8 refuses; anything else is
+    // neither (a usage or registry error is not a verdict).
+    Verdict karmor_verdict(const std::string& ref, const ts::Case& c) {
+        const auto r = run_karmor({"oci", "verify", "-i", ref, "--trusted-root", trusted_root.string(),
+                                   "--certificate-identity", c.identity, "--certificate-oidc-issuer", c.issuer});
+        Verdict v;
+        v.accepted = r.exit_code == 0;
+        if (r.exit_code != 0 && r.exit_code != 8) {
+            v.accepted = !c.good;  // counted as wrong whatever was expected
+            v.detail = "exit " + std::to_string(r.exit_code) + ", not a verdict: " + reason(r.err);
+        } else if (!v.accepted) {
+            // "  bundle SOURCE: CHECK: why" or "  legacy SOURCE layer N (DIGEST): CHECK: why"
+            static const std::regex line(R"(^  (?:bundle \S+|legacy .*?\)): ([a-z][a-z-]*): (.*)$)");
+            std::istringstream in(r.err + r.out);
+            std::string text;
+            std::smatch match;
+            while (std::getline(in, text))
+                if (std::regex_match(text, match, line)) {
+                    v.check = match[1];
+                    v.detail = match[1].str() + ": " + match[2].str();
+                    if (v.detail.size() > 240) v.detail = v.detail.substr(0, 237) + "...";
+                    break;
+                }
+            if (v.check.empty()) v.detail = "no line names the failed check: " + reason(r.err + r.out);
+        } else if ((r.out + r.err).find(last_digest.str()) == std::string::npos) {
+            v.accepted = false;
+            v.detail = "exit 0 but the output does not name " + last_digest.str() + ": " + reason(r.out);
+        }
+        return v;
+    }
+
     static ts::TestSigstore* sigstore;
     TempDir dir;
     std::filesystem::path trusted_root;
@@ -192,31 +254,10 @@ const Divergences sigstore_js_divergences{
      "(dist/tlog/dsse.js verifyDSSE001TLogBody), not by its verifier certificate; cosign (sigstore-go "
      "CompareKey) and karmor refuse"}};
 
-// The bundle files alone, under @sigstore/verify: no registry involved.
-TEST_F(KeylessPeers, SigstoreJsVerdictsOnBundles) {
+// Every case as a Sigstore bundle referrer of an artifact karmor pushed to a real registry,
+// judged by @sigstore/verify (on the same bundle file), cosign and karmor.
+TEST_F(KeylessPeers, BundleVerdictsOfSigstoreJsCosignAndKarmorAgree) {
     KARMOR_REQUIRE_PEER(sigstore_verify, "sigstore-verify");
-    const auto digest = Digest::sha256_of("the signed manifest");
-    std::vector<Row> rows;
-    int n = 0;
-    for (const auto& c : ts::standard_cases()) {
-        if (!c.bundle) continue;
-        const auto made = sigstore->make_bundle("registry.test/keyless/policies", digest, c.options);
-        const auto file = dir / ("bundle-" + std::to_string(++n) + ".json");
-        write_text(file, made.json);
-        const auto r =
-            run_command({sigstore_verify.string(), "--trusted-root", trusted_root.string(), "--certificate-identity",
-                         c.identity, "--certificate-oidc-issuer", c.issuer, file.string()});
-        Verdict v;
-        v.accepted = r.exit_code == 0 && r.out.find("subject " + digest.str()) != std::string::npos;
-        v.detail = v.accepted ? std::string() : reason(r.err + r.out);
-        rows.push_back(Row{c.name, c.good, {{"sigstore-js", v}}});
-    }
-    report("@sigstore/verify 3.1.1 on Sigstore bundles (trusted root of the test Sigstore)", {"sigstore-js"}, rows,
-           sigstore_js_divergences);
-}
-
-// cosign v3.1.2 against the registry: the bundle as an OCI referrer of the pushed artifact.
-TEST_F(KeylessPeers, CosignVerdictsOnBundlesInARegistry) {
     KARMOR_REQUIRE_PEER(cosign, "cosign");
     start_registry();
     std::vector<Row> rows;
@@ -228,16 +269,31 @@ TEST_F(KeylessPeers, CosignVerdictsOnBundlesInARegistry) {
         auto target = open(repository);
         ASSERT_TRUE(target);
         const auto made = sigstore->make_bundle(repository, last_digest, c.options);
-        const auto problem = ts::put_bundle_referrer(*target, subject_of(*target, last_digest), made.json);
-        ASSERT_EQ(problem, "");
-        rows.push_back(Row{c.name, c.good, {{"cosign", cosign_verdict(cosign, repository + ":v1", c, false)}}});
+        ASSERT_EQ(ts::put_bundle_referrer(*target, subject_of(*target, last_digest), made.json), "");
+
+        const auto file = dir / ("bundle-" + std::to_string(n) + ".json");
+        write_text(file, made.json);
+        const auto js =
+            run_command({sigstore_verify.string(), "--trusted-root", trusted_root.string(), "--certificate-identity",
+                         c.identity, "--certificate-oidc-issuer", c.issuer, file.string()});
+        Verdict js_verdict;
+        js_verdict.accepted = js.exit_code == 0 && js.out.find("subject " + last_digest.str()) != std::string::npos;
+        js_verdict.detail = js_verdict.accepted ? std::string() : reason(js.err + js.out);
+
+        rows.push_back(Row{c.name,
+                           c.good,
+                           {{"sigstore-js", js_verdict},
+                            {"cosign", cosign_verdict(cosign, repository + ":v1", c, false)},
+                            {"karmor", karmor_verdict(repository + ":v1", c)}}});
     }
-    report("cosign v3.1.2 verify --trusted-root --offline, Sigstore bundle referrers", {"cosign"}, rows);
+    report("Sigstore bundle referrers: @sigstore/verify 3.1.1, cosign v3.1.2 verify --trusted-root --offline, "
+           "karmor oci verify --trusted-root",
+           {"sigstore-js", "cosign", "karmor"}, rows, sigstore_js_divergences);
 }
 
-// cosign v3.1.2 against the registry: the legacy sha256-<hex>.sig manifest with the
-// certificate, chain and Rekor bundle annotations.
-TEST_F(KeylessPeers, CosignVerdictsOnLegacySignaturesInARegistry) {
+// Every case as a legacy sha256-<hex>.sig signature (certificate, chain and Rekor bundle
+// annotations), judged by cosign and karmor. @sigstore/verify reads bundles only.
+TEST_F(KeylessPeers, LegacyVerdictsOfCosignAndKarmorAgree) {
     KARMOR_REQUIRE_PEER(cosign, "cosign");
     start_registry();
     std::vector<Row> rows;
@@ -250,9 +306,48 @@ TEST_F(KeylessPeers, CosignVerdictsOnLegacySignaturesInARegistry) {
         ASSERT_TRUE(target);
         const auto made = sigstore->make_legacy(repository, last_digest, c.options);
         ASSERT_EQ(ts::put_legacy_signature(*target, last_digest, made), "");
-        rows.push_back(Row{c.name, c.good, {{"cosign", cosign_verdict(cosign, repository + ":v1", c, true)}}});
+        rows.push_back(Row{c.name,
+                           c.good,
+                           {{"cosign", cosign_verdict(cosign, repository + ":v1", c, true)},
+                            {"karmor", karmor_verdict(repository + ":v1", c)}}});
     }
-    report("cosign v3.1.2 verify --trusted-root --offline --new-bundle-format=false, legacy .sig", {"cosign"}, rows);
+    report("legacy .sig signatures: cosign v3.1.2 verify --trusted-root --offline --new-bundle-format=false, "
+           "karmor oci verify --trusted-root",
+           {"cosign", "karmor"}, rows);
+}
+
+// pull --trusted-root writes the policies of a good keyless signature, and nothing for a
+// refused one (both formats side by side in one repository each).
+TEST_F(KeylessPeers, PullWritesOnlyWhatAKeylessSignatureCovers) {
+    start_registry();
+    const ts::Case good = ts::standard_cases().front();
+    ts::Case expired = good;
+    expired.options.knobs.expired_at_log_time = true;
+    int n = 0;
+    const std::vector<const ts::Case*> cases{&good, &expired};
+    for (const auto* c : cases) {
+        const auto repository = registry->address() + "/keyless/pull-" + std::to_string(++n);
+        last_digest = push(repository);
+        auto target = open(repository);
+        ASSERT_TRUE(target);
+        ASSERT_EQ(ts::put_bundle_referrer(*target, subject_of(*target, last_digest),
+                                          sigstore->make_bundle(repository, last_digest, c->options).json),
+                  "");
+        ASSERT_EQ(
+            ts::put_legacy_signature(*target, last_digest, sigstore->make_legacy(repository, last_digest, c->options)),
+            "");
+        const auto out = dir / ("pulled-" + std::to_string(n));
+        const auto r = run_karmor({"oci", "pull", "-i", repository + ":v1", "-o", out.string(), "--trusted-root",
+                                   trusted_root.string(), "--certificate-identity", c->identity,
+                                   "--certificate-oidc-issuer", c->issuer});
+        if (c == &good) {
+            EXPECT_EQ(r.exit_code, 0) << r.err;
+            EXPECT_TRUE(std::filesystem::exists(out)) << r.err;
+        } else {
+            EXPECT_EQ(r.exit_code, 8) << r.out << r.err;
+            EXPECT_FALSE(std::filesystem::exists(out)) << "pull wrote " << out << " although verification failed";
+        }
+    }
 }
 
 }  // namespace
