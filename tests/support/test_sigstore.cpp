@@ -355,7 +355,9 @@ TestSigstore::TestSigstore(std::int64_t base_time)
       root_key_(EcKey::generate(NID_secp384r1)), intermediate_key_(EcKey::generate(NID_secp384r1)),
       log_key_(EcKey::generate()), ct_key_(EcKey::generate()), rogue_ca_key_(EcKey::generate(NID_secp384r1)),
       rogue_log_key_(EcKey::generate()), rogue_ct_key_(EcKey::generate()) {
-    const std::int64_t ca_start = base_time_ - 86400;
+    // A month of validity before base_time: the trusted root's CA window (ca_valid_from) is
+    // narrower, so that before_ca_validity breaks that link alone.
+    const std::int64_t ca_start = base_time_ - 30 * 86400;
     const std::int64_t ca_end = base_time_ + 365 * 86400;
     root_ = make_ca(root_key_, "karmor-test-root", nullptr, root_key_, ca_start, ca_end, false);
     intermediate_ = make_ca(intermediate_key_, "karmor-test-intermediate", &root_, root_key_, ca_start, ca_end, true);
@@ -370,7 +372,7 @@ std::string TestSigstore::log_origin() const {
 }
 
 std::string TestSigstore::trusted_root_json() const {
-    const std::int64_t start = base_time_ - 86400;
+    const std::int64_t start = base_time_ - 30 * 86400;
     nlohmann::ordered_json root = nlohmann::ordered_json::object();
     root["mediaType"] = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
     root["tlogs"] = nlohmann::ordered_json::array({log_key_json(log_key_, log_url(), start)});
@@ -380,7 +382,7 @@ std::string TestSigstore::trusted_root_json() const {
           {"certChain",
            {{"certificates",
              nlohmann::ordered_json::array({{{"rawBytes", b64(intermediate_.der)}}, {{"rawBytes", b64(root_.der)}}})}}},
-          {"validFor", {{"start", iso_time(start)}}}}});
+          {"validFor", {{"start", iso_time(ca_valid_from())}}}}});
     root["ctlogs"] = nlohmann::ordered_json::array({log_key_json(ct_key_, "https://ctfe.karmor.test", start)});
     root["timestampAuthorities"] = nlohmann::ordered_json::array();
     return root.dump(2);
@@ -388,7 +390,9 @@ std::string TestSigstore::trusted_root_json() const {
 
 Leaf TestSigstore::issue_leaf(const LeafOptions& options, const Knobs& knobs) {
     Leaf leaf{EcKey::generate(), {}};
-    const std::int64_t not_before = options.not_before != 0 ? options.not_before : base_time_;
+    const std::int64_t not_before = options.not_before != 0    ? options.not_before
+                                    : knobs.before_ca_validity ? ca_valid_from() - 86400
+                                                               : base_time_;
     const std::int64_t not_after = not_before + options.lifetime_seconds;
     const Certificate& issuer = knobs.unknown_ca ? rogue_ca_ : intermediate_;
     const EcKey& issuer_key = knobs.unknown_ca ? rogue_ca_key_ : intermediate_key_;
@@ -666,6 +670,31 @@ std::vector<Case> standard_cases() {
     add("log entry records another certificate", [](Case& c) { c.options.knobs.entry_other_certificate = true; });
     add("log entry records another payload", [](Case& c) { c.options.knobs.entry_other_payload = true; });
     add("signature not by the certificate's key", [](Case& c) { c.options.knobs.signature_by_other_key = true; });
+    add("signed before the CA's validity in the root", [](Case& c) { c.options.knobs.before_ca_validity = true; });
+    add(
+        "good: identity regexp",
+        [](Case& c) {
+            c.identity_regexp =
+                R"(^https://github\.com/karmor-test/policies/\.github/workflows/[a-z]+\.yml@refs/heads/main$)";
+        },
+        true);
+    add("identity regexp that does not match",
+        [](Case& c) { c.identity_regexp = R"(^https://github\.com/karmor-test/other/\.github/workflows/.*$)"; });
+    add(
+        "good: GitHub workflow claims",
+        [](Case& c) {
+            c.flags = {"--certificate-github-workflow-repository", "karmor-test/policies",
+                       "--certificate-github-workflow-trigger",    "push",
+                       "--certificate-github-workflow-ref",        "refs/heads/main",
+                       "--certificate-github-workflow-name",       "release"};
+        },
+        true);
+    add("GitHub workflow repository differs", [](Case& c) {
+        c.flags = {"--certificate-github-workflow-repository", "karmor-test/other"};
+    });
+    add("GitHub workflow ref differs", [](Case& c) {
+        c.flags = {"--certificate-github-workflow-ref", "refs/heads/dev"};
+    });
     return cases;
 }
 

@@ -93,6 +93,9 @@ struct Knobs {
     bool entry_other_certificate = false;
     bool entry_other_payload = false;     // the log entry records another payload digest
     bool signature_by_other_key = false;  // the artifact signature is not by the leaf's key
+    // Signed (leaf, SCT, log entry) before the CA's validFor in the trusted root starts, while
+    // the CA certificates themselves and the logs were already valid.
+    bool before_ca_validity = false;
 };
 
 struct SignOptions {
@@ -142,6 +145,8 @@ public:
     explicit TestSigstore(std::int64_t base_time = 0);
 
     std::int64_t base_time() const { return base_time_; }
+    // The trusted root's CA validFor starts here (the CA certificates a month earlier).
+    std::int64_t ca_valid_from() const { return base_time_ - 86400; }
     const Certificate& root() const { return root_; }
     const Certificate& intermediate() const { return intermediate_; }
     const EcKey& log_key() const { return log_key_; }
@@ -193,6 +198,12 @@ struct Case {
     SignOptions options;
     std::string identity = default_identity;
     std::string issuer = github_issuer;
+    // When set, the identity is matched by this regular expression instead (cosign's
+    // --certificate-identity-regexp).
+    std::string identity_regexp;
+    // More policy flags in cosign's spelling, which karmor shares
+    // (--certificate-github-workflow-repository REPO …); @sigstore/verify has none of them.
+    std::vector<std::string> flags;
     bool good = false;
     bool bundle = true;  // the case applies to the bundle format
     bool legacy = true;  // … and to the legacy format

@@ -1,5 +1,6 @@
 // Usage: sigstore-verify BUNDLE.json PUBLIC-KEY.pem
-//    or: sigstore-verify --trusted-root FILE --certificate-identity SAN --certificate-oidc-issuer URL BUNDLE.json
+//    or: sigstore-verify --trusted-root FILE (--certificate-identity SAN | --certificate-identity-regexp RE)
+//                        --certificate-oidc-issuer URL BUNDLE.json
 // Verifies a Sigstore bundle with @sigstore/verify, offline.
 // With a public key, the only trust material is that key, found by the bundle's publicKey.hint
 // (base64 SHA-256 of the DER key, as cosign and karmor write it), and no transparency log,
@@ -7,7 +8,8 @@
 // `cosign sign --tlog-upload=false`).
 // With a trusted root (Sigstore's trusted_root.json), a keyless bundle: the certificate must
 // chain to a CA of the root, carry an SCT from one of its CT logs, have a tlog entry from one of
-// its logs whose SET gives the signing time, and name exactly SAN and the OIDC issuer; the
+// its logs whose SET gives the signing time, and name exactly SAN (or a SAN that the JavaScript
+// regular expression RE matches) and the OIDC issuer; the
 // verifier's default thresholds (one tlog entry, one SCT, one timestamp) apply.
 // Exit 0 and prints the DSSE payload type and the statement's subject digests when the
 // signature verifies; exit 1 with the verifier's error otherwise.
@@ -18,14 +20,16 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 
 const usage = 'usage: sigstore-verify BUNDLE.json PUBLIC-KEY.pem\n' +
-  '       sigstore-verify --trusted-root FILE --certificate-identity SAN --certificate-oidc-issuer URL BUNDLE.json';
+  '       sigstore-verify --trusted-root FILE (--certificate-identity SAN | --certificate-identity-regexp RE) ' +
+  '--certificate-oidc-issuer URL BUNDLE.json';
 
 function parseArguments(argv) {
   const options = {};
   const positional = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (['--trusted-root', '--certificate-identity', '--certificate-oidc-issuer'].includes(flag)) {
+    if (['--trusted-root', '--certificate-identity', '--certificate-identity-regexp',
+         '--certificate-oidc-issuer'].includes(flag)) {
       if (i + 1 >= argv.length) return null;
       options[flag.slice(2)] = argv[++i];
     } else {
@@ -39,7 +43,9 @@ const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const parsed = parseArguments(process.argv.slice(2));
 const keyless = parsed && parsed.options['trusted-root'] !== undefined;
-if (!parsed || (keyless && (parsed.positional.length !== 1 || !parsed.options['certificate-identity'] ||
+const identityGiven = (options) =>
+  (options['certificate-identity'] === undefined) !== (options['certificate-identity-regexp'] === undefined);
+if (!parsed || (keyless && (parsed.positional.length !== 1 || !identityGiven(parsed.options) ||
                             !parsed.options['certificate-oidc-issuer'])) ||
     (!keyless && parsed.positional.length !== 2)) {
   console.error(usage);
@@ -55,7 +61,9 @@ try {
     trust = toTrustMaterial(root);
     verifier = new Verifier(trust);
     policy = {
-      subjectAlternativeName: `^${escapeRegExp(parsed.options['certificate-identity'])}$`,
+      subjectAlternativeName: parsed.options['certificate-identity'] !== undefined
+        ? `^${escapeRegExp(parsed.options['certificate-identity'])}$`
+        : parsed.options['certificate-identity-regexp'],
       extensions: { issuer: parsed.options['certificate-oidc-issuer'] },
     };
   } else {
