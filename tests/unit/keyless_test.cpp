@@ -263,8 +263,8 @@ TEST(TrustedRootReader, RefusesWhatItCannotTrust) {
     json["tlogs"][0]["publicKey"]["rawBytes"] = util::base64_encode("garbage");
     refused(json, "not a DER public key");
     json = trusted_root();
-    json["certificateAuthorities"][0].erase("validFor");
-    refused(json, "validFor");
+    json["certificateAuthorities"][0]["validFor"].erase("start");
+    refused(json, "start");
     json = trusted_root();
     json["certificateAuthorities"][0]["validFor"]["start"] = "yesterday";
     refused(json, "RFC 3339");
@@ -289,6 +289,40 @@ TEST(TrustedRootReader, RefusesWhatItCannotTrust) {
     ASSERT_FALSE(root);
     EXPECT_NE(root.error().message.find("twice"), std::string::npos);
     EXPECT_FALSE(parse_trusted_root(std::string(max_trusted_root_bytes + 1, ' '), "root.json"));
+}
+
+TEST(TrustedRootReader, AMissingValidForMeansAlwaysValid) {
+    // Older roots (and sigstore-js's fixtures) give log keys no validFor.
+    auto json = trusted_root();
+    json["tlogs"][0]["publicKey"].erase("validFor");
+    auto root = parse_trusted_root(json.dump(), "root.json");
+    ASSERT_TRUE(root) << root.error().message;
+    EXPECT_TRUE(root->tlogs.front().valid.contains(0));
+    EXPECT_TRUE(root->tlogs.front().valid.contains(4102444800));
+    // A key whose validity ended before the entry was logged does not sign its time.
+    json = trusted_root();
+    json["tlogs"][0]["publicKey"]["validFor"]["end"] = "2000-01-01T00:00:00Z";
+    auto ended = parse_trusted_root(json.dump(), "root.json");
+    ASSERT_TRUE(ended);
+    KeylessPolicy rules = policy();
+    rules.trusted_root = std::make_shared<const TrustedRoot>(std::move(*ended));
+    const auto candidate = bundle_candidate(shared_sigstore().make_bundle(repository, subject_digest()).json);
+    const auto verdict = verify_keyless_signature(candidate, rules, expected());
+    EXPECT_EQ(verdict.failed_check, check::signed_entry_timestamp);
+    EXPECT_NE(verdict.reason.find("was not valid"), std::string::npos) << verdict.reason;
+}
+
+TEST(TrustedRootReader, ACaNotValidAtTheSigningTimeIsNotUsed) {
+    auto json = trusted_root();
+    json["certificateAuthorities"][0]["validFor"]["end"] = "2000-01-01T00:00:00Z";
+    auto root = parse_trusted_root(json.dump(), "root.json");
+    ASSERT_TRUE(root);
+    KeylessPolicy rules = policy();
+    rules.trusted_root = std::make_shared<const TrustedRoot>(std::move(*root));
+    const auto candidate = bundle_candidate(shared_sigstore().make_bundle(repository, subject_digest()).json);
+    const auto verdict = verify_keyless_signature(candidate, rules, expected());
+    EXPECT_EQ(verdict.failed_check, check::certificate_chain);
+    EXPECT_NE(verdict.reason.find("no certificate authority"), std::string::npos) << verdict.reason;
 }
 
 TEST(TrustedRootReader, KeepsALogWithAnUnsupportedKeyTypeButCannotUseIt) {
