@@ -34,15 +34,24 @@ void KeylessFlags::add_to(CLI::App& command) {
 }
 
 Result<std::optional<KeylessRequirements>> KeylessFlags::resolve() const {
-    const bool any_certificate_flag =
-        !identity.empty() || !identity_regexp.empty() || !oidc_issuer.empty() || !oidc_issuer_regexp.empty() ||
-        !github_workflow_trigger.empty() || !github_workflow_sha.empty() || !github_workflow_name.empty() ||
-        !github_workflow_repository.empty() || !github_workflow_ref.empty() || insecure_ignore_sct;
+    // The first certificate flag given, to name it when --trusted-root is missing.
+    const std::pair<bool, const char*> given[] = {
+        {!identity.empty(), "--certificate-identity"},
+        {!identity_regexp.empty(), "--certificate-identity-regexp"},
+        {!oidc_issuer.empty(), "--certificate-oidc-issuer"},
+        {!oidc_issuer_regexp.empty(), "--certificate-oidc-issuer-regexp"},
+        {!github_workflow_trigger.empty(), "--certificate-github-workflow-trigger"},
+        {!github_workflow_sha.empty(), "--certificate-github-workflow-sha"},
+        {!github_workflow_name.empty(), "--certificate-github-workflow-name"},
+        {!github_workflow_repository.empty(), "--certificate-github-workflow-repository"},
+        {!github_workflow_ref.empty(), "--certificate-github-workflow-ref"},
+        {insecure_ignore_sct, "--insecure-ignore-sct"}};
     if (trusted_root.empty()) {
-        if (any_certificate_flag)
-            return unexpected(Error(ErrorKind::usage, "the --certificate-* flags need --trusted-root",
-                                    "pass --trusted-root trusted_root.json, the trusted root of the Sigstore that "
-                                    "issued the certificates"));
+        for (const auto& [set, flag] : given)
+            if (set)
+                return unexpected(Error(ErrorKind::usage, std::string(flag) + " needs --trusted-root",
+                                        "pass --trusted-root trusted_root.json, the trusted root of the Sigstore that "
+                                        "issued the certificates"));
         return std::optional<KeylessRequirements>();
     }
     if ((identity.empty() && identity_regexp.empty()) || (oidc_issuer.empty() && oidc_issuer_regexp.empty()))

@@ -395,6 +395,11 @@ Result<Checkpoint> verify_checkpoint(std::string_view note, const TrustedLog& lo
 }
 
 bool entry_records(const TlogEntry& entry, const SignedContent& content, std::string& why) {
+    // An empty signature or certificate would match an entry that records nothing.
+    if (content.signature.empty() || content.certificate_der.empty()) {
+        why = "there is no signature or certificate to look for";
+        return false;
+    }
     auto body = parse_strict_json(entry.canonical_body, max_entry_body_bytes, "the log entry body", 16);
     if (!body || !body->is_object()) {
         why = "its body is not a JSON object";

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <ctime>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -40,7 +41,11 @@ Result<std::string> decode_field(const nlohmann::json& object, const char* key, 
 Result<ValidityPeriod> parse_validity(const nlohmann::json& object, const std::string& what) {
     ValidityPeriod period;
     const auto found = object.find("validFor");
-    if (found == object.end()) return unexpected(invalid(what + " has no validFor"));
+    // validFor is optional in protobuf-specs (older roots leave it out of log keys): always valid.
+    if (found == object.end()) {
+        period.start = std::numeric_limits<std::int64_t>::min();
+        return period;
+    }
     if (auto only = require_only_fields(*found, {"start", "end"}, what + "'s validFor"); !only)
         return unexpected(std::move(only).error());
     auto start = required_string(*found, "start", what + "'s validFor");
