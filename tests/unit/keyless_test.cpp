@@ -498,3 +498,106 @@ TEST(TlogEntryReader, RefusesMalformedEntries) {
 
 }  // namespace
 }  // namespace karmor::signing
+
+namespace karmor::signing {
+namespace {
+
+// Entry bodies built here for the kinds the fixture does not write (intoto 0.0.2) and for
+// cross-kind confusion: each records exactly one thing wrong.
+struct BodyCase {
+    SignedContent content;
+    std::string certificate_pem;
+};
+
+BodyCase body_case() {
+    auto& sigstore = shared_sigstore();
+    const auto bundle = sigstore.make_bundle(repository, subject_digest());
+    BodyCase out;
+    out.content.dsse = true;
+    out.content.payload = bundle.statement;
+    out.content.payload_type = in_toto_payload_type;
+    auto parsed = parse_dsse_bundle(bundle.json);
+    EXPECT_TRUE(parsed);
+    out.content.signature = parsed->der_signatures.front();
+    out.content.certificate_der = parsed->certificate_der;
+    out.certificate_pem = bundle.leaf.certificate.pem;
+    return out;
+}
+
+TlogEntry entry_of(const nlohmann::json& body, std::string kind = "", std::string version = "") {
+    TlogEntry entry;
+    entry.canonical_body = body.dump();
+    entry.kind = std::move(kind);
+    entry.version = std::move(version);
+    return entry;
+}
+
+nlohmann::json intoto_body(const BodyCase& c) {
+    return {{"apiVersion", "0.0.2"},
+            {"kind", "intoto"},
+            {"spec",
+             {{"content",
+               {{"envelope",
+                 {{"payloadType", in_toto_payload_type},
+                  {"signatures",
+                   {{{"sig", util::base64_encode(util::base64_encode(c.content.signature))},
+                     {"publicKey", util::base64_encode(c.certificate_pem)}}}}}},
+                {"payloadHash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(c.content.payload))}}}}}}}};
+}
+
+TEST(LogEntryBody, IntotoEntriesRecordTheEnvelopeSignatureCertificateAndPayload) {
+    const auto c = body_case();
+    std::string why;
+    EXPECT_TRUE(entry_records(entry_of(intoto_body(c), "intoto", "0.0.2"), c.content, why)) << why;
+    auto body = intoto_body(c);
+    body["spec"]["content"]["payloadHash"]["value"] = to_hex(sha256_raw("another statement"));
+    EXPECT_FALSE(entry_records(entry_of(body), c.content, why));
+    EXPECT_NE(why.find("payload hash"), std::string::npos) << why;
+    body = intoto_body(c);
+    body["spec"]["content"]["envelope"]["signatures"][0]["sig"] =
+        util::base64_encode(util::base64_encode("another signature"));
+    EXPECT_FALSE(entry_records(entry_of(body), c.content, why));
+    EXPECT_NE(why.find("another signature"), std::string::npos) << why;
+    body = intoto_body(c);
+    body["spec"]["content"]["envelope"]["signatures"][0]["publicKey"] =
+        util::base64_encode(shared_sigstore().intermediate().pem);
+    EXPECT_FALSE(entry_records(entry_of(body), c.content, why));
+    EXPECT_NE(why.find("certificate"), std::string::npos) << why;
+    body = intoto_body(c);
+    body["spec"]["content"]["envelope"]["payloadType"] = "text/plain";
+    EXPECT_FALSE(entry_records(entry_of(body), c.content, why));
+}
+
+TEST(LogEntryBody, KindVersionMustMatchTheBodyAndKindsDoNotCrossFormats) {
+    const auto c = body_case();
+    std::string why;
+    // The bundle says dsse, the body is intoto: one of them lies.
+    EXPECT_FALSE(entry_records(entry_of(intoto_body(c), "dsse", "0.0.1"), c.content, why));
+    EXPECT_NE(why.find("kindVersion"), std::string::npos) << why;
+    // A hashedrekord entry cannot vouch for a DSSE envelope, nor an intoto entry for a legacy payload.
+    const nlohmann::json hashed = {
+        {"apiVersion", "0.0.1"},
+        {"kind", "hashedrekord"},
+        {"spec",
+         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(c.content.payload))}}}}},
+          {"signature",
+           {{"content", util::base64_encode(c.content.signature)},
+            {"publicKey", {{"content", util::base64_encode(c.certificate_pem)}}}}}}}};
+    EXPECT_FALSE(entry_records(entry_of(hashed), c.content, why));
+    auto legacy = c.content;
+    legacy.dsse = false;
+    EXPECT_TRUE(entry_records(entry_of(hashed), legacy, why)) << why;
+    EXPECT_FALSE(entry_records(entry_of(intoto_body(c)), legacy, why));
+    // Unknown kinds and versions are refused by name.
+    auto other = intoto_body(c);
+    other["apiVersion"] = "0.0.3";
+    EXPECT_FALSE(entry_records(entry_of(other), c.content, why));
+    EXPECT_NE(why.find("0.0.3"), std::string::npos) << why;
+    // A body that names a key twice has two readings.
+    TlogEntry twice;
+    twice.canonical_body = R"({"kind":"intoto","kind":"dsse"})";
+    EXPECT_FALSE(entry_records(twice, c.content, why));
+}
+
+}  // namespace
+}  // namespace karmor::signing
