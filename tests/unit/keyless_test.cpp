@@ -4,9 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
 
 #include "signing/keyless.hpp"
 #include "signing/legacy_signatures.hpp"
+#include "signing/simple_signing.hpp"
 #include "signing/sigstore_bundle.hpp"
 #include "signing/transparency_log.hpp"
 #include "signing/trusted_root.hpp"
@@ -597,6 +602,133 @@ TEST(LogEntryBody, KindVersionMustMatchTheBodyAndKindsDoNotCrossFormats) {
     TlogEntry twice;
     twice.canonical_body = R"({"kind":"intoto","kind":"dsse"})";
     EXPECT_FALSE(entry_records(twice, c.content, why));
+}
+
+}  // namespace
+}  // namespace karmor::signing
+
+// ---- a certificate that its CA did not issue for code signing ----
+
+namespace karmor::signing {
+namespace {
+
+std::shared_ptr<EVP_PKEY> new_p256_key() {
+    return std::shared_ptr<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), EVP_PKEY_free);
+}
+
+void add_extension(X509* certificate, X509* issuer, int nid, const char* value) {
+    X509V3_CTX context;
+    X509V3_set_ctx(&context, issuer, certificate, nullptr, nullptr, 0);
+    X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value);
+    ASSERT_NE(extension, nullptr) << value;
+    X509_add_ext(certificate, extension, -1);
+    X509_EXTENSION_free(extension);
+}
+
+// A certificate of `key` issued by `issuer_key` (self-signed when `issuer` is null).
+X509Ptr make_certificate(EVP_PKEY* key, EVP_PKEY* issuer_key, X509* issuer, bool ca, const char* eku,
+                         std::int64_t not_before, std::int64_t not_after) {
+    X509Ptr certificate(X509_new(), X509Free{});
+    X509_set_version(certificate.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(certificate.get()), ca ? 1 : 2);
+    ASN1_TIME_set(X509_getm_notBefore(certificate.get()), static_cast<time_t>(not_before));
+    ASN1_TIME_set(X509_getm_notAfter(certificate.get()), static_cast<time_t>(not_after));
+    X509_NAME* name = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(ca ? "eku-test-ca" : "eku-test-leaf"), -1, -1, 0);
+    X509_set_subject_name(certificate.get(), name);
+    X509_set_issuer_name(certificate.get(), issuer ? X509_get_subject_name(issuer) : name);
+    X509_NAME_free(name);
+    X509_set_pubkey(certificate.get(), key);
+    X509* signer = issuer ? issuer : certificate.get();
+    if (ca) {
+        add_extension(certificate.get(), signer, NID_basic_constraints, "critical,CA:TRUE");
+        add_extension(certificate.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
+    } else {
+        add_extension(certificate.get(), signer, NID_key_usage, "critical,digitalSignature");
+        add_extension(certificate.get(), signer, NID_subject_alt_name,
+                      (std::string("URI:") + ts::default_identity).c_str());
+        if (eku) add_extension(certificate.get(), signer, NID_ext_key_usage, eku);
+        // Fulcio's issuer extension (1.3.6.1.4.1.57264.1.1): the raw issuer URL.
+        std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)> oid(OBJ_txt2obj("1.3.6.1.4.1.57264.1.1", 1),
+                                                                      ASN1_OBJECT_free);
+        std::unique_ptr<ASN1_OCTET_STRING, decltype(&ASN1_OCTET_STRING_free)> value(ASN1_OCTET_STRING_new(),
+                                                                                    ASN1_OCTET_STRING_free);
+        ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>(ts::github_issuer),
+                              static_cast<int>(std::strlen(ts::github_issuer)));
+        X509_EXTENSION* extension = X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, value.get());
+        X509_add_ext(certificate.get(), extension, -1);
+        X509_EXTENSION_free(extension);
+    }
+    X509_sign(certificate.get(), issuer_key, EVP_sha256());
+    return certificate;
+}
+
+std::string pem_of(X509* certificate) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    PEM_write_bio_X509(bio.get(), certificate);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+}
+
+// A legacy keyless signature by a leaf with `eku` from a CA of its own, logged (with a valid SET)
+// in the fixture's log; its trusted root lists that CA.
+SignatureVerdict verify_leaf_with_eku(const char* eku) {
+    auto& sigstore = shared_sigstore();
+    const std::int64_t now = sigstore.base_time() + 60;
+    auto ca_key = new_p256_key();
+    auto leaf_key = new_p256_key();
+    auto ca = make_certificate(ca_key.get(), ca_key.get(), nullptr, true, nullptr, now - 3600, now + 3600);
+    auto leaf = make_certificate(leaf_key.get(), ca_key.get(), ca.get(), false, eku, now - 30, now + 570);
+
+    SignatureCandidate candidate;
+    candidate.format = SignatureFormat::legacy;
+    candidate.payload = make_simple_signing_payload(repository, subject_digest(), {});
+    candidate.der_signatures = {*SigningKey(EvpPkeyPtr([&] {
+                                     EVP_PKEY_up_ref(leaf_key.get());
+                                     return leaf_key.get();
+                                 }()))
+                                     .sign(candidate.payload)};
+    candidate.certificate_der = certificate_der(leaf.get());
+    const nlohmann::json body = {
+        {"apiVersion", "0.0.1"},
+        {"kind", "hashedrekord"},
+        {"spec",
+         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(candidate.payload))}}}}},
+          {"signature",
+           {{"content", util::base64_encode(candidate.der_signatures.front())},
+            {"publicKey", {{"content", util::base64_encode(pem_of(leaf.get()))}}}}}}}};
+    TlogEntry entry;
+    entry.canonical_body = body.dump();
+    entry.integrated_time = now;
+    entry.log_index = 7;
+    entry.log_id = sigstore.log_key().key_id();
+    entry.signed_entry_timestamp = sigstore.log_key().sign(set_signed_payload(entry));
+    candidate.tlog_entries = {entry};
+
+    auto json = trusted_root();
+    json["certificateAuthorities"][0]["certChain"]["certificates"] =
+        nlohmann::json::array({{{"rawBytes", util::base64_encode(certificate_der(ca.get()))}}});
+    auto root = parse_trusted_root(json.dump(), "root.json");
+    EXPECT_TRUE(root) << (root ? "" : root.error().message);
+    auto rules = policy();
+    rules.trusted_root = std::make_shared<const TrustedRoot>(std::move(*root));
+    rules.ignore_sct = true;  // this CA publishes nothing in CT; the test is about the EKU
+    return verify_keyless_signature(candidate, rules, expected());
+}
+
+TEST(KeylessCodeSigning, ALeafNotIssuedForCodeSigningIsRefused) {
+    // The control: the same construction with the codeSigning EKU verifies, so the refusals
+    // below come from the EKU alone.
+    auto verdict = verify_leaf_with_eku("codeSigning");
+    EXPECT_TRUE(verdict.verified) << verdict.failed_check << ": " << verdict.reason;
+    // A TLS client certificate from a trusted CA is not a signing certificate.
+    verdict = verify_leaf_with_eku("clientAuth");
+    EXPECT_EQ(verdict.failed_check, check::certificate_chain) << verdict.reason;
+    EXPECT_NE(verdict.reason.find("code signing"), std::string::npos) << verdict.reason;
+    verdict = verify_leaf_with_eku(nullptr);
+    EXPECT_EQ(verdict.failed_check, check::certificate_chain) << verdict.reason;
 }
 
 }  // namespace
