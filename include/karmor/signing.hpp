@@ -105,6 +105,11 @@ struct SignatureReport {
     std::string reason;
     std::string signed_identity;  // claims, when its signature verified
     std::map<std::string, std::string> signed_annotations;
+    // Keyless: the certificate's identity (SAN) and OIDC issuer, and the log's integrated time
+    // (RFC 3339), once its chain verified.
+    std::string certificate_identity;
+    std::string certificate_issuer;
+    std::string logged_at;
 };
 
 struct VerifyOptions {

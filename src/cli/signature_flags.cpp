@@ -137,6 +137,9 @@ nlohmann::ordered_json signature_report_json(const SignatureReport& r) {
         out["failedCheck"] = r.failed_check;
         out["reason"] = r.reason;
     }
+    if (!r.certificate_identity.empty())
+        out["certificate"] = {
+            {"identity", r.certificate_identity}, {"issuer", r.certificate_issuer}, {"loggedAt", r.logged_at}};
     if (!r.signed_identity.empty()) out["signedIdentity"] = r.signed_identity;
     if (!r.signed_annotations.empty()) out["annotations"] = r.signed_annotations;
     return out;

@@ -227,6 +227,9 @@ SignatureReport to_report(const signing::SignatureVerdict& verdict) {
     report.verified = verdict.verified;
     report.keys = verdict.keys;
     report.failed_check = verdict.failed_check;
+    report.certificate_identity = verdict.certificate_identity;
+    report.certificate_issuer = verdict.certificate_issuer;
+    if (verdict.logged_at != 0) report.logged_at = signing::format_rfc3339_utc(verdict.logged_at);
     report.reason = verdict.reason;
     if (!verdict.keys.empty()) {
         report.signed_identity = verdict.signed_identity;

@@ -367,6 +367,9 @@ SignatureVerdict verify_keyless_signature(const SignatureCandidate& candidate, c
     if (!policy.ignore_sct && stop(check_sct(leaf.get(), chain.issuer.get(), root))) return verdict;
 
     const auto claims = read_certificate_claims(leaf.get());
+    verdict.certificate_identity = identities_text(claims.identities);
+    verdict.certificate_issuer = claims.issuer;
+    verdict.logged_at = *signing_time;
     bool identity_ok = false;
     for (const auto& identity : claims.identities) identity_ok = identity_ok || policy.identity.matches(identity);
     if (!identity_ok &&
@@ -396,7 +399,11 @@ SignatureVerdict verify_keyless_signature(const SignatureCandidate& candidate, c
     PublicKey certificate_key(std::move(key));
     certificate_key.source = "certificate of " + identities_text(claims.identities) + " (issuer " + claims.issuer +
                              ", logged " + format_rfc3339_utc(*signing_time) + ")";
-    return verify_signature(candidate, {certificate_key}, expected);
+    auto checked = verify_signature(candidate, {certificate_key}, expected);
+    checked.certificate_identity = verdict.certificate_identity;
+    checked.certificate_issuer = verdict.certificate_issuer;
+    checked.logged_at = verdict.logged_at;
+    return checked;
 }
 
 }  // namespace karmor::signing

@@ -3,6 +3,7 @@
 // passes. Pure: the signatures are collected by ops/ and handed in here.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ struct SignatureVerdict {
     // Claims read from a payload whose signature verified.
     std::string signed_identity;
     std::map<std::string, std::string> signed_annotations;
+    // Keyless: who the certificate names and when the log saw the signature (once its chain
+    // verified at that time).
+    std::string certificate_identity;
+    std::string certificate_issuer;
+    std::int64_t logged_at = 0;
 };
 
 // Runs every check on one candidate.

@@ -178,6 +178,9 @@ TEST_F(KeylessCli, RegexpFlagsAndJsonOutput) {
     EXPECT_TRUE(json["verified"].get<bool>());
     ASSERT_EQ(json["signatures"].size(), 1u);
     EXPECT_NE(json["signatures"][0]["keys"][0].get<std::string>().find(ts::default_identity), std::string::npos);
+    EXPECT_EQ(json["signatures"][0]["certificate"]["identity"], ts::default_identity);
+    EXPECT_EQ(json["signatures"][0]["certificate"]["issuer"], ts::github_issuer);
+    EXPECT_EQ(json["signatures"][0]["certificate"]["loggedAt"].get<std::string>().size(), 20u);
     r = verify(repository + ":v1",
                {"--trusted-root", trusted_root, "--certificate-identity-regexp", "^https://github\\.com/someone-else/",
                 "--certificate-oidc-issuer", ts::github_issuer});
