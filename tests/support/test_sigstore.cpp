@@ -695,6 +695,32 @@ std::vector<Case> standard_cases() {
     add("GitHub workflow ref differs", [](Case& c) {
         c.flags = {"--certificate-github-workflow-ref", "refs/heads/dev"};
     });
+    // What stops each broken link in karmor.
+    static const std::map<std::string, std::string> checks = {
+        {"wrong identity", "certificate-identity"},
+        {"identity regexp that does not match", "certificate-identity"},
+        {"wrong issuer", "certificate-oidc-issuer"},
+        {"GitHub workflow repository differs", "github-workflow"},
+        {"GitHub workflow ref differs", "github-workflow"},
+        {"expired at the log's integrated time", "certificate-chain"},
+        {"logged before the leaf was valid", "certificate-chain"},
+        {"leaf from an unknown CA", "certificate-chain"},
+        {"signed before the CA's validity in the root", "certificate-chain"},
+        {"bad SET", "signed-entry-timestamp"},
+        {"SET and checkpoint by an unknown log key", "signed-entry-timestamp"},
+        {"inclusion proof without SET", "signed-entry-timestamp"},
+        {"bad inclusion proof", "inclusion-proof"},
+        {"bad checkpoint signature", "checkpoint"},
+        {"no SCT", "sct"},
+        {"SCT by a CT log not in the root", "sct"},
+        {"SCT that does not verify", "sct"},
+        {"log entry of another signature (replayed)", "log-entry"},
+        {"log entry records another certificate", "log-entry"},
+        {"log entry records another payload", "log-entry"},
+        {"signature not by the certificate's key", "signature"},
+    };
+    for (auto& c : cases)
+        if (!c.good) c.check = checks.at(c.name);  // a new case without its check is a fixture bug
     return cases;
 }
 

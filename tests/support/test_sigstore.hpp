@@ -205,6 +205,9 @@ struct Case {
     // (--certificate-github-workflow-repository REPO …); @sigstore/verify has none of them.
     std::vector<std::string> flags;
     bool good = false;
+    // The check `karmor oci verify` must name when it refuses the case (issue 16: "says which
+    // check failed"); empty for a good case.
+    std::string check;
     bool bundle = true;  // the case applies to the bundle format
     bool legacy = true;  // … and to the legacy format
 };
