@@ -279,9 +279,12 @@ TEST_F(KeylessPeers, BundleVerdictsOfSigstoreJsCosignAndKarmorAgree) {
 }
 
 // Every case as a legacy sha256-<hex>.sig signature (certificate, chain and Rekor bundle
-// annotations), judged by cosign and karmor. @sigstore/verify reads bundles only.
+// annotations), judged by cosign v3.1.2, cosign v2.6.4 (when scripts/peers.sh built it) and
+// karmor. @sigstore/verify reads bundles only.
 TEST_F(KeylessPeers, LegacyVerdictsOfCosignAndKarmorAgree) {
     KARMOR_REQUIRE_PEER(cosign, "cosign");
+    // cosign v2.6.4 is optional in scripts/peers.sh (it may not build): a column when present.
+    const auto cosign_v2 = testing::find_peer("cosign-v2");
     start_registry();
     std::vector<Row> rows;
     int n = 0;
@@ -298,10 +301,12 @@ TEST_F(KeylessPeers, LegacyVerdictsOfCosignAndKarmorAgree) {
                            c.check,
                            {{"cosign", cosign_verdict(cosign, repository + ":v1", c, true)},
                             {"karmor", karmor_verdict(repository + ":v1", c)}}});
+        if (cosign_v2) rows.back().verdicts["cosign-v2"] = cosign_verdict(*cosign_v2, repository + ":v1", c, true);
     }
-    report("legacy .sig signatures: cosign v3.1.2 verify --trusted-root --offline --new-bundle-format=false, "
+    report("legacy .sig signatures: cosign v3.1.2 (and v2.6.4) verify --trusted-root --offline "
+           "--new-bundle-format=false, "
            "karmor oci verify --trusted-root",
-           {"cosign", "karmor"}, rows);
+           {"cosign", "cosign-v2", "karmor"}, rows);
 }
 
 // pull --trusted-root writes the policies of a good keyless signature, and nothing for a
