@@ -252,7 +252,11 @@ const Divergences sigstore_js_divergences{
     {{"sigstore-js", "log entry records another certificate"},
      "@sigstore/verify 3.1.1 compares a dsse v0.0.1 entry with the bundle by its signature and payload hash only "
      "(dist/tlog/dsse.js verifyDSSE001TLogBody), not by its verifier certificate; cosign (sigstore-go "
-     "CompareKey) and karmor refuse"}};
+     "CompareKey) and karmor refuse"},
+    {{"sigstore-js", "leaf without the code-signing EKU"},
+     "@sigstore/verify 3.1.1's certificate chain check (dist/key/certificate.js CertificateChainVerifier) looks at "
+     "CA flags, name chaining, validity and path length, not at the leaf's extended key usage; cosign (Go's x509 "
+     "with ExtKeyUsageCodeSigning) and karmor refuse a leaf that is not for code signing"}};
 
 // Every case as a Sigstore bundle referrer of an artifact karmor pushed to a real registry,
 // judged by @sigstore/verify (on the same bundle file), cosign and karmor.

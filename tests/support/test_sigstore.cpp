@@ -402,7 +402,7 @@ Leaf TestSigstore::issue_leaf(const LeafOptions& options, const Knobs& knobs) {
     X509_NAME_free(empty);
     X509* ix = issuer_cert.get();
     add_conf_ext(x.get(), ix, NID_key_usage, "critical,digitalSignature");
-    add_conf_ext(x.get(), ix, NID_ext_key_usage, "codeSigning");
+    add_conf_ext(x.get(), ix, NID_ext_key_usage, knobs.no_code_signing_eku ? "serverAuth" : "codeSigning");
     add_conf_ext(x.get(), ix, NID_subject_key_identifier, "hash");
     add_conf_ext(x.get(), ix, NID_authority_key_identifier, "keyid:always");
     // A Fulcio leaf has an empty subject, so its SAN is critical (RFC 5280 §4.2.1.6).
@@ -671,6 +671,8 @@ std::vector<Case> standard_cases() {
     add("log entry records another payload", [](Case& c) { c.options.knobs.entry_other_payload = true; });
     add("signature not by the certificate's key", [](Case& c) { c.options.knobs.signature_by_other_key = true; });
     add("signed before the CA's validity in the root", [](Case& c) { c.options.knobs.before_ca_validity = true; });
+    add("leaf without the code-signing EKU", [](Case& c) { c.options.knobs.no_code_signing_eku = true; });
+    add("leaf without the issuer extensions", [](Case& c) { c.options.leaf.issuer.clear(); });
     add(
         "good: identity regexp",
         [](Case& c) {
@@ -706,6 +708,8 @@ std::vector<Case> standard_cases() {
         {"logged before the leaf was valid", "certificate-chain"},
         {"leaf from an unknown CA", "certificate-chain"},
         {"signed before the CA's validity in the root", "certificate-chain"},
+        {"leaf without the code-signing EKU", "certificate-chain"},
+        {"leaf without the issuer extensions", "certificate-oidc-issuer"},
         {"bad SET", "signed-entry-timestamp"},
         {"SET and checkpoint by an unknown log key", "signed-entry-timestamp"},
         {"inclusion proof without SET", "signed-entry-timestamp"},

@@ -96,6 +96,7 @@ struct Knobs {
     // Signed (leaf, SCT, log entry) before the CA's validFor in the trusted root starts, while
     // the CA certificates themselves and the logs were already valid.
     bool before_ca_validity = false;
+    bool no_code_signing_eku = false;  // leaf whose extended key usage is serverAuth, not codeSigning
 };
 
 struct SignOptions {
