@@ -402,7 +402,7 @@ Leaf TestSigstore::issue_leaf(const LeafOptions& options, const Knobs& knobs) {
     X509_NAME_free(empty);
     X509* ix = issuer_cert.get();
     add_conf_ext(x.get(), ix, NID_key_usage, "critical,digitalSignature");
-    add_conf_ext(x.get(), ix, NID_ext_key_usage, "codeSigning");
+    add_conf_ext(x.get(), ix, NID_ext_key_usage, knobs.no_code_signing_eku ? "serverAuth" : "codeSigning");
     add_conf_ext(x.get(), ix, NID_subject_key_identifier, "hash");
     add_conf_ext(x.get(), ix, NID_authority_key_identifier, "keyid:always");
     // A Fulcio leaf has an empty subject, so its SAN is critical (RFC 5280 §4.2.1.6).
@@ -671,6 +671,8 @@ std::vector<Case> standard_cases() {
     add("log entry records another payload", [](Case& c) { c.options.knobs.entry_other_payload = true; });
     add("signature not by the certificate's key", [](Case& c) { c.options.knobs.signature_by_other_key = true; });
     add("signed before the CA's validity in the root", [](Case& c) { c.options.knobs.before_ca_validity = true; });
+    add("leaf without the code-signing EKU", [](Case& c) { c.options.knobs.no_code_signing_eku = true; });
+    add("leaf without the issuer extensions", [](Case& c) { c.options.leaf.issuer.clear(); });
     add(
         "good: identity regexp",
         [](Case& c) {
@@ -695,6 +697,34 @@ std::vector<Case> standard_cases() {
     add("GitHub workflow ref differs", [](Case& c) {
         c.flags = {"--certificate-github-workflow-ref", "refs/heads/dev"};
     });
+    // What stops each broken link in karmor.
+    static const std::map<std::string, std::string> checks = {
+        {"wrong identity", "certificate-identity"},
+        {"identity regexp that does not match", "certificate-identity"},
+        {"wrong issuer", "certificate-oidc-issuer"},
+        {"GitHub workflow repository differs", "github-workflow"},
+        {"GitHub workflow ref differs", "github-workflow"},
+        {"expired at the log's integrated time", "certificate-chain"},
+        {"logged before the leaf was valid", "certificate-chain"},
+        {"leaf from an unknown CA", "certificate-chain"},
+        {"signed before the CA's validity in the root", "certificate-chain"},
+        {"leaf without the code-signing EKU", "certificate-chain"},
+        {"leaf without the issuer extensions", "certificate-oidc-issuer"},
+        {"bad SET", "signed-entry-timestamp"},
+        {"SET and checkpoint by an unknown log key", "signed-entry-timestamp"},
+        {"inclusion proof without SET", "signed-entry-timestamp"},
+        {"bad inclusion proof", "inclusion-proof"},
+        {"bad checkpoint signature", "checkpoint"},
+        {"no SCT", "sct"},
+        {"SCT by a CT log not in the root", "sct"},
+        {"SCT that does not verify", "sct"},
+        {"log entry of another signature (replayed)", "log-entry"},
+        {"log entry records another certificate", "log-entry"},
+        {"log entry records another payload", "log-entry"},
+        {"signature not by the certificate's key", "signature"},
+    };
+    for (auto& c : cases)
+        if (!c.good) c.check = checks.at(c.name);  // a new case without its check is a fixture bug
     return cases;
 }
 

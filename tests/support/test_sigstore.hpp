@@ -96,6 +96,7 @@ struct Knobs {
     // Signed (leaf, SCT, log entry) before the CA's validFor in the trusted root starts, while
     // the CA certificates themselves and the logs were already valid.
     bool before_ca_validity = false;
+    bool no_code_signing_eku = false;  // leaf whose extended key usage is serverAuth, not codeSigning
 };
 
 struct SignOptions {
@@ -205,6 +206,9 @@ struct Case {
     // (--certificate-github-workflow-repository REPO …); @sigstore/verify has none of them.
     std::vector<std::string> flags;
     bool good = false;
+    // The check `karmor oci verify` must name when it refuses the case (issue 16: "says which
+    // check failed"); empty for a good case.
+    std::string check;
     bool bundle = true;  // the case applies to the bundle format
     bool legacy = true;  // … and to the legacy format
 };

@@ -1,6 +1,7 @@
 // Usage: sigstore-verify BUNDLE.json PUBLIC-KEY.pem
 //    or: sigstore-verify --trusted-root FILE (--certificate-identity SAN | --certificate-identity-regexp RE)
-//                        --certificate-oidc-issuer URL BUNDLE.json
+//                        --certificate-oidc-issuer URL [--certificate-github-workflow-{trigger,sha,name,
+//                        repository,ref} VALUE]... BUNDLE.json
 // Verifies a Sigstore bundle with @sigstore/verify, offline.
 // With a public key, the only trust material is that key, found by the bundle's publicKey.hint
 // (base64 SHA-256 of the DER key, as cosign and karmor write it), and no transparency log,
@@ -23,13 +24,23 @@ const usage = 'usage: sigstore-verify BUNDLE.json PUBLIC-KEY.pem\n' +
   '       sigstore-verify --trusted-root FILE (--certificate-identity SAN | --certificate-identity-regexp RE) ' +
   '--certificate-oidc-issuer URL BUNDLE.json';
 
+// cosign's --certificate-github-workflow-* flags: the raw-string Fulcio extensions they compare,
+// given to the verifier as OID policies (the extension's value bytes must be equal).
+const workflowOids = {
+  '--certificate-github-workflow-trigger': [1, 3, 6, 1, 4, 1, 57264, 1, 2],
+  '--certificate-github-workflow-sha': [1, 3, 6, 1, 4, 1, 57264, 1, 3],
+  '--certificate-github-workflow-name': [1, 3, 6, 1, 4, 1, 57264, 1, 4],
+  '--certificate-github-workflow-repository': [1, 3, 6, 1, 4, 1, 57264, 1, 5],
+  '--certificate-github-workflow-ref': [1, 3, 6, 1, 4, 1, 57264, 1, 6],
+};
+
 function parseArguments(argv) {
   const options = {};
   const positional = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (['--trusted-root', '--certificate-identity', '--certificate-identity-regexp',
-         '--certificate-oidc-issuer'].includes(flag)) {
+         '--certificate-oidc-issuer', ...Object.keys(workflowOids)].includes(flag)) {
       if (i + 1 >= argv.length) return null;
       options[flag.slice(2)] = argv[++i];
     } else {
@@ -66,6 +77,10 @@ try {
         : parsed.options['certificate-identity-regexp'],
       extensions: { issuer: parsed.options['certificate-oidc-issuer'] },
     };
+    const oids = Object.entries(workflowOids)
+      .filter(([flag]) => parsed.options[flag.slice(2)] !== undefined)
+      .map(([flag, id]) => ({ oid: { id }, value: Buffer.from(parsed.options[flag.slice(2)], 'utf8') }));
+    if (oids.length > 0) policy.oids = oids;
   } else {
     const der = createPublicKey(readFileSync(parsed.positional[1])).export({ type: 'spki', format: 'der' });
     const hint = createHash('sha256').update(der).digest('base64');
