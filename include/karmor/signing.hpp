@@ -66,9 +66,29 @@ struct SignResult {
 
 Result<SignResult> sign_artifact(const SignOptions& options);
 
+// Keyless signatures (issue 16): a certificate from a CA of the trusted root, logged in a
+// transparency log of the trusted root, naming this identity and issuer. Checked offline.
+struct KeylessRequirements {
+    std::filesystem::path trusted_root;  // Sigstore trusted_root.json
+    // Exactly one of each pair: the certificate's SAN (URI or e-mail) and its OIDC issuer, equal
+    // to the text or containing a match of the ECMAScript regular expression (as cosign's -regexp).
+    std::string identity;
+    std::string identity_regexp;
+    std::string oidc_issuer;
+    std::string oidc_issuer_regexp;
+    // Fulcio's GitHub workflow claims, exact when given.
+    std::string github_workflow_trigger;
+    std::string github_workflow_sha;
+    std::string github_workflow_name;
+    std::string github_workflow_repository;
+    std::string github_workflow_ref;
+    bool insecure_ignore_sct = false;  // accept a certificate without a valid embedded SCT
+};
+
 // What a signature must satisfy to count (SPEC §9).
 struct SignatureRequirements {
     std::vector<std::filesystem::path> public_keys;  // PEM SubjectPublicKeyInfo; any one suffices
+    std::optional<KeylessRequirements> keyless;      // certificates count too (any one suffices)
     std::map<std::string, std::string> annotations;  // -a KEY=VALUE: every one must be signed
     // --signed-identity REGISTRY/REPO: the repository signatures must name instead of the
     // requested one (a mirror). Required with a layout.
@@ -85,6 +105,11 @@ struct SignatureReport {
     std::string reason;
     std::string signed_identity;  // claims, when its signature verified
     std::map<std::string, std::string> signed_annotations;
+    // Keyless: the certificate's identity (SAN) and OIDC issuer, and the log's integrated time
+    // (RFC 3339), once its chain verified.
+    std::string certificate_identity;
+    std::string certificate_issuer;
+    std::string logged_at;
 };
 
 struct VerifyOptions {

@@ -1,6 +1,86 @@
 #include "cli/signature_flags.hpp"
 
+#include <tuple>
+
 namespace karmor::cli {
+
+void KeylessFlags::add_to(CLI::App& command) {
+    command
+        .add_option("--trusted-root", trusted_root,
+                    "Sigstore trusted_root.json: verify keyless (certificate) signatures offline against its CAs, "
+                    "transparency logs and CT logs; needs --certificate-identity and --certificate-oidc-issuer")
+        ->check(CLI::ExistingFile);
+    command.add_option("--certificate-identity", identity,
+                       "keyless: the certificate's SAN (URI or e-mail) must be exactly this");
+    command.add_option("--certificate-identity-regexp", identity_regexp,
+                       "keyless: the certificate's SAN must contain a match of this regular expression (anchor it "
+                       "with ^...$)");
+    command.add_option("--certificate-oidc-issuer", oidc_issuer,
+                       "keyless: the certificate's OIDC issuer must be exactly this (GitHub Actions: "
+                       "https://token.actions.githubusercontent.com)");
+    command.add_option("--certificate-oidc-issuer-regexp", oidc_issuer_regexp,
+                       "keyless: the certificate's OIDC issuer must contain a match of this regular expression");
+    command.add_option("--certificate-github-workflow-trigger", github_workflow_trigger,
+                       "keyless: the GitHub event that ran the workflow (e.g. push)");
+    command.add_option("--certificate-github-workflow-sha", github_workflow_sha,
+                       "keyless: the commit the workflow ran on");
+    command.add_option("--certificate-github-workflow-name", github_workflow_name, "keyless: the workflow's name");
+    command.add_option("--certificate-github-workflow-repository", github_workflow_repository,
+                       "keyless: the repository of the workflow (OWNER/NAME)");
+    command.add_option("--certificate-github-workflow-ref", github_workflow_ref,
+                       "keyless: the git ref the workflow ran on (e.g. refs/heads/main)");
+    command.add_flag("--insecure-ignore-sct", insecure_ignore_sct,
+                     "keyless: accept a certificate without a valid embedded SCT from a CT log of the trusted root");
+}
+
+Result<std::optional<KeylessRequirements>> KeylessFlags::resolve() const {
+    // The first certificate flag given, to name it when --trusted-root is missing.
+    const std::pair<bool, const char*> given[] = {
+        {!identity.empty(), "--certificate-identity"},
+        {!identity_regexp.empty(), "--certificate-identity-regexp"},
+        {!oidc_issuer.empty(), "--certificate-oidc-issuer"},
+        {!oidc_issuer_regexp.empty(), "--certificate-oidc-issuer-regexp"},
+        {!github_workflow_trigger.empty(), "--certificate-github-workflow-trigger"},
+        {!github_workflow_sha.empty(), "--certificate-github-workflow-sha"},
+        {!github_workflow_name.empty(), "--certificate-github-workflow-name"},
+        {!github_workflow_repository.empty(), "--certificate-github-workflow-repository"},
+        {!github_workflow_ref.empty(), "--certificate-github-workflow-ref"},
+        {insecure_ignore_sct, "--insecure-ignore-sct"}};
+    if (trusted_root.empty()) {
+        for (const auto& [set, flag] : given)
+            if (set)
+                return unexpected(Error(ErrorKind::usage, std::string(flag) + " needs --trusted-root",
+                                        "pass --trusted-root trusted_root.json, the trusted root of the Sigstore that "
+                                        "issued the certificates"));
+        return std::optional<KeylessRequirements>();
+    }
+    if ((identity.empty() && identity_regexp.empty()) || (oidc_issuer.empty() && oidc_issuer_regexp.empty()))
+        return unexpected(Error(ErrorKind::usage,
+                                "--trusted-root needs --certificate-identity (or --certificate-identity-regexp) and "
+                                "--certificate-oidc-issuer (or --certificate-oidc-issuer-regexp)",
+                                "say whose signatures count, e.g. --certificate-identity "
+                                "https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/heads/main "
+                                "--certificate-oidc-issuer https://token.actions.githubusercontent.com"));
+    for (const auto& [exact, pattern, flag] :
+         {std::tuple{&identity, &identity_regexp, "--certificate-identity"},
+          std::tuple{&oidc_issuer, &oidc_issuer_regexp, "--certificate-oidc-issuer"}})
+        if (!exact->empty() && !pattern->empty())
+            return unexpected(Error(ErrorKind::usage, std::string(flag) + " and " + flag + "-regexp exclude each other",
+                                    "pass one of them"));
+    KeylessRequirements out;
+    out.trusted_root = trusted_root;
+    out.identity = identity;
+    out.identity_regexp = identity_regexp;
+    out.oidc_issuer = oidc_issuer;
+    out.oidc_issuer_regexp = oidc_issuer_regexp;
+    out.github_workflow_trigger = github_workflow_trigger;
+    out.github_workflow_sha = github_workflow_sha;
+    out.github_workflow_name = github_workflow_name;
+    out.github_workflow_repository = github_workflow_repository;
+    out.github_workflow_ref = github_workflow_ref;
+    out.insecure_ignore_sct = insecure_ignore_sct;
+    return std::optional<KeylessRequirements>(std::move(out));
+}
 
 void VerifyKeyFlags::add_to(CLI::App& command, const std::string& verb) {
     command
@@ -9,20 +89,26 @@ void VerifyKeyFlags::add_to(CLI::App& command, const std::string& verb) {
                            "anything is written; exit code 8 otherwise)")
         ->check(CLI::ExistingFile);
     command.add_option("--verify-annotation", annotations,
-                       "with --verify-key: require the signed annotation KEY=VALUE (repeatable)");
+                       "with --verify-key or --trusted-root: require the signed annotation KEY=VALUE (repeatable)");
     command.add_option("--signed-identity", signed_identity,
-                       "with --verify-key: REGISTRY/REPO the signatures must name instead of REF's (a mirror)");
+                       "with --verify-key or --trusted-root: REGISTRY/REPO the signatures must name instead of REF's "
+                       "(a mirror)");
+    keyless.add_to(command);
 }
 
 Result<std::optional<SignatureRequirements>> VerifyKeyFlags::resolve() const {
-    if (keys.empty()) {
+    auto certificates = keyless.resolve();
+    if (!certificates) return unexpected(std::move(certificates).error());
+    if (keys.empty() && !*certificates) {
         if (!annotations.empty() || !signed_identity.empty())
-            return unexpected(Error(ErrorKind::usage, "--verify-annotation and --signed-identity need --verify-key",
+            return unexpected(Error(ErrorKind::usage,
+                                    "--verify-annotation and --signed-identity need --verify-key or --trusted-root",
                                     "pass --verify-key NAME.pub"));
         return std::optional<SignatureRequirements>();
     }
     SignatureRequirements requirements;
     for (const auto& key : keys) requirements.public_keys.emplace_back(key);
+    requirements.keyless = std::move(*certificates);
     auto pairs = parse_key_values(annotations, "--verify-annotation");
     if (!pairs) return unexpected(std::move(pairs).error());
     requirements.annotations = std::move(*pairs);
@@ -51,6 +137,9 @@ nlohmann::ordered_json signature_report_json(const SignatureReport& r) {
         out["failedCheck"] = r.failed_check;
         out["reason"] = r.reason;
     }
+    if (!r.certificate_identity.empty())
+        out["certificate"] = {
+            {"identity", r.certificate_identity}, {"issuer", r.certificate_issuer}, {"loggedAt", r.logged_at}};
     if (!r.signed_identity.empty()) out["signedIdentity"] = r.signed_identity;
     if (!r.signed_annotations.empty()) out["annotations"] = r.signed_annotations;
     return out;

@@ -17,17 +17,40 @@
 
 namespace karmor::cli {
 
-// --verify-key, --verify-annotation and --signed-identity: what pull and follow check before
-// they write anything (SPEC §9).
+// --trusted-root and the certificate flags of keyless verification (issue 16), named as cosign
+// names them; shared by verify, pull, follow (through VerifyKeyFlags) and any command that checks
+// signatures.
+struct KeylessFlags {
+    std::string trusted_root;
+    std::string identity;
+    std::string identity_regexp;
+    std::string oidc_issuer;
+    std::string oidc_issuer_regexp;
+    std::string github_workflow_trigger;
+    std::string github_workflow_sha;
+    std::string github_workflow_name;
+    std::string github_workflow_repository;
+    std::string github_workflow_ref;
+    bool insecure_ignore_sct = false;
+
+    void add_to(CLI::App& command);
+    // std::nullopt without --trusted-root; a certificate flag without it, or --trusted-root
+    // without an identity and an issuer, is a usage error (as in cosign).
+    Result<std::optional<KeylessRequirements>> resolve() const;
+};
+
+// --verify-key, --verify-annotation, --signed-identity and the keyless flags: what pull, follow
+// (and apply) check before they write anything (SPEC §9). One add_to call adds them all.
 struct VerifyKeyFlags {
     std::vector<std::string> keys;
     std::vector<std::string> annotations;
     std::string signed_identity;
+    KeylessFlags keyless;
 
     // `verb` says what a verified signature allows, e.g. "pull" or "apply a version".
     void add_to(CLI::App& command, const std::string& verb);
-    // std::nullopt without --verify-key; --verify-annotation or --signed-identity without it is a
-    // usage error rather than a check silently not made.
+    // std::nullopt without --verify-key or --trusted-root; --verify-annotation or --signed-identity
+    // without either is a usage error rather than a check silently not made.
     Result<std::optional<SignatureRequirements>> resolve() const;
 };
 

@@ -12,6 +12,7 @@ struct VerifyFlags {
     std::vector<std::string> keys;
     std::vector<std::string> annotations;
     std::string signed_identity;
+    KeylessFlags keyless;
     std::string output = "text";
     bool oci_layout = false;
     RemoteFlags remote;
@@ -26,6 +27,14 @@ int run_verify(const VerifyFlags& flags, Streams& io) {
     options.requirements.annotations = std::move(*annotations);
     for (const auto& key : flags.keys) options.requirements.public_keys.emplace_back(key);
     options.requirements.signed_identity = flags.signed_identity;
+    auto keyless = flags.keyless.resolve();
+    if (!keyless) return report_error(keyless.error(), io);
+    options.requirements.keyless = std::move(*keyless);
+    if (flags.keys.empty() && !options.requirements.keyless)
+        return report_error(Error(ErrorKind::usage, "verify needs --key or --trusted-root",
+                                  "pass --key NAME.pub for key-based signatures, or --trusted-root trusted_root.json "
+                                  "with --certificate-identity and --certificate-oidc-issuer for keyless ones"),
+                            io);
     auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
@@ -59,8 +68,8 @@ void add_verify_command(CLI::App& oci, Action& action) {
                                              "verifies)");
     cmd->add_option("-i,--image", flags->reference, "reference to verify; a tag is resolved to its digest once")
         ->required();
-    cmd->add_option("--key", flags->keys, "public key NAME.pub (PEM); repeatable, any one suffices")
-        ->required()
+    cmd->add_option("--key", flags->keys,
+                    "public key NAME.pub (PEM); repeatable, any one suffices (or --trusted-root for keyless)")
         ->check(CLI::ExistingFile);
     cmd->add_option("-a,--annotation", flags->annotations, "require the signed annotation KEY=VALUE (repeatable)");
     cmd->add_option("--signed-identity", flags->signed_identity,
@@ -68,11 +77,16 @@ void add_verify_command(CLI::App& oci, Action& action) {
     cmd->add_option("--output", flags->output, "text for people, json for scripts")
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
+    flags->keyless.add_to(*cmd);
     flags->remote.add_to(*cmd);
-    cmd->footer("\nExamples:\n"
-                "  karmor oci verify -i registry.example.com/team/policies:v3 --key cosign.pub\n"
-                "  karmor oci verify -i mirror.example.com/policies:v3 --key a.pub --key b.pub "
-                "--signed-identity registry.example.com/team/policies -a env=prod --output json\n");
+    cmd->footer(
+        "\nExamples:\n"
+        "  karmor oci verify -i registry.example.com/team/policies:v3 --key cosign.pub\n"
+        "  karmor oci verify -i mirror.example.com/policies:v3 --key a.pub --key b.pub "
+        "--signed-identity registry.example.com/team/policies -a env=prod --output json\n"
+        "  karmor oci verify -i ghcr.io/OWNER/policies:v3 --trusted-root trusted_root.json "
+        "--certificate-identity https://github.com/OWNER/policies/.github/workflows/release.yml@refs/heads/main "
+        "--certificate-oidc-issuer https://token.actions.githubusercontent.com\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_verify(*flags, io); }; });
 }
 

@@ -126,14 +126,13 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
 
 // SPEC §9: before anything is written, a signature of exactly `artifact` must pass every check.
 Result<std::vector<SignatureReport>> verify_before_pull(oci::Target& target, const PullOptions& options,
-                                                        const std::vector<signing::PublicKey>& keys,
-                                                        const Digest& artifact, bool attached,
-                                                        const std::string& location) {
+                                                        const ops::Verifier& verifier, const Digest& artifact,
+                                                        bool attached, const std::string& location) {
     // The tag names the image when the artifact was found attached to it, not the artifact.
     const std::string tag = attached ? "" : (options.layout ? options.layout->tag : options.reference.tag());
     auto expected = ops::expected_subject(options.reference, options.layout, *options.verify, artifact, tag);
     if (!expected) return unexpected(std::move(expected).error());
-    auto verified = ops::verify_signatures(target, *expected, keys, location);
+    auto verified = ops::verify_signatures(target, *expected, verifier, location);
     if (!verified) {
         auto error = std::move(verified).error();
         if (error.kind == ErrorKind::verification) error.message += "; nothing was written";
@@ -145,13 +144,11 @@ Result<std::vector<SignatureReport>> verify_before_pull(oci::Target& target, con
 }  // namespace
 
 Result<PullResult> pull_policies(const PullOptions& options) {
-    std::vector<signing::PublicKey> keys;
+    ops::Verifier verifier;
     if (options.verify) {
-        auto loaded = ops::load_public_keys(options.verify->public_keys);
+        auto loaded = ops::load_verifier(*options.verify, "--verify-key");
         if (!loaded) return unexpected(std::move(loaded).error());
-        if (loaded->empty())
-            return unexpected(Error(ErrorKind::usage, "no public key to verify with", "pass --verify-key NAME.pub"));
-        keys = std::move(*loaded);
+        verifier = std::move(*loaded);
     }
     auto required =
         ops::fetch_required_manifest(options.reference, options.layout, options.remote,
@@ -186,7 +183,7 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     result.location = target.where() + "@" + result.manifest_digest.str();
     if (options.verify) {
         auto verified =
-            verify_before_pull(target, options, keys, artifact.digest, result.subject.has_value(), result.location);
+            verify_before_pull(target, options, verifier, artifact.digest, result.subject.has_value(), result.location);
         if (!verified) return unexpected(std::move(verified).error());
         result.signatures = std::move(*verified);
     }

@@ -49,6 +49,8 @@ Result<void> add_legacy(oci::Target& target, const Digest& digest, FoundSignatur
             } else {
                 candidate.payload = std::move(*payload);
                 candidate.der_signatures.push_back(std::move(layer.der_signature));
+                candidate.certificate_der = std::move(layer.certificate_der);
+                candidate.tlog_entries = std::move(layer.tlog_entries);
             }
         }
         found.candidates.push_back(std::move(candidate));
@@ -94,6 +96,8 @@ Result<void> add_bundle(oci::Target& target, const Descriptor& referrer, FoundSi
             candidate.payload_type = std::move(bundle->payload_type);
             candidate.der_signatures = std::move(bundle->der_signatures);
             candidate.key_hint = std::move(bundle->key_hint);
+            candidate.certificate_der = std::move(bundle->certificate_der);
+            candidate.tlog_entries = std::move(bundle->tlog_entries);
         }
     }
     found.candidates.push_back(std::move(candidate));
@@ -136,6 +140,60 @@ Result<std::vector<signing::PublicKey>> load_public_keys(const std::vector<std::
     return keys;
 }
 
+Result<Verifier> load_verifier(const SignatureRequirements& requirements, const std::string& key_flag) {
+    Verifier verifier;
+    auto keys = load_public_keys(requirements.public_keys);
+    if (!keys) return unexpected(std::move(keys).error());
+    verifier.keys = std::move(*keys);
+    if (requirements.keyless) {
+        const auto& wanted = *requirements.keyless;
+        auto root = signing::load_trusted_root(wanted.trusted_root);
+        if (!root) return unexpected(std::move(root).error());
+        signing::KeylessPolicy policy;
+        policy.trusted_root = std::make_shared<const signing::TrustedRoot>(std::move(*root));
+        auto identity = signing::make_value_matcher(wanted.identity, wanted.identity_regexp, "certificate-identity");
+        if (!identity) return unexpected(std::move(identity).error());
+        auto issuer =
+            signing::make_value_matcher(wanted.oidc_issuer, wanted.oidc_issuer_regexp, "certificate-oidc-issuer");
+        if (!issuer) return unexpected(std::move(issuer).error());
+        if (identity->empty() || issuer->empty())
+            return unexpected(Error(
+                ErrorKind::usage, "--trusted-root needs the identity and the issuer a certificate must name",
+                "pass --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer (or "
+                "--certificate-oidc-issuer-regexp), e.g. --certificate-oidc-issuer "
+                "https://token.actions.githubusercontent.com"));
+        policy.identity = std::move(*identity);
+        policy.issuer = std::move(*issuer);
+        policy.github_workflow_trigger = wanted.github_workflow_trigger;
+        policy.github_workflow_sha = wanted.github_workflow_sha;
+        policy.github_workflow_name = wanted.github_workflow_name;
+        policy.github_workflow_repository = wanted.github_workflow_repository;
+        policy.github_workflow_ref = wanted.github_workflow_ref;
+        policy.ignore_sct = wanted.insecure_ignore_sct;
+        verifier.keyless = std::move(policy);
+    }
+    if (verifier.empty())
+        return unexpected(Error(ErrorKind::usage, "no public key or trusted root to verify with",
+                                "pass " + key_flag +
+                                    " NAME.pub, or --trusted-root FILE with --certificate-identity and "
+                                    "--certificate-oidc-issuer"));
+    return verifier;
+}
+
+signing::SignatureVerdict verify_candidate(const signing::SignatureCandidate& candidate, const Verifier& verifier,
+                                           const signing::ExpectedSubject& expected) {
+    if (!candidate.certificate_der.empty() && verifier.keyless)
+        return signing::verify_keyless_signature(candidate, *verifier.keyless, expected);
+    if (verifier.keys.empty() && candidate.problem.empty()) {
+        signing::SignatureVerdict verdict;
+        verdict.candidate = candidate;
+        verdict.failed_check = signing::check::certificate;
+        verdict.reason = "it carries no certificate (it was made with a key; pass --key to check it)";
+        return verdict;
+    }
+    return signing::verify_signature(candidate, verifier.keys, expected);
+}
+
 Result<signing::ExpectedSubject> expected_subject(const Reference& reference,
                                                   const std::optional<LayoutReference>& layout,
                                                   const SignatureRequirements& requirements, const Digest& digest,
@@ -169,6 +227,9 @@ SignatureReport to_report(const signing::SignatureVerdict& verdict) {
     report.verified = verdict.verified;
     report.keys = verdict.keys;
     report.failed_check = verdict.failed_check;
+    report.certificate_identity = verdict.certificate_identity;
+    report.certificate_issuer = verdict.certificate_issuer;
+    if (verdict.logged_at != 0) report.logged_at = signing::format_rfc3339_utc(verdict.logged_at);
     report.reason = verdict.reason;
     if (!verdict.keys.empty()) {
         report.signed_identity = verdict.signed_identity;
@@ -178,7 +239,7 @@ SignatureReport to_report(const signing::SignatureVerdict& verdict) {
 }
 
 Result<VerifyResult> verify_signatures(oci::Target& target, const signing::ExpectedSubject& expected,
-                                       const std::vector<signing::PublicKey>& keys, const std::string& location) {
+                                       const Verifier& verifier, const std::string& location) {
     auto found = find_signatures(target, expected.digest);
     if (!found) return unexpected(std::move(found).error());
     VerifyResult result;
@@ -186,7 +247,7 @@ Result<VerifyResult> verify_signatures(oci::Target& target, const signing::Expec
     result.digest = expected.digest;
     result.problems = found->problems;
     for (const auto& candidate : found->candidates)
-        result.signatures.push_back(to_report(signing::verify_signature(candidate, keys, expected)));
+        result.signatures.push_back(to_report(verify_candidate(candidate, verifier, expected)));
     if (result.verified()) return result;
 
     Error error(ErrorKind::verification,
@@ -194,7 +255,10 @@ Result<VerifyResult> verify_signatures(oci::Target& target, const signing::Expec
                     (result.signatures.empty()
                          ? " (none was found)"
                          : " (" + std::to_string(result.signatures.size()) + " found, none passed every check)"),
-                "sign it with `karmor oci sign -i REF --key KEY`, or check --key, -a and --signed-identity");
+                verifier.keyless ? "check --trusted-root, --certificate-identity and --certificate-oidc-issuer (each "
+                                   "signature's line says which check failed), -a and --signed-identity"
+                                 : "sign it with `karmor oci sign -i REF --key KEY`, or check --key, -a and "
+                                   "--signed-identity");
     for (const auto& report : result.signatures)
         error.details.push_back(report.format + " " + report.source + ": " + report.failed_check + ": " +
                                 report.reason);

@@ -10,6 +10,7 @@
 #include "karmor/reference.hpp"
 #include "karmor/signing.hpp"
 #include "oci/target.hpp"
+#include "signing/keyless.hpp"
 #include "signing/keys.hpp"
 #include "signing/verification.hpp"
 
@@ -29,6 +30,20 @@ Result<FoundSignatures> find_signatures(oci::Target& target, const Digest& diges
 
 Result<std::vector<signing::PublicKey>> load_public_keys(const std::vector<std::filesystem::path>& files);
 
+// What signatures are checked against: public keys, and for certificates a keyless policy.
+struct Verifier {
+    std::vector<signing::PublicKey> keys;
+    std::optional<signing::KeylessPolicy> keyless;
+    bool empty() const { return keys.empty() && !keyless; }
+};
+// Loads the keys and the trusted root ahead of any request; a usage error when neither is given.
+// `key_flag` names the key option in the hint (--key, --verify-key).
+Result<Verifier> load_verifier(const SignatureRequirements& requirements, const std::string& key_flag);
+// A certificate goes through the keyless checks (when a trusted root was given), anything else
+// through the key-based ones.
+signing::SignatureVerdict verify_candidate(const signing::SignatureCandidate& candidate, const Verifier& verifier,
+                                           const signing::ExpectedSubject& expected);
+
 // The subject a signature must name: `digest`, the repository of `reference` (or the
 // requirements' signed identity; a layout has no repository of its own), `tag`, the annotations.
 Result<signing::ExpectedSubject> expected_subject(const Reference& reference,
@@ -41,6 +56,6 @@ SignatureReport to_report(const signing::SignatureVerdict& verdict);
 // Finds and checks every signature of `digest`. An error of kind verification when none
 // passes every check (fails closed), with one detail line per signature.
 Result<VerifyResult> verify_signatures(oci::Target& target, const signing::ExpectedSubject& expected,
-                                       const std::vector<signing::PublicKey>& keys, const std::string& location);
+                                       const Verifier& verifier, const std::string& location);
 
 }  // namespace karmor::ops

@@ -7,10 +7,8 @@ namespace karmor {
 
 Result<VerifyResult> verify_artifact(const VerifyOptions& options) {
     // Keys first: a wrong path fails before any request.
-    auto keys = ops::load_public_keys(options.requirements.public_keys);
-    if (!keys) return unexpected(std::move(keys).error());
-    if (keys->empty())
-        return unexpected(Error(ErrorKind::usage, "no public key to verify with", "pass --key NAME.pub"));
+    auto verifier = ops::load_verifier(options.requirements, "--key");
+    if (!verifier) return unexpected(std::move(verifier).error());
     auto required =
         ops::fetch_required_manifest(options.reference, options.layout, options.remote, "check the repository and tag");
     if (!required) return unexpected(std::move(required).error());
@@ -19,7 +17,7 @@ Result<VerifyResult> verify_artifact(const VerifyOptions& options) {
     auto expected = ops::expected_subject(options.reference, options.layout, options.requirements, digest,
                                           options.layout ? options.layout->tag : options.reference.tag());
     if (!expected) return unexpected(std::move(expected).error());
-    return ops::verify_signatures(target, *expected, *keys, target.where() + "@" + digest.str());
+    return ops::verify_signatures(target, *expected, *verifier, target.where() + "@" + digest.str());
 }
 
 }  // namespace karmor

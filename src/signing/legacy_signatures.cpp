@@ -2,6 +2,9 @@
 #include "signing/legacy_signatures.hpp"
 
 #include <nlohmann/json.hpp>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "oci/manifest_json.hpp"
 #include "signing/simple_signing.hpp"
@@ -32,6 +35,38 @@ std::string signature_image_config(const std::vector<Descriptor>& layers) {
     config["rootfs"] = {{"type", "layers"}, {"diff_ids", std::move(diff_ids)}};
     config["config"] = nlohmann::ordered_json::object();
     return config.dump();
+}
+
+// The DER of the one PEM certificate in `pem`, or empty.
+std::string single_pem_certificate(const std::string& pem) {
+    if (pem.size() > 2 * max_certificate_bytes) return {};
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+    if (!bio) return {};
+    X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    ERR_clear_error();
+    if (!certificate) return {};
+    auto der = certificate_der(certificate);
+    X509_free(certificate);
+    return der;
+}
+
+void read_keyless_annotations(const Descriptor& descriptor, LegacySignatureLayer& layer) {
+    const auto certificate = descriptor.annotations.find(certificate_annotation);
+    if (certificate == descriptor.annotations.end()) return;
+    layer.certificate_der = single_pem_certificate(certificate->second);
+    if (layer.certificate_der.empty()) {
+        layer.problem = "the " + std::string(certificate_annotation) + " annotation of layer " +
+                        descriptor.digest.str() + " is not a PEM certificate";
+        return;
+    }
+    const auto bundle = descriptor.annotations.find(rekor_bundle_annotation);
+    if (bundle == descriptor.annotations.end()) return;
+    auto entry = parse_cosign_bundle_annotation(bundle->second);
+    if (!entry) {
+        layer.problem = entry.error().message;
+        return;
+    }
+    layer.tlog_entries.push_back(std::move(*entry));
 }
 
 }  // namespace
@@ -91,6 +126,7 @@ Result<std::vector<LegacySignatureLayer>> read_legacy_signature_layers(const Man
             layer.problem = "the signature of layer " + descriptor.digest.str() + " is not base64";
         } else {
             layer.der_signature = std::move(*der);
+            read_keyless_annotations(descriptor, layer);
         }
         layers.push_back(std::move(layer));
     }

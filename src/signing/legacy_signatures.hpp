@@ -10,11 +10,17 @@
 
 #include "karmor/oci_types.hpp"
 #include "karmor/result.hpp"
+#include "signing/transparency_log.hpp"
 
 namespace karmor::signing {
 
 inline constexpr const char* simple_signing_media_type = "application/vnd.dev.cosign.simplesigning.v1+json";
 inline constexpr const char* signature_annotation = "dev.cosignproject.cosign/signature";
+// Keyless signatures: the PEM signing certificate, its chain (not trusted: the trusted root names
+// the CAs) and the Rekor entry (SET and body) cosign stores beside the signature.
+inline constexpr const char* certificate_annotation = "dev.sigstore.cosign/certificate";
+inline constexpr const char* chain_annotation = "dev.sigstore.cosign/chain";
+inline constexpr const char* rekor_bundle_annotation = "dev.sigstore.cosign/bundle";
 // Cosign refuses .sig manifests with more layers than this; so does karmor.
 inline constexpr std::size_t max_signature_layers = 1000;
 
@@ -43,7 +49,9 @@ LegacySignatureManifest append_legacy_signature(const std::optional<Manifest>& e
 struct LegacySignatureLayer {
     Descriptor payload;
     std::string der_signature;
-    std::string problem;  // empty when the layer can be verified
+    std::string certificate_der;          // keyless: from certificate_annotation
+    std::vector<TlogEntry> tlog_entries;  // keyless: from rekor_bundle_annotation
+    std::string problem;                  // empty when the layer can be verified
 };
 
 // The layers of a .sig manifest. The whole manifest is refused (an error of kind

@@ -158,6 +158,47 @@ Result<DsseBundle> parse_dsse_bundle(std::string_view bytes) {
             out.key_hint = hint->get<std::string>();
     }
 
+    if (const auto certificate = material->find("certificate"); certificate != material->end()) {
+        if (auto only = require_only_fields(*certificate, {"rawBytes"}, what + "'s certificate"); !only)
+            return unexpected(std::move(only).error());
+        auto raw = required_string(*certificate, "rawBytes", what + "'s certificate");
+        if (!raw) return unexpected(std::move(raw).error());
+        auto der = decode_canonical_base64(*raw);
+        if (!der || der->size() > max_certificate_bytes)
+            return unexpected(invalid(what + "'s certificate is not base64 of at most " +
+                                      std::to_string(max_certificate_bytes) + " bytes"));
+        out.certificate_der = std::move(*der);
+    }
+    if (const auto chain = material->find("x509CertificateChain"); chain != material->end()) {
+        // Bundles before v0.3 carry the leaf first in a chain; the trusted root supplies the CAs.
+        if (auto only = require_only_fields(*chain, {"certificates"}, what + "'s x509CertificateChain"); !only)
+            return unexpected(std::move(only).error());
+        const auto certificates = chain->find("certificates");
+        if (certificates == chain->end() || !certificates->is_array() || certificates->empty() ||
+            certificates->size() > max_chain_certificates || !certificates->front().is_object())
+            return unexpected(invalid(what + "'s x509CertificateChain is not a list of 1 to " +
+                                      std::to_string(max_chain_certificates) + " certificates"));
+        auto raw = required_string(certificates->front(), "rawBytes", what + "'s certificate");
+        if (!raw) return unexpected(std::move(raw).error());
+        auto der = decode_canonical_base64(*raw);
+        if (!der || der->size() > max_certificate_bytes)
+            return unexpected(invalid(what + "'s certificate is not base64 of at most " +
+                                      std::to_string(max_certificate_bytes) + " bytes"));
+        if (!out.certificate_der.empty())
+            return unexpected(invalid(what + " has both a certificate and a certificate chain"));
+        out.certificate_der = std::move(*der);
+    }
+    if (const auto entries = material->find("tlogEntries"); entries != material->end()) {
+        if (!entries->is_array() || entries->size() > max_tlog_entries)
+            return unexpected(invalid(what + "'s tlogEntries is not a list of at most " +
+                                      std::to_string(max_tlog_entries) + " entries"));
+        for (std::size_t i = 0; i < entries->size(); ++i) {
+            auto entry = parse_bundle_tlog_entry((*entries)[i], what + "'s tlog entry " + std::to_string(i + 1));
+            if (!entry) return unexpected(std::move(entry).error());
+            out.tlog_entries.push_back(std::move(*entry));
+        }
+    }
+
     const auto envelope = root.find("dsseEnvelope");
     if (envelope == root.end()) return unexpected(invalid(what + " has no dsseEnvelope"));
     if (auto only = require_only_fields(*envelope, {"payload", "payloadType", "signatures"}, what + "'s dsseEnvelope");

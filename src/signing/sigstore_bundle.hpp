@@ -11,6 +11,7 @@
 #include "karmor/oci_types.hpp"
 #include "karmor/result.hpp"
 #include "signing/keys.hpp"
+#include "signing/transparency_log.hpp"
 
 namespace karmor::signing {
 
@@ -59,6 +60,10 @@ struct DsseBundle {
     std::string payload;                      // decoded: the bytes the signatures cover (through PAE)
     std::vector<std::string> der_signatures;  // decoded
     std::string key_hint;                     // verificationMaterial.publicKey.hint; may be empty
+    // Keyless: verificationMaterial.certificate (or the first of x509CertificateChain), DER, and
+    // the transparency-log entries.
+    std::string certificate_der;
+    std::vector<TlogEntry> tlog_entries;
 };
 
 // A Sigstore bundle v0.3 with a DSSE envelope, read strictly (at most max_bundle_bytes, known

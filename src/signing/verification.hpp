@@ -3,12 +3,14 @@
 // passes. Pure: the signatures are collected by ops/ and handed in here.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "karmor/digest.hpp"
 #include "signing/keys.hpp"
+#include "signing/transparency_log.hpp"
 
 namespace karmor::signing {
 
@@ -33,6 +35,10 @@ struct SignatureCandidate {
     std::vector<std::string> der_signatures;
     std::string key_hint;  // bundle: verificationMaterial.publicKey.hint
     std::string problem;   // set when it could not even be read (then nothing else is)
+    // Keyless: the signing certificate (DER) and the transparency-log entries that came with it.
+    // Empty certificate_der: a signature made with a key.
+    std::string certificate_der;
+    std::vector<TlogEntry> tlog_entries;
 };
 
 // The names of the checks, in the order they run.
@@ -54,6 +60,11 @@ struct SignatureVerdict {
     // Claims read from a payload whose signature verified.
     std::string signed_identity;
     std::map<std::string, std::string> signed_annotations;
+    // Keyless: who the certificate names and when the log saw the signature (once its chain
+    // verified at that time).
+    std::string certificate_identity;
+    std::string certificate_issuer;
+    std::int64_t logged_at = 0;
 };
 
 // Runs every check on one candidate.

@@ -1,0 +1,84 @@
+// The Sigstore trusted root (trusted_root.json, protobuf-specs TrustedRoot): the CAs that issue
+// signing certificates, the transparency-log keys that sign entry timestamps and checkpoints, and
+// the CT-log keys that sign SCTs. Read strictly and with bounds from a file the user supplies.
+#pragma once
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karmor/result.hpp"
+
+namespace karmor::signing {
+
+inline constexpr const char* trusted_root_media_type = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+inline constexpr std::size_t max_trusted_root_bytes = 1024 * 1024;
+inline constexpr std::size_t max_trusted_root_entries = 64;  // per list: CAs, tlogs, ctlogs, TSAs
+inline constexpr std::size_t max_chain_certificates = 10;
+inline constexpr std::size_t max_certificate_bytes = 16 * 1024;
+
+struct X509Free {
+    void operator()(X509* certificate) const { X509_free(certificate); }
+};
+using X509Ptr = std::shared_ptr<X509>;
+
+// Seconds since the epoch; validFor.start/end of the trusted root.
+struct ValidityPeriod {
+    std::int64_t start = 0;
+    std::optional<std::int64_t> end;  // open-ended when absent
+    bool contains(std::int64_t time) const { return time >= start && (!end || time <= *end); }
+};
+
+// A transparency log or CT log: its key and the id entries and SCTs name it by.
+struct TrustedLog {
+    std::string base_url;
+    std::string key_id;       // logId.keyId, raw bytes (SHA-256 of the DER public key for Rekor v1 and CT)
+    std::string key_details;  // e.g. PKIX_ECDSA_P256_SHA_256
+    ValidityPeriod valid;
+    std::shared_ptr<EVP_PKEY> key;  // null when its key type is one karmor does not support
+    std::string unusable;           // why `key` is null
+    // A signature by this log's key over `message` (ECDSA with the hash its key details name, or Ed25519).
+    bool verify(std::string_view message, std::string_view signature) const;
+};
+
+struct CertificateAuthority {
+    std::string uri;
+    std::vector<X509Ptr> chain;  // as listed: issuing certificate first, root last
+    ValidityPeriod valid;
+};
+
+struct TrustedRoot {
+    std::string source;  // the file, for messages
+    std::vector<CertificateAuthority> certificate_authorities;
+    std::vector<TrustedLog> tlogs;
+    std::vector<TrustedLog> ctlogs;
+    std::size_t timestamp_authorities = 0;  // listed; karmor does not use RFC 3161 timestamps
+    const TrustedLog* find_tlog(std::string_view key_id) const;
+    const TrustedLog* find_ctlog(std::string_view key_id) const;
+};
+
+// Errors are of kind verification (the root cannot be trusted as given) and name `source`.
+Result<TrustedRoot> parse_trusted_root(std::string_view bytes, const std::string& source);
+Result<TrustedRoot> load_trusted_root(const std::filesystem::path& file);
+
+// An RFC 3339 UTC time as protobuf JSON writes it ("2021-01-12T11:53:27Z", optional fraction).
+std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text);
+std::string format_rfc3339_utc(std::int64_t time);
+
+// Small crypto helpers shared by the keyless checks.
+std::string sha256_raw(std::string_view bytes);
+std::string to_hex(std::string_view bytes);
+X509Ptr parse_der_certificate(std::string_view der);
+std::string certificate_der(X509* certificate);
+// The DER SubjectPublicKeyInfo of a key.
+std::string public_key_der(EVP_PKEY* key);
+
+}  // namespace karmor::signing

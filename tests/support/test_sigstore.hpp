@@ -1,0 +1,225 @@
+// A private "Sigstore" for the keyless tests (issue 16), made with OpenSSL: a root and an
+// intermediate CA issuing Fulcio-style leaf certificates (SAN, issuer and GitHub workflow
+// extensions, an embedded SCT from a test CT log), a transparency log (signed entry timestamps,
+// an RFC 6962 Merkle tree, signed checkpoints), the matching trusted_root.json, and producers of
+// both cosign signature formats with knobs that break one link each. Nothing here verifies:
+// the verdicts come from karmor, @sigstore/verify and cosign.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karmor/digest.hpp"
+#include "karmor/oci_types.hpp"
+
+namespace karmor::oci {
+class Target;
+}
+
+namespace karmor::testing::sigstore {
+
+// OIDs of the Fulcio certificate extensions (fulcio docs/oid-info.md).
+inline constexpr const char* oid_issuer_v1 = "1.3.6.1.4.1.57264.1.1";  // raw string (deprecated)
+inline constexpr const char* oid_issuer_v2 = "1.3.6.1.4.1.57264.1.8";  // DER UTF8String
+inline constexpr const char* oid_sct_list = "1.3.6.1.4.1.11129.2.4.2";
+
+inline constexpr const char* github_issuer = "https://token.actions.githubusercontent.com";
+inline constexpr const char* default_identity =
+    "https://github.com/karmor-test/policies/.github/workflows/release.yml@refs/heads/main";
+
+// An ECDSA key (P-256 unless said otherwise). Copies share the key.
+class EcKey {
+public:
+    static EcKey generate(int curve_nid = 0);  // 0: P-256
+    std::string public_der() const;            // DER SubjectPublicKeyInfo
+    std::string public_pem() const;
+    // ECDSA over SHA-256 (SHA-384 for a P-384 key), DER-encoded.
+    std::string sign(std::string_view message) const;
+    // SHA-256 of the DER SubjectPublicKeyInfo: a log ID (RFC 6962, Rekor).
+    std::string key_id() const;
+    void* evp() const { return key_.get(); }  // EVP_PKEY*
+
+private:
+    std::shared_ptr<void> key_;
+};
+
+struct Certificate {
+    std::string der;
+    std::string pem;
+    std::int64_t not_before = 0;  // unix seconds
+    std::int64_t not_after = 0;
+};
+
+// A Fulcio-style leaf: what to put in it.
+struct LeafOptions {
+    std::string san_uri = default_identity;  // a URI SAN, or
+    std::string san_email;                   // an e-mail SAN (used when san_uri is empty)
+    std::string issuer = github_issuer;      // both issuer extensions; empty: neither
+    // GitHub workflow values: the raw-string extensions .2-.6 and the DER ones .9-.22, set from
+    // san_uri when true (trigger "push", sha, workflow name "release", repository, ref).
+    bool github_workflow = true;
+    std::int64_t not_before = 0;  // 0: TestSigstore::base_time()
+    std::int64_t lifetime_seconds = 600;
+};
+
+// What the signer of an artifact gives: the leaf and its key.
+struct Leaf {
+    EcKey key;
+    Certificate certificate;
+};
+
+// One broken link each; all false is a good signature.
+struct Knobs {
+    bool unknown_ca = false;           // leaf issued by a CA that is not in the trusted root
+    bool expired_at_log_time = false;  // integrated time after the leaf's notAfter
+    bool before_validity = false;      // integrated time before the leaf's notBefore
+    bool bad_set = false;              // SET does not verify (signed over another integratedTime)
+    bool set_by_unknown_log = false;   // SET and checkpoint by a log key not in the root (logID of the known log)
+    bool no_set = false;               // inclusion proof and checkpoint, no inclusionPromise (bundle only)
+    bool bad_inclusion_proof = false;  // one proof hash altered
+    bool bad_checkpoint = false;       // checkpoint signature does not verify
+    bool no_sct = false;               // leaf without the SCT extension
+    bool sct_by_unknown_log = false;   // SCT signed by a CT log key not in the root
+    bool bad_sct = false;              // SCT over another TBS (signature does not verify)
+    // The log entry of another signing by the same leaf (another manifest; signature and
+    // payload hash consistent with each other), replayed.
+    bool entry_other_signature = false;
+    // The log entry records this signature with another certificate (same identity).
+    bool entry_other_certificate = false;
+    bool entry_other_payload = false;     // the log entry records another payload digest
+    bool signature_by_other_key = false;  // the artifact signature is not by the leaf's key
+    // Signed (leaf, SCT, log entry) before the CA's validFor in the trusted root starts, while
+    // the CA certificates themselves and the logs were already valid.
+    bool before_ca_validity = false;
+    bool no_code_signing_eku = false;  // leaf whose extended key usage is serverAuth, not codeSigning
+};
+
+struct SignOptions {
+    LeafOptions leaf;
+    Knobs knobs;
+    // Seconds after the leaf's notBefore that the log integrated the entry.
+    std::int64_t integrated_after = 30;
+};
+
+// A transparency-log entry as both formats carry it.
+struct LogEntry {
+    std::string kind;     // "dsse" or "hashedrekord"
+    std::string version;  // "0.0.1"
+    std::string body;     // canonicalized body (JSON bytes, not base64)
+    std::int64_t integrated_time = 0;
+    std::int64_t log_index = 0;
+    std::string log_id;  // 32 raw bytes
+    std::string set;     // DER ECDSA signature; empty when knobs.no_set
+    // Inclusion proof at `tree_size` (bundles only).
+    std::int64_t tree_size = 0;
+    std::string root_hash;            // raw
+    std::vector<std::string> hashes;  // raw
+    std::string checkpoint;           // signed note
+};
+
+struct KeylessBundle {
+    std::string json;       // the Sigstore bundle v0.3
+    std::string statement;  // the in-toto statement (DSSE payload)
+    Leaf leaf;
+    LogEntry entry;
+};
+
+struct LegacyMaterial {
+    std::string payload;            // simple-signing JSON, the signed bytes
+    std::string signature;          // DER
+    std::string certificate_pem;    // dev.sigstore.cosign/certificate
+    std::string chain_pem;          // dev.sigstore.cosign/chain: intermediate then root
+    std::string rekor_bundle_json;  // dev.sigstore.cosign/bundle
+    Leaf leaf;
+    LogEntry entry;
+};
+
+// A Sigstore of its own. Generating keys takes a few milliseconds; make one per test suite.
+class TestSigstore {
+public:
+    // `base_time`: the notBefore of leaves by default (unix seconds; 0: now minus 10 minutes).
+    explicit TestSigstore(std::int64_t base_time = 0);
+
+    std::int64_t base_time() const { return base_time_; }
+    // The trusted root's CA validFor starts here (the CA certificates a month earlier).
+    std::int64_t ca_valid_from() const { return base_time_ - 86400; }
+    const Certificate& root() const { return root_; }
+    const Certificate& intermediate() const { return intermediate_; }
+    const EcKey& log_key() const { return log_key_; }
+    const EcKey& ct_key() const { return ct_key_; }
+    std::string log_origin() const;  // "rekor.karmor.test - 1193050959916656506"
+    std::string log_url() const { return "https://rekor.karmor.test"; }
+
+    // The trusted root (protobuf-specs TrustedRoot JSON, version 0.1): this instance's CA
+    // chain, log and CT log, no timestamp authorities.
+    std::string trusted_root_json() const;
+
+    // A leaf from the intermediate (or from the unknown CA), with or without an SCT.
+    Leaf issue_leaf(const LeafOptions& options, const Knobs& knobs = {});
+
+    // Cosign 3's format: a bundle v0.3 with a DSSE envelope of the same in-toto statement karmor
+    // writes (make_sign_statement: subject `name`, `digest`), the leaf certificate, one `dsse`
+    // v0.0.1 tlog entry with inclusionPromise and inclusionProof + checkpoint.
+    KeylessBundle make_bundle(const std::string& name, const Digest& digest, const SignOptions& options = {});
+
+    // Cosign's legacy format: a simple-signing payload for `identity` (REGISTRY/REPOSITORY) and
+    // `digest`, its signature, the certificate, chain and Rekor bundle annotations
+    // (a `hashedrekord` v0.0.1 entry with a SET; legacy signatures carry no inclusion proof).
+    LegacyMaterial make_legacy(const std::string& identity, const Digest& digest, const SignOptions& options = {});
+
+    // The Merkle tree (RFC 6962 hashing): the leaf hashes appended so far.
+    std::int64_t tree_size() const { return static_cast<std::int64_t>(leaves_.size()); }
+
+private:
+    LogEntry log_entry(std::string kind, std::string body, std::int64_t integrated_time, const Knobs& knobs,
+                       bool with_proof);
+    std::string checkpoint(std::int64_t size, const std::string& root, const EcKey& key) const;
+
+    std::int64_t base_time_;
+    EcKey root_key_, intermediate_key_, log_key_, ct_key_;
+    EcKey rogue_ca_key_, rogue_log_key_, rogue_ct_key_;
+    Certificate root_, intermediate_, rogue_ca_;
+    std::vector<std::string> leaves_;  // leaf hashes
+};
+
+// RFC 6962 §2.1: the Merkle tree hash of `leaf_hashes` and the audit path of leaf `index`.
+std::string merkle_root(const std::vector<std::string>& leaf_hashes);
+std::vector<std::string> merkle_inclusion_proof(const std::vector<std::string>& leaf_hashes, std::size_t index);
+std::string merkle_leaf_hash(std::string_view entry);
+
+// One case of the verdict matrix: material made with `options`, checked against
+// `identity`/`issuer`; `good` when every verifier must accept it.
+struct Case {
+    std::string name;
+    SignOptions options;
+    std::string identity = default_identity;
+    std::string issuer = github_issuer;
+    // When set, the identity is matched by this regular expression instead (cosign's
+    // --certificate-identity-regexp).
+    std::string identity_regexp;
+    // More policy flags in cosign's spelling, which karmor shares
+    // (--certificate-github-workflow-repository REPO …); @sigstore/verify has none of them.
+    std::vector<std::string> flags;
+    bool good = false;
+    // The check `karmor oci verify` must name when it refuses the case (issue 16: "says which
+    // check failed"); empty for a good case.
+    std::string check;
+    bool bundle = true;  // the case applies to the bundle format
+    bool legacy = true;  // … and to the legacy format
+};
+// Every link of issue 16 broken once, and the good signatures (URI and e-mail SAN).
+std::vector<Case> standard_cases();
+
+// Placing material in a registry (the artifact itself is pushed with karmor first).
+// The bundle as a referrer of `subject` (OCI 1.1 referrer, listed in the fallback tag).
+// Returns an empty string, or what failed.
+std::string put_bundle_referrer(oci::Target& target, const Descriptor& subject, const std::string& bundle_json);
+// The legacy signature at sha256-<hex>.sig, appended to whatever is there.
+std::string put_legacy_signature(oci::Target& target, const Digest& subject, const LegacyMaterial& material);
+
+}  // namespace karmor::testing::sigstore
