@@ -1,5 +1,9 @@
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <iostream>
 
 #include "cli/cli.hpp"
@@ -13,13 +17,25 @@ namespace {
 std::atomic<bool> interrupted{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
+// Written to by the handler, so that a thread waiting in poll() wakes up whichever thread the
+// kernel chose to run the handler on (libcurl's resolver threads can take it, too).
+int interrupt_pipe[2] = {-1, -1};
+
 extern "C" void on_interrupt(int) {
     interrupted.store(true);
+    const int saved_errno = errno;
+    if (interrupt_pipe[1] >= 0) {
+        const char byte = 1;
+        [[maybe_unused]] const auto ignored = ::write(interrupt_pipe[1], &byte, 1);  // full pipe: already awake
+    }
+    errno = saved_errno;
 }
 
 // The first SIGINT/SIGTERM asks for a clean stop (temporary files removed, the output
 // directory unchanged); SA_RESETHAND makes a second one end the process at once.
 void install_interrupt_handlers() {
+    if (interrupt_pipe[0] < 0 && ::pipe2(interrupt_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        interrupt_pipe[0] = interrupt_pipe[1] = -1;
     struct sigaction action {};
     action.sa_handler = on_interrupt;
     action.sa_flags = SA_RESETHAND;
@@ -68,6 +84,10 @@ void add_oci_commands(CLI::App& oci, Action& action, int argc, char** argv) {
 
 const std::atomic<bool>& interruption_flag() {
     return interrupted;
+}
+
+int interruption_fd() {
+    return interrupt_pipe[0];
 }
 
 int exit_code_for(ErrorKind kind) {

@@ -140,6 +140,8 @@ void print_error_json(const Error& error, int exit_code, std::ostream& out);
 
 // Set by SIGINT/SIGTERM once run() installed its handlers; operations stop at a safe point.
 const std::atomic<bool>& interruption_flag();
+// Readable once a stop was asked for (poll it to sleep until then); -1 before run().
+int interruption_fd();
 
 int run(int argc, char** argv, Streams io);
 

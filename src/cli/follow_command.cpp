@@ -1,6 +1,5 @@
 // `karmor oci follow` (SPEC §10): keep DIR equal to what REF names, round after round.
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -76,33 +75,25 @@ Result<milliseconds> parse_duration(const std::string& text) {
     return milliseconds(total);
 }
 
-// Sleeps `duration` unless a signal asks to stop first. SIGINT and SIGTERM are blocked between
-// the check of the flag and the wait, and ppoll unblocks them atomically while it waits: a
-// signal ends the wait at once and none slips in between. Waking every 10 ms instead cost
-// more CPU per 5-minute interval (30,000 wake-ups) than the round itself (issue 18). The wait
-// is cut into 10-second pieces in case another thread (a resolver libcurl left running) takes
-// the signal: that sets the flag without waking this one. Pieces of one second cost about
-// 10 ms of CPU per 5 minutes on a busy machine, over the 5 ms an idle round may take.
+// Sleeps `duration` unless a signal asks to stop first. The handler writes to a pipe that poll()
+// watches, so the wait ends at once whichever thread ran the handler, and a signal between the
+// check of the flag and the wait still leaves its byte there. One wake-up per interval: waking
+// every 10 ms cost more CPU per 5-minute interval than the round itself (issue 18).
 bool sleep_unless_stopped(milliseconds duration) {
-    sigset_t stop_signals;
-    sigset_t previous;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
     const auto until = Clock::now() + duration;
-    bool stopped = false;
-    while (!(stopped = interruption_flag().load())) {
-        const auto left = until - Clock::now();
-        if (left <= Clock::duration::zero()) break;
-        const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              std::min<Clock::duration>(left, std::chrono::seconds(10)))
-                              .count();
-        const timespec timeout{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
-        ppoll(nullptr, 0, &timeout, &previous);
+    while (!interruption_flag().load()) {
+        const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count();
+        if (left <= 0) return true;
+        pollfd wake{interruption_fd(), POLLIN, 0};
+        // poll's timeout is an int of milliseconds: wait in pieces of at most a day.
+        const int timeout = static_cast<int>(std::min<long long>(left, 86'400'000));
+        if (wake.fd < 0) {
+            ::poll(nullptr, 0, std::min(timeout, 100));  // no pipe (could not be made): look again soon
+        } else {
+            ::poll(&wake, 1, timeout);
+        }
     }
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    return !stopped;
+    return false;
 }
 
 std::string join(const std::vector<PolicyIdentity>& identities, const char* separator) {
