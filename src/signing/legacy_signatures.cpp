@@ -40,14 +40,7 @@ std::string signature_image_config(const std::vector<Descriptor>& layers) {
 // The DER of the one PEM certificate in `pem`, or empty.
 std::string single_pem_certificate(const std::string& pem) {
     if (pem.size() > 2 * max_certificate_bytes) return {};
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-    if (!bio) return {};
-    X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    ERR_clear_error();
-    if (!certificate) return {};
-    auto der = certificate_der(certificate);
-    X509_free(certificate);
-    return der;
+    return pem_certificate_der(pem);
 }
 
 void read_keyless_annotations(const Descriptor& descriptor, LegacySignatureLayer& layer) {

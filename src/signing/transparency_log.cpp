@@ -72,18 +72,6 @@ std::string node_hash(const std::string& left, const std::string& right) {
     return sha256_raw(std::string(1, '\x01') + left + right);
 }
 
-// The DER of the certificate in a PEM block (what Rekor records as a verifier), or empty.
-std::string pem_certificate_der(std::string_view pem) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-    if (!bio) return {};
-    X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    ERR_clear_error();
-    if (!certificate) return {};
-    auto der = certificate_der(certificate);
-    X509_free(certificate);
-    return der;
-}
-
 bool records_certificate(const std::string& base64_pem, const std::string& certificate, const char* field,
                          std::string& why) {
     const auto pem = util::base64_decode(base64_pem);

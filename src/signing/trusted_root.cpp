@@ -3,6 +3,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -321,6 +322,17 @@ std::string certificate_der(X509* certificate) {
     std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(size));
     OPENSSL_free(der);
     return out;
+}
+
+std::string pem_certificate_der(std::string_view pem) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+    if (!bio) return {};
+    X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    ERR_clear_error();
+    if (!certificate) return {};
+    auto der = certificate_der(certificate);
+    X509_free(certificate);
+    return der;
 }
 
 std::string public_key_der(EVP_PKEY* key) {

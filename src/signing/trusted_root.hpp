@@ -78,6 +78,8 @@ std::string sha256_raw(std::string_view bytes);
 std::string to_hex(std::string_view bytes);
 X509Ptr parse_der_certificate(std::string_view der);
 std::string certificate_der(X509* certificate);
+// The DER of the first certificate in a PEM text (a Rekor verifier, a cosign annotation), or empty.
+std::string pem_certificate_der(std::string_view pem);
 // The DER SubjectPublicKeyInfo of a key.
 std::string public_key_der(EVP_PKEY* key);
 
