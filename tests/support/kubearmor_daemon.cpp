@@ -78,24 +78,17 @@ std::unique_ptr<FakeKubeArmorDaemon> FakeKubeArmorDaemon::start(const DaemonConf
         error = std::string("cannot run ") + python;
         return nullptr;
     }
-    static const std::regex listening(R"(listening on 127\.0\.0\.1:([0-9]+))");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::smatch match;
-        const auto printed = read_text(out_path);
-        if (std::regex_search(printed, match, listening)) {
-            daemon->port_ = std::stoi(match[1].str());
-            return daemon;
-        }
-        int status = 0;
-        if (waitpid(daemon->pid_, &status, WNOHANG) == daemon->pid_) {
-            daemon->pid_ = -1;
-            error = "the test daemon exited: " + printed + daemon->log();
-            return nullptr;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto started = wait_for_listening_port(daemon->pid_, out_path);
+    if (started.port) {
+        daemon->port_ = *started.port;
+        return daemon;
     }
-    error = "the test daemon did not print its port within 15 s: " + daemon->log();
+    if (started.exited) {
+        daemon->pid_ = -1;
+        error = std::string("the test daemon exited: ") + started.printed + daemon->log();
+        return nullptr;
+    }
+    error = std::string("the test daemon did not print its port within 15 s: ") + daemon->log();
     return nullptr;
 }
 

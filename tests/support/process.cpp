@@ -12,6 +12,7 @@
 #include <thread>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -173,6 +174,27 @@ std::string read_text(const std::filesystem::path& path) {
     std::ostringstream buffer;
     buffer << in.rdbuf();
     return buffer.str();
+}
+
+ListeningPort wait_for_listening_port(pid_t pid, const std::filesystem::path& stdout_path) {
+    static const std::regex listening(R"(listening on 127\.0\.0\.1:([0-9]+))");
+    ListeningPort result;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::smatch match;
+        result.printed = read_text(stdout_path);
+        if (std::regex_search(result.printed, match, listening)) {
+            result.port = std::stoi(match[1].str());
+            return result;
+        }
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            result.exited = true;
+            return result;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return result;
 }
 
 }  // namespace karmor::testing

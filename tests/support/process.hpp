@@ -45,6 +45,15 @@ std::optional<std::filesystem::path> find_program(const std::string& name);
 
 bool skipping_allowed();
 
+// What a server the tests started printed while it came up.
+struct ListeningPort {
+    std::optional<int> port;  // from "listening on 127.0.0.1:PORT" on its stdout
+    bool exited = false;      // it exited (and was reaped) before printing one
+    std::string printed;      // its stdout so far
+};
+// Waits up to 15 s for the server running as `pid` to print its port into `stdout_path`.
+ListeningPort wait_for_listening_port(pid_t pid, const std::filesystem::path& stdout_path);
+
 // A directory removed at the end of the test.
 class TempDir {
 public:

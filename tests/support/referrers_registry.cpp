@@ -45,22 +45,15 @@ std::unique_ptr<ReferrersRegistry> ReferrersRegistry::start(const std::filesyste
         return nullptr;
     }
 
-    static const std::regex listening(R"(listening on 127\.0\.0\.1:([0-9]+))");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::smatch match;
-        const auto printed = read_text(out_path);
-        if (std::regex_search(printed, match, listening)) {
-            registry->port_ = std::stoi(match[1].str());
-            return registry;
-        }
-        int status = 0;
-        if (waitpid(registry->pid_, &status, WNOHANG) == registry->pid_) {
-            registry->pid_ = -1;
-            error = path + " exited: " + printed + registry->log();
-            return nullptr;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto started = wait_for_listening_port(registry->pid_, out_path);
+    if (started.port) {
+        registry->port_ = *started.port;
+        return registry;
+    }
+    if (started.exited) {
+        registry->pid_ = -1;
+        error = path + " exited: " + started.printed + registry->log();
+        return nullptr;
     }
     error = path + " did not print its port within 15 s: " + registry->log();
     return nullptr;
