@@ -11,6 +11,7 @@
 #include "oci/manifest_json.hpp"
 #include "oci/redact.hpp"
 #include "util/encoding.hpp"
+#include "util/retry.hpp"
 
 namespace karmor::oci {
 namespace {
@@ -50,15 +51,7 @@ std::string path_of(const std::string& url) {
 }
 
 long retry_after_ms(const HttpResponse& response) {
-    const auto value = response.header("Retry-After");
-    if (value.empty()) return -1;
-    try {
-        std::size_t used = 0;
-        const long seconds = std::stol(value, &used);
-        if (used == value.size() && seconds >= 0) return std::min(seconds * 1000, max_retry_after_ms);
-    } catch (const std::exception&) {
-    }
-    return -1;  // an HTTP date: fall back to our own backoff
+    return util::retry_after_milliseconds(response.header("Retry-After"), max_retry_after_ms);
 }
 
 std::string describe_transport(TransportStatus s) {
@@ -87,13 +80,7 @@ std::string RegistryClient::base_url() const {
 }
 
 bool RegistryClient::wait_before_retry(long milliseconds) const {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (options_.cancel && options_.cancel->load()) return false;
-        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-            std::chrono::milliseconds(50), deadline - std::chrono::steady_clock::now()));
-    }
-    return !(options_.cancel && options_.cancel->load());
+    return util::sleep_unless_cancelled(milliseconds, options_.cancel);
 }
 
 // Every line, not only URLs the client knows to be sensitive: a redirect's path and query,
