@@ -6,20 +6,22 @@
 namespace karmor::cli {
 namespace {
 
-Result<long> parse_timeout(const std::string& text) {
+std::string env_or_empty(const char* name) {
+    const char* value = std::getenv(name);
+    return value ? value : "";
+}
+
+}  // namespace
+
+Result<long> parse_timeout_flag(const std::string& flag, const std::string& text) {
     std::size_t digits = 0;
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
     const std::string unit = text.substr(digits);
     const long scale = unit == "ms" ? 1 : unit.empty() || unit == "s" ? 1000 : unit == "m" ? 60'000 : 0;
     if (digits == 0 || digits > 7 || scale == 0 || std::stol(text.substr(0, digits)) == 0)
-        return unexpected(Error(ErrorKind::usage, "--grpc-timeout " + text + ": not a duration",
-                                "give a number with ms, s or m, e.g. --grpc-timeout 30s"));
+        return unexpected(Error(ErrorKind::usage, flag + " " + text + ": not a duration",
+                                "give a number with ms, s or m, e.g. " + flag + " 30s"));
     return std::stol(text.substr(0, digits)) * scale;
-}
-
-std::string env_or_empty(const char* name) {
-    const char* value = std::getenv(name);
-    return value ? value : "";
 }
 
 nlohmann::ordered_json identity_json(const PolicyIdentity& identity) {
@@ -34,8 +36,6 @@ nlohmann::ordered_json identities_json(const std::vector<PolicyIdentity>& identi
     for (const auto& identity : identities) out.push_back(identity_json(identity));
     return out;
 }
-
-}  // namespace
 
 void DaemonFlags::add_to(CLI::App& command) {
     command.add_option("--grpc", address,
@@ -70,7 +70,7 @@ Result<DeliveryOptions> DaemonFlags::resolve() const {
     options.daemon.tls_ca = tls_ca;
     options.daemon.tls_cert = tls_cert;
     options.daemon.tls_key = tls_key;
-    auto milliseconds = parse_timeout(timeout);
+    auto milliseconds = parse_timeout_flag("--grpc-timeout", timeout);
     if (!milliseconds) return unexpected(std::move(milliseconds).error());
     options.daemon.timeout_ms = *milliseconds;
     options.daemon.cancel = &interruption_flag();

@@ -12,6 +12,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/daemon_flags.hpp"
+#include "cli/kube_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/signature_flags.hpp"
 #include "karmor/apply.hpp"
@@ -40,6 +41,7 @@ struct FollowFlags {
     OutputFlags format;
     bool apply = false;  // SPEC §12: deliver each version to the KubeArmor daemon
     DaemonFlags daemon;
+    KubeFlags kube;  // SPEC §14: --apply --kube delivers into the cluster instead
 };
 
 // 300ms, 30s, 5m, 1h, 1h30m.
@@ -190,7 +192,14 @@ int run_follow(const FollowFlags& flags, Streams& io) {
     if (flags.skip_validation) io.err << "Warning: --skip-validation: followed policies are not validated\n";
 
     std::optional<DeliveryOptions> delivery;
-    if (flags.apply) {
+    std::optional<KubeDeliveryOptions> kube;
+    if (flags.kube.kube && !flags.apply)
+        return report_error(Error(ErrorKind::usage, "--kube goes with --apply", "add --apply"), io);
+    if (flags.apply && flags.kube.kube) {
+        auto resolved = flags.kube.resolve(flags.daemon, io, {});
+        if (!resolved) return report_error(resolved.error(), io);
+        kube = std::move(*resolved);
+    } else if (flags.apply) {
         auto resolved = flags.daemon.resolve();
         if (!resolved) return report_error(resolved.error(), io);
         delivery = std::move(*resolved);
@@ -216,8 +225,10 @@ int run_follow(const FollowFlags& flags, Streams& io) {
                 report_change(*round, flags, io);
                 if (!flags.exec.empty()) run_exec(flags.exec, *round, flags.output, io);
             }
-            if (delivery && (round->changed || round->digest.str() != delivered)) {
-                code = apply_round(*round, *delivery, flags, io);
+            if ((delivery || kube) && (round->changed || round->digest.str() != delivered)) {
+                code = kube ? apply_directory_to_cluster(round->version_directory, round->digest, round->location,
+                                                         options.reference, *kube, flags.format, io)
+                            : apply_round(*round, *delivery, flags, io);
                 if (code == exit_ok)
                     delivered = round->digest.str();
                 else if (code == exit_interrupted)
@@ -275,6 +286,7 @@ void add_follow_command(CLI::App& oci, Action& action) {
                   "also deliver each version to the KubeArmor daemon over gRPC, as `karmor oci apply` does "
                   "(--grpc, --tls-*, --state, --prune)");
     flags->daemon.add_to(*cmd);
+    flags->kube.add_to(*cmd);
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
     cmd->footer("\nExamples:\n"
