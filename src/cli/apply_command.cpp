@@ -20,7 +20,7 @@ struct ApplyFlags {
 };
 
 int run_apply(const ApplyFlags& flags, Streams& io) {
-    io.errors_as_json = flags.format.json();
+    flags.format.apply_to(io);
     ApplyOptions options;
     if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return report_error(target.error(), io);
@@ -47,8 +47,8 @@ int run_apply(const ApplyFlags& flags, Streams& io) {
     if (options.verify && flags.format.summary()) {
         std::size_t verified = 0;
         for (const auto& s : report->signatures) verified += s.verified ? 1 : 0;
-        io.err << "Verified " << report->location << ": " << verified << " of " << report->signatures.size()
-               << " signatures passed every check\n";
+        io.err << "Verified " << report->location << ": " << verified << " of "
+               << counted(report->signatures.size(), "signature") << " passed every check\n";
     }
     io.errors_as_json = false;  // the report is the JSON document
     return report_delivery(*report, flags.format, flags.dry_run, io);
