@@ -38,13 +38,11 @@ Result<void> resolve_source(const ApplyFlags& flags, PolicySource& source, Strea
     return {};
 }
 
-void report_verified(const std::vector<SignatureReport>& signatures, const std::string& location,
-                     const ApplyFlags& flags, Streams& io) {
+void report_verified(const std::vector<SignatureReport>& signatures, const std::string& location, Streams& io) {
     std::size_t verified = 0;
     for (const auto& s : signatures) verified += s.verified ? 1 : 0;
-    io.err << "Verified " << location << ": " << verified << " of " << signatures.size()
-           << " signatures passed every check\n";
-    (void)flags;
+    io.err << "Verified " << location << ": " << verified << " of " << counted(signatures.size(), "signature")
+           << " passed every check\n";
 }
 
 int run_apply_to_cluster(const ApplyFlags& flags, KubeDryRun dry_run, Streams& io) {
@@ -60,13 +58,13 @@ int run_apply_to_cluster(const ApplyFlags& flags, KubeDryRun dry_run, Streams& i
         flags.target.explain(error);
         return report_error(error, io);
     }
-    if (options.verify && flags.format.summary()) report_verified(report->signatures, report->location, flags, io);
+    if (options.verify && flags.format.summary()) report_verified(report->signatures, report->location, io);
     io.errors_as_json = false;  // the report is the JSON document
     return report_kube_apply(*report, flags.format, io);
 }
 
 int run_apply(const ApplyFlags& flags, Streams& io) {
-    io.errors_as_json = flags.format.json();
+    flags.format.apply_to(io);
     auto dry_run = parse_dry_run(flags.dry_run);
     if (!dry_run) return report_error(dry_run.error(), io);
     if (flags.kube.kube) return run_apply_to_cluster(flags, *dry_run, io);
@@ -96,7 +94,7 @@ int run_apply(const ApplyFlags& flags, Streams& io) {
         flags.target.explain(error);
         return report_error(error, io);
     }
-    if (options.verify && flags.format.summary()) report_verified(report->signatures, report->location, flags, io);
+    if (options.verify && flags.format.summary()) report_verified(report->signatures, report->location, io);
     io.errors_as_json = false;  // the report is the JSON document
     return report_delivery(*report, flags.format, options.delivery.dry_run, io);
 }

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "util/json_text.hpp"
+
 namespace karmor::cli {
 namespace {
 
@@ -42,15 +44,17 @@ void DaemonFlags::add_to(CLI::App& command) {
                        "the KubeArmor daemon's gRPC address HOST:PORT (default: $KUBEARMOR_SERVICE, else "
                        "localhost:32767)");
     command.add_option("--tls-ca", tls_ca, "speak TLS to the daemon and verify it with this CA (PEM)")
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     command.add_option("--tls-cert", tls_cert, "client certificate for the daemon (PEM; mutual TLS)")
-        ->check(CLI::ExistingFile);
-    command.add_option("--tls-key", tls_key, "the client certificate's key (PEM)")->check(CLI::ExistingFile);
+        ->check(existing_file());
+    command.add_option("--tls-key", tls_key, "the client certificate's key (PEM)")->check(existing_file());
     command.add_option("--grpc-timeout", timeout, "deadline of each call to the daemon, e.g. 10s")
         ->capture_default_str();
-    command.add_option("--state", state,
-                       "the applied-set file: what the daemon was given (default: $STATE_DIRECTORY, "
-                       "$XDG_STATE_HOME/karmor or ~/.local/state/karmor, one file per daemon address)");
+    command
+        .add_option("--state", state,
+                    "the applied-set file: what the daemon was given (default: $STATE_DIRECTORY, "
+                    "$XDG_STATE_HOME/karmor or ~/.local/state/karmor, one file per daemon address)")
+        ->check(non_empty_path());
     command.add_flag("--prune", prune, "send DELETED for policies applied before that the artifact no longer has");
 }
 
@@ -118,7 +122,7 @@ int report_delivery(const DeliveryReport& report, const OutputFlags& output, boo
         auto out = delivery_json(report);
         out["dryRun"] = dry_run;
         if (report.stopped) out["error"] = {{"message", report.stopped->message}, {"hint", report.stopped->hint}};
-        io.out << (one_line ? out.dump() : out.dump(2)) << "\n";
+        io.out << util::dump_json(out, one_line ? -1 : 2) << "\n";
     } else {
         for (const auto& d : report.deliveries)
             io.out << d.identity.str() << " " << to_string(d.event) << " "

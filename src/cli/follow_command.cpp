@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 struct FollowFlags {
-    std::string reference;
+    TargetFlags target;
     std::string output;
     std::string state_dir;
     std::string every = "5m";
@@ -171,11 +171,11 @@ int apply_round(const FollowRound& round, const DeliveryOptions& delivery, const
 }
 
 int run_follow(const FollowFlags& flags, Streams& io) {
+    flags.format.apply_to(io);
     FollowOptions options;
-    if (auto parsed = Reference::parse(flags.reference); !parsed)
-        return report_error(parsed.error(), io);
-    else
-        options.reference = std::move(*parsed);
+    std::optional<LayoutReference> no_layout;  // follow takes registry references only
+    if (auto target = flags.target.resolve(options.reference, no_layout); !target)
+        return report_error(target.error(), io);
     options.directory = flags.output;
     options.state_directory = flags.state_dir;
     options.keep = flags.keep;
@@ -263,15 +263,17 @@ void add_follow_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<FollowFlags>();
     auto* cmd = oci.add_subcommand("follow", "keep a directory equal to a tag's (or an image's attached) policies, "
                                              "switching it atomically on each change");
-    cmd->add_option("-i,--image", flags->reference, "reference to follow: a tag, or an image with policies attached")
-        ->required();
+    flags->target.add_to(*cmd, "reference to follow: a tag, or an image with policies attached",
+                         /*with_layout=*/false);
     cmd->add_option("-o,--output-dir,-d,--directory", flags->output,
                     "DIR: made a symlink to DIR.versions/<digest>/, switched atomically")
-        ->required();
+        ->required()
+        ->check(non_empty_path());
     cmd->add_option("--every", flags->every, "time between rounds, with ±10% jitter (e.g. 30s, 5m, 1h)")
         ->capture_default_str();
     cmd->add_flag("--once", flags->once, "one round, then exit (cron, CI)");
-    cmd->add_option("--state-dir", flags->state_dir, "where the last applied digest is kept (default: DIR.versions)");
+    cmd->add_option("--state-dir", flags->state_dir, "where the last applied digest is kept (default: DIR.versions)")
+        ->check(non_empty_path());
     cmd->add_option("--semver", flags->semver,
                     "follow the highest tag in this version range, e.g. '>=1.4 <2' (pre-releases only when the "
                     "range names one); REF's tag is not used");

@@ -54,6 +54,14 @@ long retry_after_ms(const HttpResponse& response) {
     return util::retry_after_milliseconds(response.header("Retry-After"), max_retry_after_ms);
 }
 
+// The time to connect ran out (libcurl counts the TLS handshake in it): "Connection timed out
+// after …", "SSL connection timeout". A transfer that stalled later says "Operation too slow".
+bool timed_out_connecting(const HttpResult& result) {
+    return result.transport == TransportStatus::timeout &&
+           (result.transport_error.find("SSL connection timeout") != std::string::npos ||
+            result.transport_error.find("Connection timed out") != std::string::npos);
+}
+
 std::string describe_transport(TransportStatus s) {
     switch (s) {
         case TransportStatus::connect_failed: return "cannot connect";
@@ -158,6 +166,20 @@ Error RegistryClient::transport_error(const HttpRequest& request, const HttpResu
         case TransportStatus::tls_handshake_failed:
             error.hint = "if the registry speaks plain HTTP, pass --plain-http";
             break;
+        case TransportStatus::timeout:
+            // libcurl's "SSL connection timeout" is a server that took the connection and never
+            // answered the TLS handshake: a plain-HTTP registry answers one at once (with an
+            // error), so this server hangs, whatever it speaks (issue 22).
+            if (timed_out_connecting(result)) {
+                error.message = redact_text(registry_ + ": " + request.method + " " + path_of(request.url) +
+                                            ": the server accepted the connection but answered nothing within the "
+                                            "connection time limit (15 s, TLS handshake included)");
+                error.hint = "check that the address is the registry's and that it is not stuck; --timeout bounds "
+                             "the whole wait";
+            } else {
+                error.hint = "the registry stopped sending (no byte for 60 s); --timeout bounds the whole wait";
+            }
+            break;
         default: break;
     }
     return error;
@@ -189,8 +211,12 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
             }
             // A refused connection to this machine is not a network hiccup: nothing listens
             // there, and retrying only makes the user wait.
+            // Nor is a server on this machine that takes the connection and never answers: it is
+            // stuck, and three more attempts only made the user wait a minute (issue 22).
             const bool refused_locally =
-                loopback_ && outcome.transport == TransportStatus::connect_failed && outcome.proxy.empty();
+                loopback_ && outcome.proxy.empty() &&
+                (outcome.transport == TransportStatus::connect_failed ||
+                 (outcome.transport == TransportStatus::timeout && timed_out_connecting(outcome)));
             const bool out_of_time = options_.deadline && std::chrono::steady_clock::now() >= *options_.deadline;
             if (out_of_time && outcome.transport == TransportStatus::timeout) {
                 Error error = transport_error(request, outcome);
