@@ -3,19 +3,10 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "util/duration.hpp"
+
 namespace karmor::cli {
 namespace {
-
-Result<long> parse_timeout(const std::string& text) {
-    std::size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    const std::string unit = text.substr(digits);
-    const long scale = unit == "ms" ? 1 : unit.empty() || unit == "s" ? 1000 : unit == "m" ? 60'000 : 0;
-    if (digits == 0 || digits > 7 || scale == 0 || std::stol(text.substr(0, digits)) == 0)
-        return unexpected(Error(ErrorKind::usage, "--grpc-timeout " + text + ": not a duration",
-                                "give a number with ms, s or m, e.g. --grpc-timeout 30s"));
-    return std::stol(text.substr(0, digits)) * scale;
-}
 
 std::string env_or_empty(const char* name) {
     const char* value = std::getenv(name);
@@ -70,9 +61,9 @@ Result<DeliveryOptions> DaemonFlags::resolve() const {
     options.daemon.tls_ca = tls_ca;
     options.daemon.tls_cert = tls_cert;
     options.daemon.tls_key = tls_key;
-    auto milliseconds = parse_timeout(timeout);
-    if (!milliseconds) return unexpected(std::move(milliseconds).error());
-    options.daemon.timeout_ms = *milliseconds;
+    auto duration = util::parse_duration(timeout, "--grpc-timeout");
+    if (!duration) return unexpected(std::move(duration).error());
+    options.daemon.timeout_ms = static_cast<long>(duration->count());
     options.daemon.cancel = &interruption_flag();
     options.state_file = state.empty() ? default_state_file(options.daemon.address) : std::filesystem::path(state);
     options.prune = prune;

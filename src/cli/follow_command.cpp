@@ -16,6 +16,7 @@
 #include "cli/signature_flags.hpp"
 #include "karmor/apply.hpp"
 #include "karmor/follow.hpp"
+#include "util/duration.hpp"
 
 extern char** environ;
 
@@ -41,39 +42,6 @@ struct FollowFlags {
     bool apply = false;  // SPEC §12: deliver each version to the KubeArmor daemon
     DaemonFlags daemon;
 };
-
-// 300ms, 30s, 5m, 1h, 1h30m.
-Result<milliseconds> parse_duration(const std::string& text) {
-    const auto bad = [&] {
-        return unexpected(Error(ErrorKind::usage, "--every " + text + " is not a duration",
-                                "write it like 30s, 5m, 1h or 1h30m (ms, s, m, h)"));
-    };
-    if (text.empty()) return bad();
-    long long total = 0;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        std::size_t digits = i;
-        while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-        if (digits == i || digits - i > 9) return bad();
-        const long long value = std::stoll(text.substr(i, digits - i));
-        std::size_t unit_end = digits;
-        while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end]))) ++unit_end;
-        const auto unit = text.substr(digits, unit_end - digits);
-        if (unit == "ms")
-            total += value;
-        else if (unit == "s")
-            total += value * 1000;
-        else if (unit == "m")
-            total += value * 60'000;
-        else if (unit == "h")
-            total += value * 3'600'000;
-        else
-            return bad();
-        i = unit_end;
-    }
-    if (total <= 0) return bad();
-    return milliseconds(total);
-}
 
 // Sleeps `duration` unless a signal asks to stop first. The handler writes to a pipe that poll()
 // watches, so the wait ends at once whichever thread ran the handler, and a signal between the
@@ -182,7 +150,7 @@ int run_follow(const FollowFlags& flags, Streams& io) {
     if (flags.keep < 0)
         return report_error(Error(ErrorKind::usage, "--keep must be 0 or more", "pass --keep 1 to keep one rollback"),
                             io);
-    auto every = parse_duration(flags.every);
+    auto every = util::parse_duration(flags.every, "--every");
     if (!every) return report_error(every.error(), io);
     auto verify = flags.verify.resolve();
     if (!verify) return report_error(verify.error(), io);
@@ -195,6 +163,8 @@ int run_follow(const FollowFlags& flags, Streams& io) {
         if (!resolved) return report_error(resolved.error(), io);
         delivery = std::move(*resolved);
     }
+    // The connection flags (--timeout, TLS files) are checked now; the credentials each round.
+    if (auto connection = flags.remote.resolve_connection(io); !connection) return report_error(connection.error(), io);
     // The digest this process delivered completely: rounds that keep it send nothing. The first
     // round delivers whatever the applied set lacks (an earlier run may have been cut short).
     std::string delivered;
@@ -230,7 +200,8 @@ int run_follow(const FollowFlags& flags, Streams& io) {
         } else {
             if (round.error().kind == ErrorKind::cancelled) return flags.once ? exit_interrupted : exit_ok;
             code = report_error(round.error(), io);
-            if (flags.once) return code;
+            // A usage error (a bad flag) is the same next round: it ends follow.
+            if (flags.once || round.error().kind == ErrorKind::usage) return code;
             ++failures;
         }
         // Jitter (±10%) keeps many followers from asking the registry at the same instant;

@@ -2,13 +2,17 @@
 // (warn, --prune, --force), and `follow`.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <filesystem>
@@ -16,8 +20,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/http.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/local_registry.hpp"
+#include "support/test_images.hpp"
+
+extern char** environ;
 
 namespace karmor {
 namespace {
@@ -130,6 +138,89 @@ std::vector<std::string> strings(const nlohmann::json& array) {
     std::vector<std::string> out;
     for (const auto& v : array) out.push_back(v.get<std::string>());
     return out;
+}
+
+// A karmor process left running, its stdout and stderr in files of `logs`.
+class Background {
+public:
+    Background(const std::vector<std::string>& args, const fs::path& logs, const std::string& name)
+        : out_(logs / (name + ".out")), err_(logs / (name + ".err")) {
+        std::vector<std::string> argv{KARMOR_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        std::vector<char*> argp;
+        for (auto& a : argv) argp.push_back(a.data());
+        argp.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (posix_spawn(&pid_, argp[0], &actions, nullptr, argp.data(), environ) != 0) pid_ = -1;
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    ~Background() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    Background(const Background&) = delete;
+    Background& operator=(const Background&) = delete;
+
+    pid_t pid() const { return pid_; }
+    // Its exit code (128 + N when signal N ended it) once it exits within `limit`.
+    std::optional<int> wait_for_exit(std::chrono::milliseconds limit) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (pid_ > 0) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return std::nullopt;
+    }
+    std::string out() const { return read_text(out_); }
+    std::string err() const { return read_text(err_); }
+
+private:
+    fs::path out_, err_;
+    pid_t pid_ = -1;
+};
+
+template <class Predicate>
+bool wait_until(Predicate done, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
+std::string link_of(const fs::path& dir) {
+    std::error_code ec;
+    const auto target = fs::read_symlink(dir, ec);
+    return ec ? std::string() : target.string();
+}
+
+// The processes of group `pgid` that are alive (not zombies), from /proc.
+std::vector<pid_t> living_in_group(pid_t pgid) {
+    std::vector<pid_t> living;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const auto stat = read_text(entry.path() / "stat");
+        const auto close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream fields(stat.substr(close + 2));
+        char state = 0;
+        long ppid = 0, group = 0;
+        if (!(fields >> state >> ppid >> group)) continue;
+        if (group == pgid && state != 'Z') living.push_back(static_cast<pid_t>(std::stol(entry.path().filename())));
+    }
+    return living;
 }
 
 TEST(Follow, OnceTwiceGivesExactlyTheNewSetAndItsChanges) {
@@ -443,6 +534,34 @@ TEST(Follow, SigtermAtAnyPointOfARoundLeavesDirWholeAndStateConsistent) {
         const auto state = nlohmann::json::parse(read_text(work / "policies.versions" / "follow-state.json"));
         EXPECT_EQ("sha256:" + fs::read_symlink(dir).filename().string(), state["applied"].get<std::string>());
     }
+}
+
+// Issue 22 (24): every duration flag of follow takes a duration and says why a value is not
+// one it can use: not positive, too long, not a duration. The loop does not retry a bad flag.
+TEST(Follow, DurationFlagsSayWhatIsWrong) {
+    TempDir work;
+    const auto dir = (work / "policies").string();
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--every", "0s"}, "--every 0s: a duration must be positive"},
+        {{"--every=-5s"}, "--every -5s: a duration must be positive"},
+        {{"--every", "99999999999999999999h"}, "--every 99999999999999999999h: too long"},
+        {{"--every", "5 minutes"}, "--every 5 minutes: not a duration"},
+        {{"--timeout", "0ms"}, "--timeout 0ms: a duration must be positive"},
+        {{"--timeout", "9000h"}, "--timeout 9000h: too long"},
+        {{"--apply", "--grpc-timeout", "0"}, "--grpc-timeout 0: a duration must be positive"},
+        {{"--apply", "--grpc-timeout=-1s"}, "--grpc-timeout -1s: a duration must be positive"},
+    };
+    for (const auto& [flags, message] : cases) {
+        std::vector<std::string> args = {"oci", "follow", "-i", "localhost:1/never/contacted:v1", "-o", dir};
+        args.insert(args.end(), flags.begin(), flags.end());
+        Background follower(args, work.path(), "follower");
+        const auto code = follower.wait_for_exit(std::chrono::seconds(10));
+        ASSERT_TRUE(code) << "a bad flag ends follow: " << message;
+        EXPECT_EQ(*code, 2) << follower.err();
+        EXPECT_NE(follower.err().find("Error: " + message), std::string::npos) << follower.err();
+        EXPECT_NE(follower.err().find("Hint: write a positive duration like"), std::string::npos) << follower.err();
+    }
+    EXPECT_FALSE(fs::exists(work / "policies.versions")) << "nothing is made for a bad flag";
 }
 
 }  // namespace
