@@ -165,6 +165,9 @@ int run_follow(const FollowFlags& flags, Streams& io) {
     }
     // The connection flags (--timeout, TLS files) are checked now; the credentials each round.
     if (auto connection = flags.remote.resolve_connection(io); !connection) return report_error(connection.error(), io);
+    // Held from here to the exit: a second follower of DIR stops here, naming this one.
+    auto lock = lock_follow_directory(options);
+    if (!lock) return report_error(lock.error(), io);
     // The digest this process delivered completely: rounds that keep it send nothing. The first
     // round delivers whatever the applied set lacks (an earlier run may have been cut short).
     std::string delivered;
@@ -177,7 +180,7 @@ int run_follow(const FollowFlags& flags, Streams& io) {
             auto remote = flags.remote.resolve(io, options.reference.registry());
             if (!remote) return unexpected(std::move(remote).error());
             options.remote = std::move(*remote);
-            return follow_once(options);
+            return follow_once(options, *lock);
         }();
         int code = exit_ok;
         if (round) {

@@ -536,6 +536,86 @@ TEST(Follow, SigtermAtAnyPointOfARoundLeavesDirWholeAndStateConsistent) {
     }
 }
 
+// Issue 22 (1): one follower per DIR for the whole life of the process. Two followers of two
+// tags on one DIR: the second exits at once naming the first, and DIR never flips; the same
+// through another path to DIR and through a shared --state-dir. A killed holder's lock is free.
+TEST(Follow, OneFollowerPerDirectoryForTheWholeProcess) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string v1 = registry->localhost() + "/team/pol:v1";
+    const std::string v2 = registry->localhost() + "/team/pol:v2";
+    push_version(v1, work.path(), 1);
+    push_version(v2, work.path(), 2);
+    const auto dir = work / "fl";
+
+    Background first({"oci", "follow", "-i", v1, "-o", dir.string(), "--every", "1s"}, work.path(), "first");
+    ASSERT_GT(first.pid(), 0);
+    ASSERT_TRUE(wait_until([&] { return fs::exists(dir / "ksp-default-alpha.yaml"); })) << first.err();
+    const auto held = link_of(dir);
+    ASSERT_FALSE(held.empty());
+
+    // Every link DIR had while the second followers try, sampled every 20 ms (read once joined).
+    // Joined however the test ends (an ASSERT returns early).
+    std::atomic<bool> watching{true};
+    std::set<std::string> seen;
+    std::thread watcher([&] {
+        while (watching.load()) {
+            seen.insert(link_of(dir));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    struct StopWatching {
+        std::atomic<bool>& watching;
+        std::thread& watcher;
+        ~StopWatching() {
+            watching = false;
+            if (watcher.joinable()) watcher.join();
+        }
+    } stop_watching{watching, watcher};
+    const auto holder = "pid " + std::to_string(first.pid()) + ", following " + v1 + ")";
+    const std::vector<std::vector<std::string>> seconds = {
+        {"oci", "follow", "-i", v2, "-o", dir.string(), "--every", "1s"},
+        {"oci", "follow", "--once", "-i", v2, "-o", dir.string()},
+        // Another path to the same DIR, and a second DIR whose state would be the first one's.
+        {"oci", "follow", "--once", "-i", v2, "-o", (work / "alias" / "fl").string()},
+        {"oci", "follow", "--every", "1s", "-i", v2, "-o", (work / "other").string(), "--state-dir",
+         (work / "fl.versions").string()},
+    };
+    fs::create_directory_symlink(work.path(), work / "alias");
+    for (const auto& args : seconds) {
+        const auto start = std::chrono::steady_clock::now();
+        Background second(args, work.path(), "second");
+        const auto code = second.wait_for_exit(std::chrono::seconds(10));
+        const auto took = std::chrono::steady_clock::now() - start;
+        ASSERT_TRUE(code) << "a second follower must exit at once: " << args[4] << " " << second.err();
+        EXPECT_EQ(*code, 7) << second.err();
+        EXPECT_LT(took, std::chrono::seconds(3)) << "at once, without a round";
+        EXPECT_NE(second.err().find("another karmor follow works on it (" + holder), std::string::npos) << second.err();
+        EXPECT_NE(second.err().find("kill " + std::to_string(first.pid())), std::string::npos) << second.err();
+    }
+    auto json = run_karmor({"oci", "follow", "--once", "--output", "json", "-i", v2, "-o", dir.string()});
+    EXPECT_EQ(json.exit_code, 7);
+    const auto document = nlohmann::json::parse(json.out, nullptr, false);
+    ASSERT_TRUE(document.is_object()) << json.out;
+    EXPECT_EQ(document["error"]["exitCode"], 7) << json.out;
+    EXPECT_NE(document["error"]["message"].get<std::string>().find(holder), std::string::npos) << json.out;
+
+    // The first one goes on (rounds every second) and DIR stays its version throughout.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    watching = false;
+    watcher.join();
+    EXPECT_EQ(seen, std::set<std::string>{held}) << "DIR flipped";
+    EXPECT_FALSE(fs::exists(work / "other.versions")) << "the refused follower made nothing";
+    EXPECT_FALSE(first.wait_for_exit(std::chrono::milliseconds(0))) << "the holder is still following";
+
+    // A holder killed without a chance to clean up leaves a lock that the next follower takes.
+    ::kill(first.pid(), SIGKILL);
+    ASSERT_TRUE(first.wait_for_exit(std::chrono::seconds(5)));
+    auto next = run_karmor({"oci", "follow", "--once", "-i", v2, "-o", dir.string()});
+    ASSERT_EQ(next.exit_code, 0) << next.err;
+    EXPECT_EQ(yaml_files(dir), v2_files);
+}
+
 // Issue 22 (24): every duration flag of follow takes a duration and says why a value is not
 // one it can use: not positive, too long, not a duration. The loop does not retry a bad flag.
 TEST(Follow, DurationFlagsSayWhatIsWrong) {
