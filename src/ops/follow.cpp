@@ -138,7 +138,7 @@ Result<FollowRound> follow_once(const FollowOptions& options, const FollowLock& 
     const auto state_directory = options.state_directory.empty() ? versions : options.state_directory;
     std::error_code ec;
 
-    auto current = follow::current_version(directory);
+    auto current = follow::current_version(directory, versions);
     if (!current) return unexpected(std::move(current).error());
     auto state = follow::read_follow_state(state_directory);
     if (!state) return unexpected(std::move(state).error());

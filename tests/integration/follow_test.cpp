@@ -616,6 +616,59 @@ TEST(Follow, OneFollowerPerDirectoryForTheWholeProcess) {
     EXPECT_EQ(yaml_files(dir), v2_files);
 }
 
+// Issue 22 (10): DIR may be absent, an empty directory or a symlink to DIR.versions/<digest>
+// (follow's own, or a rollback made by hand); any other symlink is the user's and refused.
+TEST(Follow, RefusesASymlinkItDidNotMake) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/links:latest";
+    push_version(image, work.path(), 1);
+    const auto files = work / "mine";
+    fs::create_directories(files);
+    write_text(files / "keep.yaml", "# a person's file\n");
+    fs::create_directories(work / "empty");
+    write_text(work / "file", "a file\n");
+    fs::create_directories(work / "odd.versions");
+    write_text(work / "odd.versions" / "follow-state.json", "{}\n");
+    const std::vector<std::pair<std::string, fs::path>> links = {
+        {"a directory of files", files},
+        {"nothing (dangling)", work / "gone"},
+        {"an empty directory", work / "empty"},
+        {"a file", work / "file"},
+        {"a file in DIR.versions", "odd.versions/follow-state.json"},
+        {"another DIR's version", fs::path("other.versions") / std::string(64, 'a')},
+    };
+    for (const auto& [what, target] : links) {
+        SCOPED_TRACE(what);
+        const auto dir = work / (what == "a file in DIR.versions" ? std::string("odd") : "link");
+        fs::remove(dir);
+        fs::create_symlink(target, dir);
+        auto refused = run_karmor({"oci", "follow", "--once", "-i", image, "-o", dir.string()});
+        EXPECT_EQ(refused.exit_code, 7) << refused.err;
+        EXPECT_NE(refused.err.find("it is a symlink to " + target.string() + ", which karmor follow did not make"),
+                  std::string::npos)
+            << refused.err;
+        EXPECT_EQ(link_of(dir), target.string()) << "the link is left alone";
+    }
+    EXPECT_EQ(read_text(files / "keep.yaml"), "# a person's file\n");
+    EXPECT_EQ(std::distance(fs::directory_iterator(files), fs::directory_iterator()), 1) << "nothing added";
+
+    // follow's own link is switched; so is a rollback made by hand with an absolute path.
+    const auto dir = work / "policies";
+    ASSERT_EQ(run_karmor({"oci", "follow", "--once", "--keep", "2", "-i", image, "-o", dir.string()}).exit_code, 0);
+    const auto first = fs::read_symlink(dir);
+    push_version(image, work.path(), 2);
+    auto switched = run_karmor({"oci", "follow", "--once", "--keep", "2", "-i", image, "-o", dir.string()});
+    ASSERT_EQ(switched.exit_code, 0) << switched.err;
+    EXPECT_EQ(yaml_files(dir), v2_files);
+    fs::remove(dir);
+    fs::create_symlink(fs::absolute(work.path() / first), dir);  // ln -sfn /abs/DIR.versions/<hex> DIR
+    EXPECT_EQ(yaml_files(dir).size(), 4u) << "rolled back by hand";
+    auto again = run_karmor({"oci", "follow", "--once", "-i", image, "-o", dir.string()});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(yaml_files(dir), v2_files) << "the rollback link was follow's to switch";
+}
+
 // Issue 22 (24): every duration flag of follow takes a duration and says why a value is not
 // one it can use: not positive, too long, not a duration. The loop does not retry a bad flag.
 TEST(Follow, DurationFlagsSayWhatIsWrong) {
