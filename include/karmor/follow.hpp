@@ -43,7 +43,9 @@ struct PolicyChanges {
 struct FollowRound {
     bool changed = false;  // false: the reference still names what DIR holds
     Digest digest;         // the artifact DIR holds now
-    std::string location;  // REF@DIGEST
+    // REPO:TAG@DIGEST: the tag followed (with --semver, the chosen version's; for an image's
+    // attachment, the image's tag) and the digest of the artifact DIR holds.
+    std::string location;
     PolicyChanges changes;
     std::filesystem::path version_directory;  // what DIR points to
     std::vector<SignatureReport> signatures;  // with verify

@@ -150,12 +150,15 @@ Result<FollowRound> follow_once(const FollowOptions& options, const FollowLock& 
     auto& target = *opened->target;
     std::string where = options.reference.str();
     std::string manifest_reference = opened->manifest_reference();
+    // What the reports name: the tag followed, with the digest of the artifact DIR holds.
+    Reference followed = options.reference;
     if (!options.semver.empty()) {
         // One more request a round: the tag list (every page of it).
         auto chosen = highest_tag_in_range(target, options.semver);
         if (!chosen) return unexpected(std::move(chosen).error());
         manifest_reference = *chosen;
         where = target.describe(manifest_reference);
+        followed = options.reference.with_tag(*chosen);
     }
     auto resolved = target.resolve_manifest(manifest_reference);
     if (!resolved) return unexpected(std::move(resolved).error());
@@ -177,7 +180,7 @@ Result<FollowRound> follow_once(const FollowOptions& options, const FollowLock& 
         if (idle) {
             FollowRound round;
             round.digest = *applied;
-            round.location = options.reference.with_digest(round.digest).str();
+            round.location = followed.with_digest(round.digest).str();
             round.version_directory = **current;
             return round;
         }
@@ -212,7 +215,7 @@ Result<FollowRound> follow_once(const FollowOptions& options, const FollowLock& 
     const auto version = versions / hex;
     FollowRound round;
     round.digest = pulled->manifest_digest;
-    round.location = pulled->location;
+    round.location = followed.with_digest(round.digest).str();
     round.signatures = std::move(pulled->signatures);
     round.version_directory = version;
     const bool already_there = current_is_whole && (**current).filename() == hex;

@@ -669,6 +669,51 @@ TEST(Follow, RefusesASymlinkItDidNotMake) {
     EXPECT_EQ(yaml_files(dir), v2_files) << "the rollback link was follow's to switch";
 }
 
+// Issue 22 (12): reports and KARMOR_REFERENCE name REPO:TAG@DIGEST: the tag followed, with
+// --semver the chosen version's, for an image's attachment the image's tag with the artifact's
+// digest.
+TEST(Follow, NamesTheTagItFollows) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const auto env_file = work / "env";
+    const std::string exec = "echo \"$KARMOR_REFERENCE\" > " + env_file.string();
+    const auto follow_json = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"oci", "follow", "--once", "--output", "json", "--exec", exec});
+        auto run = run_karmor(args);
+        EXPECT_EQ(run.exit_code, 0) << run.err;
+        return nlohmann::json::parse(run.out, nullptr, false);
+    };
+
+    const std::string tagged = registry->localhost() + "/named/pol:prod";
+    push_version(tagged, work.path(), 1);
+    auto line = follow_json({"-i", tagged, "-o", (work / "a").string()});
+    EXPECT_EQ(line["reference"], tagged + "@" + line["digest"].get<std::string>());
+    EXPECT_EQ(read_text(env_file), line["reference"].get<std::string>() + "\n");
+
+    const std::string repository = registry->localhost() + "/named/ranged";
+    for (const auto& [tag, i] : std::vector<std::pair<std::string, int>>{{"1.4.0", 1}, {"1.4.1", 2}, {"2.0.0", 3}})
+        push_numbered(repository + ":" + tag, work.path(), i);
+    line = follow_json({"-i", repository, "--semver", "^1.4", "-o", (work / "b").string()});
+    EXPECT_EQ(line["reference"], repository + ":1.4.1@" + line["digest"].get<std::string>());
+    EXPECT_EQ(read_text(env_file), line["reference"].get<std::string>() + "\n");
+
+    // An image with policies attached: the image's tag, the artifact's digest.
+    auto transport = oci::make_curl_transport({});
+    const std::string image = registry->localhost() + "/named/app:1.0";
+    oci::ClientOptions options;
+    options.push_access = true;
+    oci::RegistryClient client(*Reference::parse(image), options, *transport);
+    const auto subject = testing::push_test_image(client, "1.0", "app");
+    const auto policies = work / "attached";
+    write_version(policies, 1);
+    auto attached = run_karmor({"oci", "push", "--attach", "-i", image, "-p", policies.string()});
+    ASSERT_EQ(attached.exit_code, 0) << attached.err;
+    line = follow_json({"-i", image, "-o", (work / "c").string()});
+    EXPECT_NE(line["digest"], subject.digest.str()) << "the artifact, not the image";
+    EXPECT_EQ(line["reference"], image + "@" + line["digest"].get<std::string>());
+    EXPECT_EQ(read_text(env_file), line["reference"].get<std::string>() + "\n");
+}
+
 // Issue 22 (24): every duration flag of follow takes a duration and says why a value is not
 // one it can use: not positive, too long, not a duration. The loop does not retry a bad flag.
 TEST(Follow, DurationFlagsSayWhatIsWrong) {
