@@ -1,14 +1,14 @@
 // `karmor oci follow` (SPEC §10): keep DIR equal to what REF names, round after round.
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <random>
+#include <utility>
 
 #include "cli/cli.hpp"
 #include "cli/daemon_flags.hpp"
@@ -110,15 +110,19 @@ void run_exec(const std::string& command, const FollowRound& round, const std::s
            << ") after switching to " << round.digest.str() << "; following goes on\n";
 }
 
+nlohmann::ordered_json round_json(const char* event, const FollowRound& round, const FollowFlags& flags) {
+    return {{"event", event},
+            {"reference", round.location},
+            {"digest", round.digest.str()},
+            {"directory", flags.output},
+            {"added", identities_json(round.changes.added)},
+            {"removed", identities_json(round.changes.removed)},
+            {"changed", identities_json(round.changes.changed)}};
+}
+
 void report_change(const FollowRound& round, const FollowFlags& flags, Streams& io) {
     if (flags.format.json()) {
-        const nlohmann::ordered_json line = {{"reference", round.location},
-                                             {"digest", round.digest.str()},
-                                             {"directory", flags.output},
-                                             {"added", identities_json(round.changes.added)},
-                                             {"removed", identities_json(round.changes.removed)},
-                                             {"changed", identities_json(round.changes.changed)}};
-        io.out << line.dump() << "\n";
+        io.out << round_json("changed", round, flags).dump() << "\n";
     } else {
         const auto list = [](const std::vector<PolicyIdentity>& ids) {
             return ids.empty() ? std::string("-") : join(ids, ",");
@@ -129,6 +133,16 @@ void report_change(const FollowRound& round, const FollowFlags& flags, Streams& 
     io.out.flush();
 }
 
+// `--once` that found nothing new says so (the loop stays quiet between changes).
+void report_unchanged(const FollowRound& round, const FollowFlags& flags, Streams& io) {
+    if (flags.format.json()) {
+        io.out << round_json("unchanged", round, flags).dump() << "\n";
+        io.out.flush();
+    } else if (!flags.format.quiet) {
+        io.err << flags.output << " is up to date at " << round.digest.str() << " (" << round.location << ")\n";
+    }
+}
+
 // --apply: the version DIR now points to, delivered to the daemon (only what the applied set lacks).
 int apply_round(const FollowRound& round, const DeliveryOptions& delivery, const FollowFlags& flags, Streams& io) {
     auto report = apply_policy_directory(round.version_directory, round.digest, round.location, delivery);
@@ -136,7 +150,18 @@ int apply_round(const FollowRound& round, const DeliveryOptions& delivery, const
     return report_delivery(*report, flags.format, false, io, /*one_line=*/true);
 }
 
+// A report of an error that does not end follow (a round retried later): on stderr only, so
+// that stdout stays one JSON line per change.
+void report_on_stderr_only(const Error& error, Streams& io) {
+    const bool json = std::exchange(io.errors_as_json, false);
+    report_error(error, io);
+    io.errors_as_json = json;
+}
+
 int run_follow(const FollowFlags& flags, Streams& io) {
+    // A failure that ends follow (a bad flag, a held directory, any failure of --once) is one
+    // JSON document on stdout with --output json, as for every command.
+    io.errors_as_json = flags.format.json();
     FollowOptions options;
     if (auto parsed = Reference::parse(flags.reference); !parsed)
         return report_error(parsed.error(), io);
@@ -155,8 +180,6 @@ int run_follow(const FollowFlags& flags, Streams& io) {
     auto verify = flags.verify.resolve();
     if (!verify) return report_error(verify.error(), io);
     options.verify = std::move(*verify);
-    if (flags.skip_validation) io.err << "Warning: --skip-validation: followed policies are not validated\n";
-
     std::optional<DeliveryOptions> delivery;
     if (flags.apply) {
         auto resolved = flags.daemon.resolve();
@@ -168,6 +191,9 @@ int run_follow(const FollowFlags& flags, Streams& io) {
     // Held from here to the exit: a second follower of DIR stops here, naming this one.
     auto lock = lock_follow_directory(options);
     if (!lock) return report_error(lock.error(), io);
+    if (flags.skip_validation) io.err << "Warning: --skip-validation: followed policies are not validated\n";
+    const auto stopped = [&] { return flags.once ? exit_interrupted : exit_ok; };
+
     // The digest this process delivered completely: rounds that keep it send nothing. The first
     // round delivers whatever the applied set lacks (an earlier run may have been cut short).
     std::string delivered;
@@ -188,23 +214,27 @@ int run_follow(const FollowFlags& flags, Streams& io) {
             if (round->changed) {
                 report_change(*round, flags, io);
                 if (!flags.exec.empty()) run_exec(flags.exec, *round, flags.output, io);
+            } else if (flags.once) {
+                report_unchanged(*round, flags, io);
             }
             if (delivery && (round->changed || round->digest.str() != delivered)) {
+                if (!flags.once) io.errors_as_json = false;
                 code = apply_round(*round, *delivery, flags, io);
+                io.errors_as_json = flags.format.json();
                 if (code == exit_ok)
                     delivered = round->digest.str();
                 else if (code == exit_interrupted)
-                    return flags.once ? code : exit_ok;
+                    return stopped();
                 else
                     delivered_all = false;  // refused or unreachable: tried again with backoff
             }
             failures = delivered_all ? 0 : failures + 1;
             if (flags.once) return code;
         } else {
-            if (round.error().kind == ErrorKind::cancelled) return flags.once ? exit_interrupted : exit_ok;
-            code = report_error(round.error(), io);
+            if (round.error().kind == ErrorKind::cancelled) return stopped();
             // A usage error (a bad flag) is the same next round: it ends follow.
-            if (flags.once || round.error().kind == ErrorKind::usage) return code;
+            if (flags.once || round.error().kind == ErrorKind::usage) return report_error(round.error(), io);
+            report_on_stderr_only(round.error(), io);
             ++failures;
         }
         // Jitter (±10%) keeps many followers from asking the registry at the same instant;

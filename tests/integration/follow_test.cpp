@@ -739,7 +739,57 @@ TEST(Follow, DurationFlagsSayWhatIsWrong) {
         EXPECT_NE(follower.err().find("Error: " + message), std::string::npos) << follower.err();
         EXPECT_NE(follower.err().find("Hint: write a positive duration like"), std::string::npos) << follower.err();
     }
+    auto json = run_karmor(
+        {"oci", "follow", "--once", "--output", "json", "-i", "localhost:1/a:b", "-o", dir, "--every", "0s"});
+    EXPECT_EQ(json.exit_code, 2);
+    EXPECT_EQ(nlohmann::json::parse(json.out)["error"]["message"], "--every 0s: a duration must be positive");
     EXPECT_FALSE(fs::exists(work / "policies.versions")) << "nothing is made for a bad flag";
+}
+
+// Issue 22 (30, 13): --once that finds nothing new says so (stderr, or a JSON line like the
+// change line); a failed --once with --output json is one JSON error document on stdout.
+TEST(Follow, OnceSaysUpToDateAndFailsAsJson) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/current:latest";
+    const auto dir = work / "policies";
+    push_version(image, work.path(), 1);
+    auto first = run_karmor({"oci", "follow", "--once", "--output", "json", "-i", image, "-o", dir.string()});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    const auto changed = nlohmann::json::parse(first.out);
+    const auto digest = changed["digest"].get<std::string>();
+
+    auto text = run_karmor({"oci", "follow", "--once", "-i", image, "-o", dir.string()});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_EQ(text.out, "");
+    EXPECT_EQ(text.err, dir.string() + " is up to date at " + digest + " (" + image + "@" + digest + ")\n");
+    auto quiet = run_karmor({"oci", "follow", "--once", "-q", "-i", image, "-o", dir.string()});
+    EXPECT_EQ(quiet.err, "");
+
+    const auto before = registry->requests().size();
+    auto json = run_karmor({"oci", "follow", "--once", "--output", "json", "-i", image, "-o", dir.string()});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    ASSERT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), 1) << json.out;
+    const auto unchanged = nlohmann::json::parse(json.out);
+    EXPECT_EQ(unchanged["event"], "unchanged");
+    EXPECT_EQ(changed["event"], "changed");
+    for (const auto& [key, value] : changed.items()) EXPECT_TRUE(unchanged.contains(key)) << "the same shape: " << key;
+    EXPECT_EQ(unchanged["reference"], changed["reference"]);
+    EXPECT_EQ(unchanged["digest"], digest);
+    EXPECT_EQ(unchanged["directory"], dir.string());
+    EXPECT_TRUE(unchanged["added"].empty() && unchanged["removed"].empty() && unchanged["changed"].empty());
+    auto requests = registry->requests();
+    requests.erase(requests.begin(), requests.begin() + static_cast<std::ptrdiff_t>(before));
+    std::erase(requests, std::string("GET /v2/"));
+    EXPECT_EQ(requests, std::vector<std::string>{"HEAD /v2/current/manifests/latest"}) << "still one HEAD";
+
+    auto missing = run_karmor({"oci", "follow", "--once", "--output", "json", "-i",
+                               registry->localhost() + "/current:nope", "-o", dir.string()});
+    EXPECT_EQ(missing.exit_code, 4) << missing.err;
+    const auto error = nlohmann::json::parse(missing.out, nullptr, false);
+    ASSERT_TRUE(error.is_object()) << missing.out;
+    EXPECT_EQ(error["error"]["exitCode"], 4);
+    EXPECT_EQ(error["error"]["kind"], "not-found");
 }
 
 }  // namespace
