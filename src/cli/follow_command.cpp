@@ -1,11 +1,7 @@
 // `karmor oci follow` (SPEC §10): keep DIR equal to what REF names, round after round.
 #include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <optional>
 #include <random>
 #include <utility>
@@ -14,17 +10,19 @@
 #include "cli/daemon_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/signature_flags.hpp"
+#include "follow/hook.hpp"
 #include "karmor/apply.hpp"
 #include "karmor/follow.hpp"
 #include "util/duration.hpp"
-
-extern char** environ;
 
 namespace karmor::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
+
+// A stop while --exec runs: SIGTERM to its process group, SIGKILL this long after.
+constexpr milliseconds hook_grace{1000};
 
 struct FollowFlags {
     std::string reference;
@@ -79,35 +77,44 @@ nlohmann::ordered_json identities_json(const std::vector<PolicyIdentity>& identi
     return out;
 }
 
-// --exec: `sh -c CMD` with the change in its environment; its failure is reported, not fatal.
-void run_exec(const std::string& command, const FollowRound& round, const std::string& directory, Streams& io) {
-    std::vector<std::string> variables = {"KARMOR_DIGEST=" + round.digest.str(),
-                                          "KARMOR_REFERENCE=" + round.location,
-                                          "KARMOR_DIR=" + directory,
-                                          "KARMOR_ADDED=" + join(round.changes.added, " "),
-                                          "KARMOR_REMOVED=" + join(round.changes.removed, " "),
-                                          "KARMOR_CHANGED=" + join(round.changes.changed, " ")};
-    std::vector<char*> envp;
-    for (char** e = environ; *e; ++e)
-        if (std::strncmp(*e, "KARMOR_", 7) != 0) envp.push_back(*e);
-    for (auto& v : variables) envp.push_back(v.data());
-    envp.push_back(nullptr);
-    std::string sh = "sh", dash_c = "-c", cmd = command;
-    char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
+// --exec: `sh -c CMD` after a change, with the change in its environment (follow/hook.hpp). An
+// error of kind `hook` when it fails or cannot start, `cancelled` when a stop came first or
+// while it ran (it was then ended).
+Result<void> run_exec(const std::string& command, const FollowRound& round, const std::string& directory, Streams& io) {
+    const auto where = directory + " holds " + round.location;
+    if (interruption_flag().load())
+        return unexpected(Error(ErrorKind::cancelled, "Stopping before --exec: it was not run; " + where));
+    follow::HookRequest hook;
+    hook.command = command;
+    hook.environment = {"KARMOR_DIGEST=" + round.digest.str(),
+                        "KARMOR_REFERENCE=" + round.location,
+                        "KARMOR_DIR=" + directory,
+                        "KARMOR_ADDED=" + join(round.changes.added, " "),
+                        "KARMOR_REMOVED=" + join(round.changes.removed, " "),
+                        "KARMOR_CHANGED=" + join(round.changes.changed, " ")};
+    hook.stop = &interruption_flag();
+    hook.stop_fd = interruption_fd();
+    hook.grace = hook_grace;
+    // Its stdout is our stderr: what is already written must come first.
     io.out.flush();
-    pid_t pid = -1;
-    if (const int rc = posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, envp.data()); rc != 0) {
-        io.err << "Warning: --exec could not start /bin/sh: " << std::strerror(rc) << "\n";
-        return;
+    io.err.flush();
+    auto outcome = follow::run_hook(hook);
+    if (!outcome) {
+        auto error = std::move(outcome).error();
+        error.kind = ErrorKind::hook;
+        error.message += " after the switch; " + where;
+        return unexpected(std::move(error));
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-    io.err << "Warning: --exec command failed ("
-           << (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
-                                 : "signal " + std::to_string(WTERMSIG(status)))
-           << ") after switching to " << round.digest.str() << "; following goes on\n";
+    if (outcome->stopped)
+        return unexpected(
+            Error(ErrorKind::cancelled, std::string("Stopped the --exec command (SIGTERM to its process group") +
+                                            (outcome->killed ? ", SIGKILL 1 s later" : "") + "); " + where));
+    if (outcome->succeeded()) return {};
+    const auto how = outcome->signal != 0 ? "killed by signal " + std::to_string(outcome->signal)
+                                          : "exit code " + std::to_string(outcome->exit_code);
+    return unexpected(Error(ErrorKind::hook, "the --exec command failed (" + how + ") after the switch; " + where,
+                            "a later round runs it again only after the next change: fix it, then run it by hand "
+                            "for this version"));
 }
 
 nlohmann::ordered_json round_json(const char* event, const FollowRound& round, const FollowFlags& flags) {
@@ -211,9 +218,20 @@ int run_follow(const FollowFlags& flags, Streams& io) {
         int code = exit_ok;
         if (round) {
             bool delivered_all = true;
+            std::optional<Error> hook_failure;
             if (round->changed) {
                 report_change(*round, flags, io);
-                if (!flags.exec.empty()) run_exec(flags.exec, *round, flags.output, io);
+                if (auto hook = flags.exec.empty() ? Result<void>() : run_exec(flags.exec, *round, flags.output, io);
+                    !hook) {
+                    if (hook.error().kind == ErrorKind::cancelled) {
+                        io.err << hook.error().message << "\n";
+                        return stopped();
+                    }
+                    if (flags.once)
+                        hook_failure = std::move(hook).error();  // reported after --apply's delivery
+                    else
+                        io.err << "Warning: " << hook.error().message << "; following goes on\n";
+                }
             } else if (flags.once) {
                 report_unchanged(*round, flags, io);
             }
@@ -229,7 +247,12 @@ int run_follow(const FollowFlags& flags, Streams& io) {
                     delivered_all = false;  // refused or unreachable: tried again with backoff
             }
             failures = delivered_all ? 0 : failures + 1;
-            if (flags.once) return code;
+            if (flags.once) {
+                if (!hook_failure) return code;
+                if (code == exit_ok) return report_error(*hook_failure, io);
+                report_on_stderr_only(*hook_failure, io);  // the delivery's failure was the document
+                return code;
+            }
         } else {
             if (round.error().kind == ErrorKind::cancelled) return stopped();
             // A usage error (a bad flag) is the same next round: it ends follow.

@@ -260,7 +260,7 @@ TEST(Follow, OnceTwiceGivesExactlyTheNewSetAndItsChanges) {
     // The text line names the same three changes.
     push_version(image, work.path(), 1);
     auto text = run_karmor({"oci", "follow", "--once", "-i", image, "-o", dir.string(), "--exec", "exit 3"});
-    ASSERT_EQ(text.exit_code, 0) << "a failing --exec is reported, not fatal: " << text.err;
+    ASSERT_EQ(text.exit_code, 10) << "with --once a failing --exec fails the run: " << text.err;
     EXPECT_NE(text.out.find(" added=KubeArmorPolicy/default/alpha removed=KubeArmorPolicy/default/epsilon "
                             "changed=KubeArmorPolicy/default/beta\n"),
               std::string::npos)
@@ -614,6 +614,125 @@ TEST(Follow, OneFollowerPerDirectoryForTheWholeProcess) {
     auto next = run_karmor({"oci", "follow", "--once", "-i", v2, "-o", dir.string()});
     ASSERT_EQ(next.exit_code, 0) << next.err;
     EXPECT_EQ(yaml_files(dir), v2_files);
+}
+
+// Issue 22 (4, 8): with --once a failing --exec fails the run (10, after the switch); the
+// hook's stdout goes to stderr, so stdout stays one JSON line per report; without --once
+// following goes on.
+TEST(Follow, AFailingHookFailsOnceAndItsOutputStaysOffStdout) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/hooked:latest";
+    const auto dir = work / "policies";
+    push_version(image, work.path(), 1);
+    auto failed = run_karmor({"oci", "follow", "--once", "--output", "json", "-i", image, "-o", dir.string(), "--exec",
+                              "echo hook-out; echo hook-err >&2; exit 3"});
+    EXPECT_EQ(failed.exit_code, 10) << failed.err;
+    EXPECT_EQ(yaml_files(dir).size(), 4u) << "the switch happened before the hook";
+    std::istringstream lines(failed.out);
+    std::string line;
+    std::vector<nlohmann::json> documents;
+    while (std::getline(lines, line)) {
+        if (line.empty()) continue;
+        if (line == "{") {  // the error document spans the rest
+            std::string rest((std::istreambuf_iterator<char>(lines)), std::istreambuf_iterator<char>());
+            line += "\n" + rest;
+        }
+        auto parsed = nlohmann::json::parse(line, nullptr, false);
+        ASSERT_FALSE(parsed.is_discarded()) << "not JSON on stdout: " << line;
+        documents.push_back(parsed);
+    }
+    ASSERT_EQ(documents.size(), 2u) << failed.out;
+    EXPECT_EQ(documents[0]["event"], "changed");
+    EXPECT_EQ(documents[1]["error"]["exitCode"], 10);
+    EXPECT_EQ(documents[1]["error"]["kind"], "hook");
+    EXPECT_EQ(failed.out.find("hook-out"), std::string::npos) << "the hook's stdout is not follow's";
+    EXPECT_NE(failed.err.find("hook-out\nhook-err\n"), std::string::npos) << failed.err;
+    EXPECT_NE(failed.err.find("--exec command failed (exit code 3) after the switch"), std::string::npos) << failed.err;
+
+    // Killed by a signal counts as a failure too.
+    push_version(image, work.path(), 2);
+    auto killed = run_karmor({"oci", "follow", "--once", "-i", image, "-o", dir.string(), "--exec", "kill -9 $$"});
+    EXPECT_EQ(killed.exit_code, 10) << killed.err;
+    EXPECT_NE(killed.err.find("killed by signal 9"), std::string::npos) << killed.err;
+
+    // The loop reports the failure and goes on; text reports stay on stdout, the hook's on stderr.
+    push_version(image, work.path(), 1);
+    Background loop(
+        {"oci", "follow", "--every", "1s", "-i", image, "-o", dir.string(), "--exec", "echo hook-said-hi; exit 3"},
+        work.path(), "loop");
+    ASSERT_TRUE(wait_until([&] { return loop.err().find("following goes on") != std::string::npos; })) << loop.err();
+    push_version(image, work.path(), 2);
+    ASSERT_TRUE(wait_until([&] { return yaml_files(dir) == v2_files; })) << loop.err();
+    const auto said = [&] {
+        const auto err = loop.err();
+        int count = 0;
+        for (auto at = err.find("hook-said-hi"); at != std::string::npos; at = err.find("hook-said-hi", at + 1))
+            ++count;
+        return count;
+    };
+    ASSERT_TRUE(wait_until([&] { return said() == 2; })) << loop.err();
+    ::kill(loop.pid(), SIGTERM);
+    EXPECT_EQ(loop.wait_for_exit(std::chrono::seconds(5)), 0) << loop.err();
+    const auto out = loop.out();
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << "two changes, two lines: " << out;
+    EXPECT_EQ(out.find("hook-said-hi"), std::string::npos) << out;
+}
+
+// Issue 22 (9): SIGTERM or SIGINT while --exec runs ends the hook's whole process group (SIGKILL
+// after 1 s for one that ignores SIGTERM) and then follow, leaving no hook process behind.
+TEST(Follow, AStopEndsARunningHookAndItsGroup) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    const std::string image = registry->localhost() + "/stopped:latest";
+    push_version(image, work.path(), 1);
+    struct Case {
+        const char* name;
+        std::vector<std::string> mode;
+        int signal;
+        std::string hook_prefix;
+        int expected_exit;
+        long max_ms;
+    };
+    const std::vector<Case> cases = {
+        {"loop, SIGTERM", {"--every", "1s"}, SIGTERM, "", 0, 1000},
+        {"--once, SIGINT", {"--once"}, SIGINT, "", 130, 1000},
+        {"a hook that ignores SIGTERM", {"--every", "1s"}, SIGTERM, "trap '' TERM; ", 0, 2500},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const auto dir = work / (std::string("dir-") + std::to_string(c.signal) + std::to_string(c.expected_exit) +
+                                 std::to_string(c.max_ms));
+        const auto pid_file = work / "hook.pid";
+        fs::remove(pid_file);
+        std::vector<std::string> args = {
+            "oci",    "follow",
+            "-i",     image,
+            "-o",     dir.string(),
+            "--exec", c.hook_prefix + "echo $$ > " + pid_file.string() + "; sleep 30; echo hook-woke-up"};
+        args.insert(args.end(), c.mode.begin(), c.mode.end());
+        Background follower(args, work.path(), "follower");
+        ASSERT_TRUE(wait_until([&] { return read_text(pid_file).find('\n') != std::string::npos; })) << follower.err();
+        const auto group = static_cast<pid_t>(std::stol(read_text(pid_file)));
+        ASSERT_FALSE(living_in_group(group).empty()) << "the hook runs in a group of its own";
+        const auto start = std::chrono::steady_clock::now();
+        ::kill(follower.pid(), c.signal);
+        const auto code = follower.wait_for_exit(std::chrono::seconds(20));
+        const auto took =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        ASSERT_TRUE(code) << follower.err();
+        EXPECT_EQ(*code, c.expected_exit) << follower.err();
+        EXPECT_LT(took, c.max_ms) << follower.err();
+        EXPECT_NE(follower.err().find("Stopped the --exec command (SIGTERM to its process group"), std::string::npos)
+            << follower.err();
+        EXPECT_TRUE(wait_until([&] { return living_in_group(group).empty(); }, std::chrono::seconds(1)))
+            << "hook processes left: " << living_in_group(group).size();
+        if (!c.hook_prefix.empty()) {
+            EXPECT_NE(follower.err().find("SIGKILL 1 s later"), std::string::npos) << follower.err();
+        }
+        EXPECT_EQ(follower.err().find("hook-woke-up"), std::string::npos) << follower.err();
+        EXPECT_EQ(yaml_files(dir).size(), 4u) << "DIR whole";
+    }
 }
 
 // Issue 22 (10): DIR may be absent, an empty directory or a symlink to DIR.versions/<digest>
