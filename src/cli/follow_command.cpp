@@ -294,8 +294,8 @@ void add_follow_command(CLI::App& oci, Action& action) {
     cmd->add_option("--keep", flags->keep, "previous versions kept in DIR.versions for rollback")
         ->capture_default_str();
     cmd->add_option("--exec", flags->exec,
-                    "run `sh -c CMD` after each change, with KARMOR_DIGEST, KARMOR_ADDED, KARMOR_REMOVED, "
-                    "KARMOR_CHANGED in its environment");
+                    "run `sh -c CMD` after each change, with the change in its environment (below); its stdout "
+                    "goes to stderr; with --once its failure exits 10");
     cmd->add_flag("--skip-validation", flags->skip_validation, "apply policies without schema validation (warns)");
     flags->verify.add_to(*cmd, "apply a version");
     cmd->add_flag("--apply", flags->apply,
@@ -304,10 +304,20 @@ void add_follow_command(CLI::App& oci, Action& action) {
     flags->daemon.add_to(*cmd);
     flags->remote.add_to(*cmd);
     flags->format.add_to(*cmd);
-    cmd->footer("\nExamples:\n"
+    cmd->footer("\nThe --exec command runs in its own process group, stdin /dev/null, stdout sent to stderr, with:\n"
+                "  KARMOR_REFERENCE  what DIR holds now, REPO:TAG@DIGEST (the tag followed: with --semver the\n"
+                "                    chosen version's, for an image's attachment the image's)\n"
+                "  KARMOR_DIGEST     the digest of the artifact DIR holds now\n"
+                "  KARMOR_DIR        DIR, as given to -o\n"
+                "  KARMOR_ADDED, KARMOR_REMOVED, KARMOR_CHANGED  policies by identity (KIND/NAMESPACE/NAME),\n"
+                "                    space-separated\n"
+                "SIGINT/SIGTERM stop it too (SIGTERM to its group, SIGKILL 1 s later). One follow per DIR: a\n"
+                "second one exits at once (7), naming the first. --once exits with the round's code (README,\n"
+                "Exit codes), 10 when --exec failed after the switch; the loop exits 0 when stopped.\n"
+                "\nExamples:\n"
                 "  karmor oci follow -i registry.example.com/team/policies:prod -o /etc/kubearmor/policies\n"
                 "  karmor oci follow -i localhost:5000/policies:v1 -o policies --once --output json\n"
-                "  karmor oci follow -i REF -o DIR --every 1m --exec 'kubectl apply -f DIR'\n"
+                "  karmor oci follow -i REF -o DIR --every 1m --exec 'kubectl apply -f \"$KARMOR_DIR\"'\n"
                 "  karmor oci follow -i REF -o /var/lib/karmor/policies --apply --prune\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_follow(*flags, io); }; });
 }

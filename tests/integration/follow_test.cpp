@@ -911,5 +911,14 @@ TEST(Follow, OnceSaysUpToDateAndFailsAsJson) {
     EXPECT_EQ(error["error"]["kind"], "not-found");
 }
 
+// Issue 22 (27): `follow --help` names everything the --exec command gets.
+TEST(Follow, HelpListsTheHookEnvironment) {
+    auto help = run_karmor({"oci", "follow", "--help"});
+    ASSERT_EQ(help.exit_code, 0) << help.err;
+    for (const auto* name : {"KARMOR_REFERENCE", "KARMOR_DIGEST", "KARMOR_DIR", "KARMOR_ADDED", "KARMOR_REMOVED",
+                             "KARMOR_CHANGED", "REPO:TAG@DIGEST", "stdout sent to stderr", "10 when --exec failed"})
+        EXPECT_NE(help.out.find(name), std::string::npos) << name << " in\n" << help.out;
+}
+
 }  // namespace
 }  // namespace karmor
