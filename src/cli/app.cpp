@@ -113,6 +113,7 @@ int exit_code_for(ErrorKind kind) {
         case ErrorKind::io: return exit_io;
         case ErrorKind::cancelled: return exit_interrupted;
         case ErrorKind::verification: return exit_verification;
+        case ErrorKind::hook: return exit_hook_failed;
     }
     return exit_internal;
 }
@@ -149,7 +150,7 @@ int run(int argc, char** argv, Streams io) {
                "  karmor oci verify -i localhost:5000/myimage:latest --key cosign.pub\n\n"
                "Exit codes: 0 ok, 2 usage, 3 validation, 4 not found, 5 authentication, 6 network/registry,\n"
                "7 local I/O, 8 signature verification failed, 9 the KubeArmor daemon refused a policy,\n"
-               "130 interrupted. See `man karmor-oci`.\n");
+               "10 a `follow --once --exec` command failed, 130 interrupted. See `man karmor-oci`.\n");
     add_oci_commands(*oci, action, argc, argv);
     add_version_command(app, action);
     add_completion_command(app, action);

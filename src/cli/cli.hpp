@@ -30,6 +30,7 @@ enum ExitCode : int {
     exit_io = 7,
     exit_verification = 8,   // signature verification failed (SPEC §9)
     exit_refused = 9,        // the KubeArmor daemon refused a policy (SPEC §12)
+    exit_hook_failed = 10,   // follow --once: the --exec command failed after the switch
     exit_interrupted = 130,  // 128 + SIGINT, as shells report it
 };
 

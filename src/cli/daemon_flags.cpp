@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "util/duration.hpp"
 #include "util/json_text.hpp"
 
 namespace karmor::cli {
@@ -16,14 +17,9 @@ std::string env_or_empty(const char* name) {
 }  // namespace
 
 Result<long> parse_timeout_flag(const std::string& flag, const std::string& text) {
-    std::size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    const std::string unit = text.substr(digits);
-    const long scale = unit == "ms" ? 1 : unit.empty() || unit == "s" ? 1000 : unit == "m" ? 60'000 : 0;
-    if (digits == 0 || digits > 7 || scale == 0 || std::stol(text.substr(0, digits)) == 0)
-        return unexpected(Error(ErrorKind::usage, flag + " " + text + ": not a duration",
-                                "give a number with ms, s or m, e.g. " + flag + " 30s"));
-    return std::stol(text.substr(0, digits)) * scale;
+    auto duration = util::parse_duration(text, flag);
+    if (!duration) return unexpected(std::move(duration).error());
+    return static_cast<long>(duration->count());
 }
 
 nlohmann::ordered_json identity_json(const PolicyIdentity& identity) {

@@ -5,27 +5,9 @@
 #include "cli/cli.hpp"
 #include "karmor/credentials.hpp"
 #include "oci/redact.hpp"
+#include "util/duration.hpp"
 
 namespace karmor::cli {
-namespace {
-
-// "500ms", "30s", "2m", "1h", or a number of seconds.
-Result<long> parse_duration(const std::string& text) {
-    std::size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    const std::string unit = text.substr(digits);
-    long scale = unit == "ms"                  ? 1
-                 : unit.empty() || unit == "s" ? 1000
-                 : unit == "m"                 ? 60'000
-                 : unit == "h"                 ? 3'600'000
-                                               : 0;
-    if (digits == 0 || digits > 7 || scale == 0 || std::stol(text.substr(0, digits)) == 0)
-        return unexpected(Error(ErrorKind::usage, "--timeout " + text + ": not a duration",
-                                "give a number with ms, s, m or h, e.g. --timeout 30s"));
-    return std::stol(text.substr(0, digits)) * scale;
-}
-
-}  // namespace
 
 void RemoteFlags::add_to(CLI::App& command, bool with_credentials) {
     for (const auto* app = &command; app; app = app->get_parent())
@@ -66,9 +48,9 @@ Result<RemoteOptions> RemoteFlags::resolve_connection(Streams& io) const {
         return unexpected(Error(ErrorKind::usage, "--cert-file and --key-file go together", "pass both or neither"));
     options.cancel = &interruption_flag();
     if (!timeout.empty()) {
-        auto milliseconds = parse_duration(timeout);
-        if (!milliseconds) return unexpected(std::move(milliseconds).error());
-        options.timeout_ms = *milliseconds;
+        auto duration = util::parse_duration(timeout, "--timeout");
+        if (!duration) return unexpected(std::move(duration).error());
+        options.timeout_ms = static_cast<long>(duration->count());
     }
     if (verbose) {
         std::ostream* err = &io.err;

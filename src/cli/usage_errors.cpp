@@ -24,6 +24,7 @@ const char* kind_name(ErrorKind kind) {
         case ErrorKind::io: return "io";
         case ErrorKind::cancelled: return "cancelled";
         case ErrorKind::verification: return "verification";
+        case ErrorKind::hook: return "hook";
     }
     return "internal";
 }
