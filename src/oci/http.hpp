@@ -74,6 +74,9 @@ struct HttpResult {
 struct TransportOptions {
     bool insecure = false;  // skip certificate verification (--insecure)
     std::string ca_file;
+    // PEM certificates trusted besides the system's (a mirror's hosts.toml `ca`), unless
+    // ca_file replaces the system's.
+    std::string ca_pem;
     std::string cert_file;
     std::string key_file;
     long connect_timeout_ms = 15'000;
