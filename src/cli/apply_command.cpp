@@ -65,6 +65,7 @@ void add_apply_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--dry-run", flags->dry_run, "print what would be sent; send nothing, change no state");
     flags->verify.add_to(*cmd, "apply");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     flags->format.add_to(*cmd);
     flags->limits.add_to(*cmd);
     cmd->footer("\nExamples:\n"

@@ -276,6 +276,7 @@ void add_follow_command(CLI::App& oci, Action& action) {
                   "(--grpc, --tls-*, --state, --prune)");
     flags->daemon.add_to(*cmd);
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     flags->format.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci follow -i registry.example.com/team/policies:prod -o /etc/kubearmor/policies\n"

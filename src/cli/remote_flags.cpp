@@ -1,4 +1,5 @@
 #include <istream>
+#include <map>
 #include <memory>
 #include <ostream>
 
@@ -23,6 +24,21 @@ Result<long> parse_duration(const std::string& text) {
         return unexpected(Error(ErrorKind::usage, "--timeout " + text + ": not a duration",
                                 "give a number with ms, s, m or h, e.g. --timeout 30s"));
     return std::stol(text.substr(0, digits)) * scale;
+}
+
+// SPEC §15: a mirror's credentials are what login stored for the mirror's host, looked up once
+// per host and only when the mirror asks.
+std::function<Credentials(const std::string&)> mirror_credentials(Streams& io, const std::string& config) {
+    auto found = std::make_shared<std::map<std::string, Credentials>>();
+    std::ostream* err = &io.err;
+    return [found, err, config](const std::string& host) {
+        if (const auto known = found->find(host); known != found->end()) return known->second;
+        auto stored = find_credentials(host, config);
+        if (!stored)
+            *err << "Warning: cannot read the credentials for the mirror " << host << ": "
+                 << oci::redact_text(stored.error().message) << "; going on without them\n";
+        return (*found)[host] = stored ? std::move(*stored) : Credentials();
+    };
 }
 
 }  // namespace
@@ -65,12 +81,14 @@ Result<RemoteOptions> RemoteFlags::resolve_connection(Streams& io) const {
         std::ostream* err = &io.err;
         options.trace = [err](const std::string& line) { *err << "karmor: " << line << "\n"; };
     }
+    mirrors.apply(io, options);
     return options;
 }
 
 Result<RemoteOptions> RemoteFlags::resolve(Streams& io, const std::string& registry) const {
     auto options = resolve_connection(io);
     if (!options) return options;
+    options->mirrors.find_credentials = mirror_credentials(io, registry_config);
     if (password_stdin) {
         if (username.empty()) return unexpected(Error(ErrorKind::usage, "--password-stdin needs -u/--username"));
         std::string password((std::istreambuf_iterator<char>(io.in)), std::istreambuf_iterator<char>());

@@ -43,6 +43,7 @@ void add_resolve_command(CLI::App& oci, Action& action) {
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExample:\n  karmor oci pull -i localhost:5000/team/policies@$(karmor oci resolve -i "
                 "localhost:5000/team/policies:v3) -o out/\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_resolve(*flags, io); }; });

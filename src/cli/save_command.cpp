@@ -94,6 +94,7 @@ void add_save_command(CLI::App& oci, Action& action) {
         ->required();
     cmd->add_flag("-r,--recursive", flags->recursive, "also the referrers and cosign's signature tags, recursively");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExample:\n  karmor oci save -r -i registry.example.com/team/policies:v3 -o policies.tar\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_save(*flags, io); }; });
 }

@@ -53,6 +53,7 @@ void add_tags_command(CLI::App& oci, Action& action) {
     cmd->add_option("--output", flags->output, "text (one tag a line) or json")->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--oci-layout", flags->oci_layout, "REPO is a local OCI image layout directory");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci tags -i localhost:5000/team/policies\n"
                 "  karmor oci tags -i localhost:5000/team/policies --semver '^1.2' | tail -n 1\n");

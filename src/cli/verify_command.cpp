@@ -79,6 +79,7 @@ void add_verify_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     flags->keyless.add_to(*cmd);
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer(
         "\nExamples:\n"
         "  karmor oci verify -i registry.example.com/team/policies:v3 --key cosign.pub\n"
