@@ -292,6 +292,15 @@ TEST(Mirrors, DigestOnlyMirrorsNeverAnswerForATag) {
     ASSERT_EQ(stale.exit_code, 0) << describe(stale);
     EXPECT_EQ(stale.out.substr(0, stale.out.find('\n')), older);
 
+    // The tag list is a question about tags too: the upstream's, unless the mirror may answer.
+    const auto repository = upstream->address() + "/team/policies";
+    const auto upstream_tags = digest_only.karmor({"oci", "tags", "-i", repository});
+    ASSERT_EQ(upstream_tags.exit_code, 0) << describe(upstream_tags);
+    EXPECT_EQ(upstream_tags.out, "v1\n");
+    const auto mirror_tags = all.karmor({"oci", "tags", "-i", repository});
+    ASSERT_EQ(mirror_tags.exit_code, 0) << describe(mirror_tags);
+    EXPECT_NE(mirror_tags.out.find("synced"), std::string::npos) << mirror_tags.out;
+
     // A reference by digest skips a tag-only mirror.
     const Node tag_only(mirror_conf(*upstream, mirror->address(), "pull-from-mirror = \"tag-only\"\n"));
     const auto by_tag = tag_only.karmor({"oci", "resolve", "-i", reference});
