@@ -194,14 +194,9 @@ std::string port_directory_name(const std::string& registry) {
 
 Result<std::vector<HostEndpoint>> parse_hosts_toml(std::string_view text, const fs::path& directory,
                                                    const std::string& file, const std::string& registry) {
-    auto parsed = toml::parse(text, std::string_view(file));
-    if (!parsed) {
-        const auto& error = parsed.error();
-        return unexpected(config_error(file + ":" + std::to_string(error.source().begin.line) + ":" +
-                                       std::to_string(error.source().begin.column) +
-                                       ": not valid TOML: " + std::string(error.description())));
-    }
-    const toml::table& root = parsed.table();
+    auto parsed = parse_toml(text, file);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const toml::table& root = *parsed;
     // toml++ keeps a table's keys sorted; containerd tries the hosts in the order written.
     std::vector<std::pair<toml::source_position, HostEndpoint>> written;
     if (const toml::node* host_tables = root.get("host")) {

@@ -244,14 +244,9 @@ Result<std::vector<RegistryEntry>> read_file(const fs::path& path, bool required
 }  // namespace
 
 Result<std::vector<RegistryEntry>> parse_registries_conf(std::string_view text, const std::string& file, bool drop_in) {
-    auto parsed = toml::parse(text, std::string_view(file));
-    if (!parsed) {
-        const auto& error = parsed.error();
-        return unexpected(config_error(file + ":" + std::to_string(error.source().begin.line) + ":" +
-                                       std::to_string(error.source().begin.column) +
-                                       ": not valid TOML: " + std::string(error.description())));
-    }
-    const toml::table& root = parsed.table();
+    auto parsed = parse_toml(text, file);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const toml::table& root = *parsed;
     if (const toml::node* version1 = root.get("registries"); version1 && version1->is_table()) {
         if (drop_in)
             return unexpected(config_error(place_of(*version1, file) + ": a drop-in must use the version 2 format " +

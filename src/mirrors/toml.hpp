@@ -14,6 +14,9 @@
 #include <toml++/toml.h>
 
 #include <string>
+#include <string_view>
+
+#include "karmor/result.hpp"
 
 namespace karmor::mirrors {
 
@@ -21,5 +24,8 @@ namespace karmor::mirrors {
 inline std::string place_of(const toml::node& node, const std::string& file) {
     return file + ":" + std::to_string(node.source().begin.line);
 }
+
+// The document, or the configuration's error naming FILE:LINE:COLUMN and what is wrong there.
+Result<toml::table> parse_toml(std::string_view text, const std::string& file);
 
 }  // namespace karmor::mirrors

@@ -63,11 +63,25 @@ std::string mirror_conf(const LocalRegistry& upstream, const std::string& mirror
            mirror_address + "\"\n" + mirror_settings;
 }
 
-std::unique_ptr<LocalRegistry> start_mirror_of(const LocalRegistry& upstream, std::string& error) {
-    RegistryConfig config;
-    config.proxy_remote_url = "http://" + upstream.address();
-    return LocalRegistry::start(config, error);
-}
+// Debian's docker-registry as the upstream and a second one as its pull-through cache, on loopback.
+class ThroughTheCache : public ::testing::Test {
+protected:
+    void SetUp() override {
+        KARMOR_REQUIRE_PROGRAM("docker-registry");
+        std::string error;
+        upstream = LocalRegistry::start(RegistryConfig{}, error);
+        ASSERT_TRUE(upstream) << "cannot start docker-registry: " << error;
+        RegistryConfig cache;
+        cache.proxy_remote_url = "http://" + upstream->address();
+        mirror = LocalRegistry::start(cache, error);
+        ASSERT_TRUE(mirror) << "cannot start docker-registry in proxy mode: " << error;
+        reference = upstream->address() + "/team/policies:v1";
+    }
+
+    std::unique_ptr<LocalRegistry> upstream, mirror;
+    std::string reference;  // a tag in the upstream
+    TempDir work;
+};
 
 // A private key and its public key, made with openssl as a user would.
 struct KeyPair {
@@ -104,14 +118,8 @@ bool empty_or_missing(const std::filesystem::path& directory) {
     return !std::filesystem::exists(directory, ec) || std::filesystem::is_empty(directory, ec);
 }
 
-TEST(Mirrors, PullFollowAndVerifyASignedArtifactThroughThePullThroughCache) {
-    KARMOR_START_REGISTRY(upstream, RegistryConfig{});
-    std::string error;
-    auto mirror = start_mirror_of(*upstream, error);
-    ASSERT_TRUE(mirror) << error;
-    TempDir work;
+TEST_F(ThroughTheCache, PullFollowAndVerifyASignedArtifact) {
     const auto keys = make_key_pair(work);
-    const auto reference = upstream->address() + "/team/policies:v1";
     const auto digest = run_karmor({"oci", "push", "-i", reference, "-p", policy_a, "-p", policy_b});
     ASSERT_EQ(digest.exit_code, 0) << describe(digest);
     const auto signed_ = run_karmor({"oci", "sign", "-i", reference, "--key", keys.key.string()});
@@ -160,12 +168,7 @@ TEST(Mirrors, PullFollowAndVerifyASignedArtifactThroughThePullThroughCache) {
     std::cout << std::endl;
 }
 
-TEST(Mirrors, MirrorDownTheUpstreamServesAndTheOutputSaysSo) {
-    KARMOR_START_REGISTRY(upstream, RegistryConfig{});
-    std::string error;
-    auto mirror = start_mirror_of(*upstream, error);
-    ASSERT_TRUE(mirror) << error;
-    const auto reference = upstream->address() + "/team/policies:v1";
+TEST_F(ThroughTheCache, MirrorDownTheUpstreamServesAndTheOutputSaysSo) {
     ASSERT_EQ(run_karmor({"oci", "push", "-i", reference, "-p", policy_a}).exit_code, 0);
     const Node node(mirror_conf(*upstream, mirror->address()));
     const auto mirror_address = mirror->address();
@@ -198,12 +201,7 @@ TEST(Mirrors, MirrorDownTheUpstreamServesAndTheOutputSaysSo) {
         << traced.err;
 }
 
-TEST(Mirrors, NoMirrorsReadsFromTheRegistryAlone) {
-    KARMOR_START_REGISTRY(upstream, RegistryConfig{});
-    std::string error;
-    auto mirror = start_mirror_of(*upstream, error);
-    ASSERT_TRUE(mirror) << error;
-    const auto reference = upstream->address() + "/team/policies:v1";
+TEST_F(ThroughTheCache, NoMirrorsReadsFromTheRegistryAlone) {
     ASSERT_EQ(run_karmor({"oci", "push", "-i", reference, "-p", policy_a}).exit_code, 0);
     // Even a registries.conf that would not parse is not read.
     const Node node(mirror_conf(*upstream, mirror->address()) + "[[registry]\n");
@@ -218,15 +216,9 @@ TEST(Mirrors, NoMirrorsReadsFromTheRegistryAlone) {
     EXPECT_EQ(mirror->count_requests(""), 0u);
 }
 
-TEST(Mirrors, WritesGoToTheUpstreamAndBlockedRegistriesAreRefused) {
-    KARMOR_START_REGISTRY(upstream, RegistryConfig{});
-    std::string error;
-    auto mirror = start_mirror_of(*upstream, error);
-    ASSERT_TRUE(mirror) << error;
-    TempDir work;
+TEST_F(ThroughTheCache, WritesGoToTheUpstreamAndBlockedRegistriesAreRefused) {
     const auto keys = make_key_pair(work);
     const Node node(mirror_conf(*upstream, mirror->address()));
-    const auto reference = upstream->address() + "/team/policies:v1";
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"oci", "push", "-i", reference, "-p", policy_a},
              {"oci", "sign", "-i", reference, "--key", keys.key.string()},
@@ -411,12 +403,7 @@ TEST(Mirrors, ALyingMirrorIsRefusedAndNothingIsWritten) {
     EXPECT_EQ(node.karmor({"oci", "pull", "-i", by_digest, "-o", (work / "ok").string(), "--no-mirrors"}).exit_code, 0);
 }
 
-TEST(Mirrors, ASignatureCopiedToAnotherRepositoryFailsOnIdentityThroughTheMirror) {
-    KARMOR_START_REGISTRY(upstream, RegistryConfig{});
-    std::string error;
-    auto mirror = start_mirror_of(*upstream, error);
-    ASSERT_TRUE(mirror) << error;
-    TempDir work;
+TEST_F(ThroughTheCache, ASignatureCopiedToAnotherRepositoryFailsOnIdentity) {
     const auto keys = make_key_pair(work);
     const auto signed_reference = upstream->address() + "/team/signed:v1";
     ASSERT_EQ(run_karmor({"oci", "push", "-i", signed_reference, "-p", policy_a}).exit_code, 0);
@@ -474,12 +461,7 @@ TEST(Mirrors, SkopeoAndKarmorReadTheSameMirrorFromOneRegistriesConf) {
     EXPECT_EQ(nlohmann::json::parse(inspected.out)["digest"], at_mirror);
 }
 
-TEST(Mirrors, ContainerdHostsTomlFromTheHostsDirectory) {
-    KARMOR_START_REGISTRY(upstream, RegistryConfig{});
-    std::string error;
-    auto mirror = start_mirror_of(*upstream, error);
-    ASSERT_TRUE(mirror) << error;
-    const auto reference = upstream->address() + "/team/policies:v1";
+TEST_F(ThroughTheCache, ContainerdHostsTomlFromTheHostsDirectory) {
     ASSERT_EQ(run_karmor({"oci", "push", "-i", reference, "-p", policy_a}).exit_code, 0);
     Node node("");
     const auto hosts = node.dir / "hosts";
@@ -536,12 +518,8 @@ TEST(Mirrors, AMirrorsCredentialsAreItsOwn) {
 
 // The fleet of issue 25: 200 nodes follow one tag through one pull-through cache; after a change
 // every node applies it, and the upstream sees the new manifest and each new blob once.
-TEST(Mirrors, AFleetOf200FollowersCostsTheUpstreamOneFetchPerChange) {
-    KARMOR_START_REGISTRY(upstream, RegistryConfig{});
-    std::string error;
-    auto mirror = start_mirror_of(*upstream, error);
-    ASSERT_TRUE(mirror) << error;
-    const auto reference = upstream->address() + "/fleet/policies:stable";
+TEST_F(ThroughTheCache, AFleetOf200FollowersCostsTheUpstreamOneFetchPerChange) {
+    reference = upstream->address() + "/fleet/policies:stable";
     ASSERT_EQ(run_karmor({"oci", "push", "-i", reference, "-p", policy_a}).exit_code, 0);
     const Node node(mirror_conf(*upstream, mirror->address()));
     TempDir fleet;
