@@ -487,6 +487,44 @@ TEST_F(ThroughTheCache, ContainerdHostsTomlFromTheHostsDirectory) {
         << by_environment.err;
 }
 
+// A cache with a certificate from a private CA: hosts.toml's `ca` adds that CA (the system's stay),
+// `skip_verify` and registries.conf's `insecure` skip the check; without either, the mirror's
+// certificate does not verify and the upstream serves.
+TEST(Mirrors, AMirrorsTlsSettingsAreItsConfigurations) {
+    KARMOR_START_REGISTRY(upstream, RegistryConfig{});
+    RegistryConfig private_ca;
+    private_ca.proxy_remote_url = "http://" + upstream->address();
+    private_ca.tls = true;
+    KARMOR_START_REGISTRY(mirror, private_ca);
+    const auto reference = upstream->address() + "/team/policies:v1";
+    ASSERT_EQ(run_karmor({"oci", "push", "-i", reference, "-p", policy_a}).exit_code, 0);
+    const auto through = "through the mirror " + mirror->address() + "/team/policies";
+    TempDir out;
+
+    const Node untrusted(mirror_conf(*upstream, mirror->address()));
+    const auto refused = untrusted.karmor({"oci", "pull", "-i", reference, "-o", (out / "a").string()});
+    ASSERT_EQ(refused.exit_code, 0) << describe(refused);
+    EXPECT_NE(refused.err.find("certificate did not verify"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("from the registry itself"), std::string::npos) << refused.err;
+
+    const Node insecure(mirror_conf(*upstream, mirror->address(), "insecure = true\n"));
+    const auto skipped = insecure.karmor({"oci", "pull", "-i", reference, "-o", (out / "b").string()});
+    ASSERT_EQ(skipped.exit_code, 0) << describe(skipped);
+    EXPECT_NE(skipped.err.find(through), std::string::npos) << skipped.err;
+
+    for (const std::string setting : {"ca = \"mirror-ca.pem\"", "skip_verify = true"}) {
+        Node node("");
+        const auto directory = node.dir / "certs.d" / upstream->address();
+        std::filesystem::create_directories(directory);
+        std::filesystem::copy_file(mirror->ca_file(), directory / "mirror-ca.pem");
+        write_text(directory / "hosts.toml", "[host.\"https://" + mirror->address() + "\"]\n  " + setting + "\n");
+        const auto pulled = node.karmor({"oci", "pull", "-i", reference, "-o", (out / setting.substr(0, 2)).string()});
+        ASSERT_EQ(pulled.exit_code, 0) << setting << ": " << describe(pulled);
+        EXPECT_NE(pulled.err.find(through), std::string::npos) << setting << ": " << pulled.err;
+        EXPECT_EQ(pulled.err.find("failed"), std::string::npos) << setting << ": " << pulled.err;
+    }
+}
+
 TEST(Mirrors, AMirrorsCredentialsAreItsOwn) {
     KARMOR_START_REGISTRY(upstream, RegistryConfig{});
     RegistryConfig guarded;
