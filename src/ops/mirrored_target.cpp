@@ -129,6 +129,7 @@ private:
                                     "give its server (or a host) the capabilities pull and resolve"));
         std::optional<Result<Answer>> last;
         std::vector<std::string> failures;
+        bool mirrors_lack_it = false;  // a mirror was asked and had not got it (404)
         for (auto& connection : connections_) {
             if (!may_answer(connection)) continue;
             const bool last_chance = --remaining == 0;
@@ -140,10 +141,10 @@ private:
             trace("* asking " + endpoint.describe() + " for " + what);
             auto answer = ask_one(client(connection));
             if (answer && !missing(*answer)) {
-                served(connection);
+                served(connection, mirrors_lack_it);
                 return answer;
             }
-            if (!answer) {
+            if (!answer && answer.error().kind != ErrorKind::not_found) {
                 if (!next_may_answer(answer.error().kind))
                     return unexpected(blame(endpoint, std::move(answer).error()));
                 if (!last_chance) {
@@ -152,6 +153,7 @@ private:
                 }
             } else {
                 trace("* " + endpoint.describe() + " does not have " + what);
+                mirrors_lack_it = true;
             }
             last.emplace(std::move(answer));
         }
@@ -206,13 +208,19 @@ private:
     }
 
     // One line when the endpoint that serves the reads changes: a mirror (or the location the
-    // configuration gives the registry) always, the registry itself only after a mirror failed.
-    void served(const Connection& connection) {
+    // configuration gives the registry) always; the registry itself after a mirror failed, or when
+    // it serves the first read because the mirrors had not got it. (Later questions that only the
+    // registry answers, such as a referrers API a cache does not offer, are not news.)
+    void served(const Connection& connection, bool mirrors_lack_it) {
         if (announced_ == &connection) return;
         const auto& endpoint = connection.endpoint;
         if (endpoint.is_reference_registry) {
-            if (!failure_since_announced_) return;
-            notice("Reading " + where() + " from the registry itself");
+            if (failure_since_announced_)
+                notice("Reading " + where() + " from the registry itself");
+            else if (mirrors_lack_it && !announced_)
+                notice("Reading " + where() + " from the registry itself: its mirrors have not got it");
+            else
+                return;
         } else if (endpoint.is_upstream) {
             notice("Reading " + where() + " from " + endpoint.describe() + " (" + endpoint.configured_at + ")");
         } else {

@@ -284,6 +284,17 @@ TEST(Mirrors, DigestOnlyMirrorsNeverAnswerForATag) {
     ASSERT_EQ(stale.exit_code, 0) << describe(stale);
     EXPECT_EQ(stale.out.substr(0, stale.out.find('\n')), older);
 
+    // What the mirror has not got (404) the upstream serves, and the output says so.
+    const auto elsewhere = upstream->address() + "/team/upstream-only:v1";
+    ASSERT_EQ(run_karmor({"oci", "push", "-i", elsewhere, "-p", policy_a}).exit_code, 0);
+    const auto missing = all.karmor({"oci", "pull", "-i", elsewhere, "-o", (out / "u").string()});
+    ASSERT_EQ(missing.exit_code, 0) << describe(missing);
+    EXPECT_NE(missing.err.find("Reading " + upstream->address() +
+                               "/team/upstream-only from the registry itself: its mirrors have not got it"),
+              std::string::npos)
+        << missing.err;
+    EXPECT_EQ(missing.err.find("failed"), std::string::npos) << missing.err;
+
     // The tag list is a question about tags too: the upstream's, unless the mirror may answer.
     const auto repository = upstream->address() + "/team/policies";
     const auto upstream_tags = digest_only.karmor({"oci", "tags", "-i", repository});
