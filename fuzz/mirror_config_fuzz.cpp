@@ -1,5 +1,5 @@
 // Invariant: whatever a node's registries.conf or hosts.toml holds, what parses is within the
-// bounds and shapes the endpoints rely on (a prefix, mirror locations without a URL scheme, the
+// bounds and shapes the endpoints rely on (a prefix, mirror locations that start with no URL scheme, the
 // server last and once), and prefix matching of any name stays inside the name.
 #include <cstdint>
 #include <cstdlib>
@@ -20,7 +20,9 @@ void check_registries(std::string_view text, std::string_view name) {
     for (const auto& entry : conf.registries) {
         if (entry.prefix.empty() || entry.mirrors.size() > karmor::mirrors::max_mirrors_per_registry) std::abort();
         for (const auto& mirror : entry.mirrors)
-            if (mirror.location.empty() || mirror.location.find("://") != std::string::npos) std::abort();
+            if (mirror.location.empty() || mirror.location.starts_with("http://") ||
+                mirror.location.starts_with("https://"))
+                std::abort();
         if (const auto matched = karmor::mirrors::match_prefix(name, entry.prefix); matched && *matched > name.size())
             std::abort();
     }
@@ -37,7 +39,8 @@ void check_hosts(std::string_view text) {
         const auto& host = (*hosts)[i];
         if (host.is_server != (i + 1 == hosts->size()) || host.host.empty()) std::abort();
         if (host.scheme != "https" && host.scheme != "http") std::abort();
-        if (host.path.find("..") != std::string::npos) std::abort();
+        if (host.path.find("/../") != std::string::npos || host.path.ends_with("/..")) std::abort();
+        if (host.host.find_first_of("/@?# ") != std::string::npos) std::abort();
     }
 }
 

@@ -71,6 +71,33 @@ Result<void> read_client(const toml::node& node, const fs::path& directory, cons
     return {};
 }
 
+// A DNS name or an IPv4 address, or an IPv6 address in brackets, with an optional :PORT.
+bool is_host_and_port(std::string_view text) {
+    std::string_view host = text, port;
+    if (text.starts_with('[')) {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos) return false;
+        host = text.substr(1, close - 1);
+        if (close + 1 < text.size()) {
+            if (text[close + 1] != ':') return false;
+            port = text.substr(close + 2);
+            if (port.empty()) return false;
+        }
+        if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) return false;
+    } else {
+        if (const auto colon = text.find(':'); colon != std::string_view::npos) {
+            host = text.substr(0, colon);
+            port = text.substr(colon + 1);
+            if (port.empty()) return false;
+        }
+        if (host.empty() ||
+            host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+                std::string_view::npos)
+            return false;
+    }
+    return port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 // SCHEME://HOST[:PORT][/PATH] (https:// when no scheme), as containerd parses a host name.
 Result<void> read_address(const std::string& address, bool override_path, const std::string& where,
                           HostEndpoint& host) {
@@ -83,8 +110,7 @@ Result<void> read_address(const std::string& address, bool override_path, const 
     const auto slash = rest.find('/');
     host.host = rest.substr(0, slash);
     std::string path = slash == std::string::npos ? std::string() : rest.substr(slash);
-    if (host.host.empty() || host.host.find_first_of("@?#") != std::string::npos ||
-        rest.find_first_of("?#") != std::string::npos)
+    if (!is_host_and_port(host.host) || rest.find_first_of("?#") != std::string::npos)
         return unexpected(config_error(where + ": \"" + address + "\" is not HOST[:PORT] with an optional path"));
     // A clean path: no empty, "." or ".." segments, no trailing '/'.
     std::string clean;

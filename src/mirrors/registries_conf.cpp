@@ -169,6 +169,9 @@ Result<std::vector<RegistryEntry>> read_version1(const toml::table& registries, 
                 return unexpected(config_error(place_of(name, file) + ": registries must be strings"));
             std::string location = name.as_string()->get();
             while (!location.empty() && location.back() == '/') location.pop_back();
+            if (location.empty())
+                return unexpected(config_error(place_of(name, file) + ": an empty registry in [registries." +
+                                               std::string(list) + "]"));
             auto found = std::find_if(entries.begin(), entries.end(),
                                       [&](const RegistryEntry& e) { return e.location == location; });
             if (found == entries.end()) {
