@@ -266,9 +266,9 @@ public:
             // the bundle for every TLS connection (25-60 ms, more than a whole small push).
             libcurl().curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
         }
-        if (!options_.ca_pem.empty() && options_.ca_file.empty()) {
+        if (!options_.extra_ca_pem.empty() && options_.ca_file.empty()) {
             // With the system's hashed directory (CAPATH) still in use: these are added to it.
-            curl_blob blob{options_.ca_pem.data(), options_.ca_pem.size(), CURL_BLOB_COPY};
+            curl_blob blob{options_.extra_ca_pem.data(), options_.extra_ca_pem.size(), CURL_BLOB_COPY};
             libcurl().curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
         }
         if (!options_.cert_file.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLCERT, options_.cert_file.c_str());

@@ -74,11 +74,11 @@ struct HttpResult {
 struct TransportOptions {
     bool insecure = false;  // skip certificate verification (--insecure)
     std::string ca_file;
-    // PEM certificates trusted besides the system's (a mirror's hosts.toml `ca`), unless
-    // ca_file replaces the system's.
-    std::string ca_pem;
     std::string cert_file;
     std::string key_file;
+    // PEM certificates trusted besides the system's (a mirror's hosts.toml `ca`), unless
+    // ca_file replaces the system's.
+    std::string extra_ca_pem;
     long connect_timeout_ms = 15'000;
     long low_speed_limit_bytes = 1;    // a transfer slower than this …
     long low_speed_time_seconds = 60;  // … for this long is abandoned

@@ -186,7 +186,7 @@ private:
                                            host = endpoint.reference.registry()] { return find(host); };
         }
         transport.insecure = transport.insecure || endpoint.skip_verify;
-        transport.ca_pem = endpoint.ca_pem;
+        transport.extra_ca_pem = endpoint.ca_pem;
         if (!endpoint.client_certificate.empty() && transport.cert_file.empty()) {
             transport.cert_file = endpoint.client_certificate.string();
             transport.key_file = endpoint.client_key.string();
