@@ -636,8 +636,8 @@ TEST_F(KubeApply, FollowSemverAnnotatesTheChosenVersion) {
     push_files(repository + ":1.2.0", work / "v1", {{"ksp.yaml", ksp("block-shell", "/bin/sh")}});
     push_files(repository + ":1.10.1", work / "v2", {{"ksp.yaml", ksp("block-shell", "/bin/bash")}});
     push_files(repository + ":2.0.0", work / "v3", {{"ksp.yaml", ksp("block-shell", "/bin/dash")}});
-    auto followed = run_karmor({"oci", "follow", "-i", repository, "-o", (work / "out").string(), "--once",
-                                "--semver", "^1", "--apply", "--kube"},
+    auto followed = run_karmor({"oci", "follow", "-i", repository, "-o", (work / "out").string(), "--once", "--semver",
+                                "^1", "--apply", "--kube"},
                                {}, env());
     ASSERT_EQ(followed.exit_code, 0) << followed.err;
     const auto annotations =

@@ -282,6 +282,15 @@ std::unique_ptr<KubeApiServer> KubeApiServer::start(const fs::path& program, std
     return server;
 }
 
+bool kubearmor_crds_present() {
+    return fs::is_directory(fs::path(KARMOR_SHARED_DIR) / "kubearmor" / "crds");
+}
+
+std::string kubearmor_crds_missing_message() {
+    return "SKIPPED: " + (fs::path(KARMOR_SHARED_DIR) / "kubearmor" / "crds").string() +
+           " is not present: the Kubernetes API server tests need KubeArmor's CRDs from ../shared";
+}
+
 KubeApiServer* KubeApiServer::shared(std::string& error) {
     static std::unique_ptr<KubeApiServer> server;
     static std::string failure;
