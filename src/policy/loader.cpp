@@ -13,10 +13,9 @@
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
-#include "policy/field_suggestion.hpp"
-#include "policy/validate.hpp"
-#include "policy/yaml_document.hpp"
-#include "policy/yaml_tree.hpp"
+#include "policy/document_check.hpp"
+#include "policy/tree_loader.hpp"
+#include "policy/value_writers.hpp"
 #include "util/parallel.hpp"
 
 namespace karmor {
@@ -56,46 +55,6 @@ const KindInfo* find_kind(std::string_view kind) {
 bool is_policy_file(const std::filesystem::path& path) {
     const auto ext = path.extension().string();
     return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
-std::string scalar_or_empty(const policy::YamlNode* node) {
-    return node && node->is_scalar() ? node->text : std::string();
-}
-
-// Reads what identifies the document and checks that it is a KubeArmor policy at all.
-bool check_kind(const policy::YamlNode& doc, const SourcePosition& where, std::vector<Diagnostic>& problems) {
-    const auto api_version = scalar_or_empty(doc.find("apiVersion"));
-    const auto* kind_node = doc.find("kind");
-    const auto kind = scalar_or_empty(kind_node);
-    if (kind.empty()) {
-        add_problem(problems, policy::position_of(doc, where), "kind",
-                    "document " + std::to_string(where.document) +
-                        " has no kind: expected one of KubeArmorPolicy, KubeArmorHostPolicy, "
-                        "KubeArmorClusterPolicy, KubeArmorNetworkPolicy");
-        return false;
-    }
-    const std::string document = "document " + std::to_string(where.document);
-    if (!find_kind(kind)) {
-        std::vector<std::string_view> names;
-        for (const auto& info : kinds) names.push_back(info.kind);
-        const auto near = policy::closest_name(kind, names);
-        std::string what = kind + (api_version.empty() ? "" : " (" + api_version + ")");
-        add_problem(problems, policy::position_of(*kind_node, where), "kind",
-                    near.empty() ? document + " is a " + what +
-                                       ", not a KubeArmor policy: expected kind KubeArmorPolicy, "
-                                       "KubeArmorHostPolicy, KubeArmorClusterPolicy or KubeArmorNetworkPolicy"
-                                 : "unknown kind \"" + kind + "\"; did you mean " + near + "?");
-        return false;
-    }
-    if (api_version != kubearmor_api_version) {
-        // The kind is ours: the apiVersion line is the one to fix, so point at it.
-        const auto* api_node = doc.find("apiVersion");
-        add_problem(problems, policy::position_of(api_node ? *api_node : doc, where), "apiVersion",
-                    (api_version.empty() ? "missing; " : "\"" + api_version + "\" is not KubeArmor's API version; ") +
-                        std::string("a ") + kind + " has apiVersion " + kubearmor_api_version);
-        return false;
-    }
-    return true;
 }
 
 // The offset of the first byte that is not part of a well-formed UTF-8 sequence (no overlong
@@ -329,8 +288,10 @@ std::string kind_abbreviation(std::string_view kind) {
     return info ? info->abbreviation : "policy";
 }
 
-std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                                      std::vector<Diagnostic>& problems) {
+namespace {
+
+std::vector<Policy> parse_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                    std::vector<Diagnostic>& problems) {
     std::vector<Policy> policies;
     // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
     if (const auto bad = first_invalid_utf8(text)) {
@@ -339,12 +300,14 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
                     "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8");
         return policies;
     }
-    policy::YamlDocumentReader reader(text, options.limits.max_depth, options.cancel);
+    policy::YamlEventReader reader(text, options.limits.max_depth, options.cancel);
+    policy::DocumentCheck check(options);
     int index = 0;
-    while (const auto* root = reader.next()) {
-        const auto& doc = *root;
+    for (;;) {
+        const SourcePosition where{source_name, index + 1, 0, 0};
+        check.start(where);
+        if (!reader.next(check)) break;
         ++index;
-        SourcePosition where{source_name, index, 0, 0};
         if (static_cast<std::uint64_t>(index) > options.limits.max_policies) {
             problems.push_back(
                 {where, "",
@@ -352,51 +315,7 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
             policies.clear();
             return policies;
         }
-        if (doc.is_null()) continue;  // an empty document between two `---`
-        where = policy::position_of(doc, where);
-        if (!doc.is_mapping()) {
-            add_problem(problems, where, "", "document " + std::to_string(index) + " is not a mapping");
-            continue;
-        }
-        if (!check_kind(doc, where, problems)) continue;
-
-        const auto problems_before = problems.size();
-        if (options.skip_validation) {
-            const auto* metadata = doc.find("metadata");
-            const auto* name = metadata && metadata->is_mapping() ? metadata->find("name") : nullptr;
-            if (!name || !name->is_scalar() || name->text.empty())
-                add_problem(problems, where, "metadata.name", "required field is missing");
-        } else {
-            policy::validate_policy_document(doc, where, problems);
-        }
-        Policy policy;
-        policy.document = policy::yaml_to_json(doc, where, problems);
-        if (problems.size() != problems_before) continue;
-
-        policy.identity.kind = policy.document["kind"].get<std::string>();
-        const auto& metadata = policy.document["metadata"];
-        policy.identity.name =
-            metadata["name"].is_string() ? metadata["name"].get<std::string>() : metadata["name"].dump();
-        if (is_namespaced_kind(policy.identity.kind)) {
-            policy.identity.namespace_name = metadata.contains("namespace") && metadata["namespace"].is_string()
-                                                 ? metadata["namespace"].get<std::string>()
-                                                 : "default";
-        }
-        if (const auto spec = policy.document.find("spec"); spec != policy.document.end() && spec->is_object()) {
-            if (const auto action = spec->find("action"); action != spec->end() && action->is_string())
-                policy.action = action->get<std::string>();
-            if (const auto severity = spec->find("severity"); severity != spec->end() && severity->is_number_integer())
-                policy.severity = severity->get<std::int64_t>();
-        }
-        if (options.serialize_as) {
-            policy.serialized = serialize_policy(policy, *options.serialize_as);
-            // Kept until the end of the command: the emitter's doubling left up to twice the
-            // bytes allocated (100,000 policies: about 50 MB of slack, issue 18).
-            policy.serialized.shrink_to_fit();
-            policy.document = nullptr;
-        }
-        policy.origin = where;
-        policies.push_back(std::move(policy));
+        if (auto policy = check.finish(problems)) policies.push_back(std::move(*policy));
     }
     if (const auto& error = reader.error()) {
         // What came before the error was read, but a file that is not YAML as a whole is
@@ -405,6 +324,19 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
         add_problem(problems, SourcePosition{source_name, 0, error->line, error->column}, "",
                     "YAML syntax error: " + error->message);
     }
+    return policies;
+}
+
+}  // namespace
+
+std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                      std::vector<Diagnostic>& problems) {
+    const auto before = problems.size();
+    auto policies = parse_documents(text, source_name, options, problems);
+    if (policy::differential_check_enabled())
+        policy::check_against_tree_path(
+            text, source_name, options, policies,
+            std::vector<Diagnostic>(problems.begin() + static_cast<std::ptrdiff_t>(before), problems.end()));
     return policies;
 }
 
@@ -572,7 +504,10 @@ void sort_policies(std::vector<Policy>& policies) {
 }
 
 std::string to_yaml(const nlohmann::ordered_json& document) {
-    return policy::emit_yaml(document);
+    std::string out;
+    policy::YamlTextWriter writer(out);
+    policy::write_json(document, writer);
+    return out;
 }
 
 const std::string* serialized_text(const Policy& policy, PolicyFormat format) {
@@ -593,9 +528,17 @@ std::string serialize_policy(const Policy& policy, PolicyFormat format) {
         auto again = parse_policy_text(policy.serialized, policy.origin.file, identity_only, problems);
         return again.size() == 1 ? serialize_policy(again.front(), format) : policy.serialized;
     }
-    // JSON layers are read back with the YAML reader, like every policy text.
-    if (format == PolicyFormat::json) return policy::escape_unsafe_characters(policy.document.dump(2)) + "\n";
-    return policy::emit_yaml(policy.document);
+    std::string out;
+    if (format == PolicyFormat::json) {
+        // JSON layers are read back with the YAML reader, like every policy text.
+        policy::JsonTextWriter writer(out);
+        policy::write_json(policy.document, writer);
+        out += '\n';
+    } else {
+        policy::YamlTextWriter writer(out);
+        policy::write_json(policy.document, writer);
+    }
+    return out;
 }
 
 std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format) {

@@ -96,27 +96,9 @@ std::vector<Property> join(std::vector<Property> first, std::initializer_list<Pr
     return first;
 }
 
-bool has(const YamlNode& object, const char* key) {
-    if (!object.is_mapping()) return false;
-    const auto* value = object.find(key);
-    return value && !value->is_null();
-}
-
 // `has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))`
-bool targets_containers(const YamlNode& spec) {
-    if (!has(spec, "selector")) return false;
-    const auto& selector = *spec.find("selector");
-    return has(selector, "matchLabels") || has(selector, "matchExpressions");
-}
-
-bool every_rule_has_limit_and_duration(const YamlNode& spec, const char* direction) {
-    if (!targets_containers(spec) || !has(spec, direction)) return true;
-    const auto& rules = *spec.find(direction);
-    if (!rules.is_sequence()) return true;  // a type error, reported by the schema
-    return std::all_of(rules.items.begin(), rules.items.end(), [](const YamlNode* rule) {
-        // Items that are not objects are type errors, reported by the schema.
-        return !rule->is_mapping() || (has(*rule, "limit") && has(*rule, "duration"));
-    });
+bool targets_containers(const RuleFacts& spec) {
+    return spec.selector && spec.selector_matches;
 }
 
 // The patterns of the CRDs, each compiled once.
@@ -329,17 +311,19 @@ NodePtr network_policy_spec(const Pieces& s) {
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions)) && "
          "has(self.nodeSelector))",
          "A policy cannot target both containers and host nodes.",
-         [](const YamlNode& object) { return !(targets_containers(object) && has(object, "nodeSelector")); }},
+         [](const RuleFacts& object) { return !(targets_containers(object) && object.node_selector); }},
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))) || "
          "!has(self.ingress) || self.ingress.all(i, has(i.limit) && has(i.duration))",
          "Container policies strictly support only bandwidth quota rules; all ingress rules must declare both "
          "'limit' and 'duration' only",
-         [](const YamlNode& object) { return every_rule_has_limit_and_duration(object, "ingress"); }},
+         [](const RuleFacts& object) {
+             return !targets_containers(object) || !object.ingress || object.ingress_quotas;
+         }},
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))) || "
          "!has(self.egress) || self.egress.all(e, has(e.limit) && has(e.duration))",
          "Container policies strictly support only bandwidth quota rules; all egress rules must declare both "
          "'limit' and 'duration' only",
-         [](const YamlNode& object) { return every_rule_has_limit_and_duration(object, "egress"); }},
+         [](const RuleFacts& object) { return !targets_containers(object) || !object.egress || object.egress_quotas; }},
     };
     return make(std::move(spec));
 }
@@ -431,9 +415,9 @@ StringRule StringRule::predicate(bool (*accepts)(std::string_view), std::string 
     return rule;
 }
 
-bool StringRule::accepts(const std::string& value) const {
+bool StringRule::accepts(std::string_view value) const {
     if (accepts_) return accepts_(value);
-    return std::regex_search(value, compiled_);
+    return std::regex_search(value.data(), value.data() + value.size(), compiled_);
 }
 
 const Property* Node::find(std::string_view name) const {

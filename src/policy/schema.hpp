@@ -11,8 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/yaml_tree.hpp"
-
 namespace karmor::policy::schema {
 
 enum class Type { string, integer, boolean, object, array };
@@ -28,7 +26,7 @@ public:
     static StringRule pattern(std::string crd_pattern, std::string expectation);
     static StringRule predicate(bool (*accepts)(std::string_view), std::string expectation);
 
-    bool accepts(const std::string& value) const;
+    bool accepts(std::string_view value) const;
     const std::string& crd_pattern() const { return crd_pattern_; }  // empty for predicates
     const std::string& expectation() const { return expectation_; }  // "an absolute path ..."
 
@@ -39,12 +37,25 @@ private:
     bool (*accepts_)(std::string_view) = nullptr;
 };
 
-// An `x-kubernetes-validations` rule of the CRD, implemented by hand: `holds` is given the
-// object the rule is attached to (null values still present; treat them as absent).
+// What the CRDs' `x-kubernetes-validations` rules read of the object they are attached to (a
+// KubeArmorNetworkPolicy's spec), collected while its events go by. `has(x)` in CEL is true
+// when the field is there and not null (the API server prunes nulls first); the first of
+// repeated keys counts, as the API server's decoder would have refused the repetition anyway.
+struct RuleFacts {
+    bool selector = false;          // has(self.selector)
+    bool selector_matches = false;  // has(self.selector.matchLabels) || has(self.selector.matchExpressions)
+    bool node_selector = false;     // has(self.nodeSelector)
+    bool ingress = false;           // has(self.ingress)
+    bool ingress_quotas = true;     // self.ingress.all(i, has(i.limit) && has(i.duration)) (true if not a list)
+    bool egress = false;
+    bool egress_quotas = true;
+};
+
+// An `x-kubernetes-validations` rule of the CRD, implemented by hand over RuleFacts.
 struct CrossFieldRule {
     std::string cel;      // the CRD's rule text, for the drift test
     std::string message;  // the CRD's message, reported when the rule does not hold
-    bool (*holds)(const YamlNode& object);
+    bool (*holds)(const RuleFacts& object);
 };
 
 struct Node;
