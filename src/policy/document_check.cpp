@@ -180,7 +180,9 @@ std::optional<Policy> DocumentCheck::finish(std::vector<Diagnostic>& problems) {
     policy.identity.name = json_text(identity_.name());
     if (is_namespaced_kind(policy.identity.kind)) {
         const auto& namespace_name = identity_.namespace_name();
-        policy.identity.namespace_name = is_string(namespace_name) ? namespace_name.text : "default";
+        // An empty namespace is the request's, as with none (issue 22).
+        policy.identity.namespace_name =
+            is_string(namespace_name) && !namespace_name.text.empty() ? namespace_name.text : "default";
     }
     if (is_string(identity_.action())) policy.action = identity_.action().text;
     if (const auto& severity = identity_.severity(); severity.scalar && severity.resolvable) {

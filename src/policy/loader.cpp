@@ -14,6 +14,7 @@
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
 #include "policy/document_check.hpp"
+#include "policy/kubectl_text.hpp"
 #include "policy/tree_loader.hpp"
 #include "policy/value_writers.hpp"
 #include "util/parallel.hpp"
@@ -290,16 +291,11 @@ std::string kind_abbreviation(std::string_view kind) {
 
 namespace {
 
-std::vector<Policy> parse_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                                    std::vector<Diagnostic>& problems) {
-    std::vector<Policy> policies;
-    // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
-    if (const auto bad = first_invalid_utf8(text)) {
-        const auto [line, column] = policy::line_and_column(text, *bad);
-        add_problem(problems, SourcePosition{source_name, 0, line, column}, "",
-                    "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8");
-        return policies;
-    }
+// The documents of a text that passed the UTF-8 check and KubectlText: each checked and
+// serialized as the parser reads it.
+policy::DocumentsRead read_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                     std::vector<Diagnostic>& problems) {
+    policy::DocumentsRead read;
     policy::YamlEventReader reader(text, options.limits.max_depth, options.cancel);
     policy::DocumentCheck check(options);
     int index = 0;
@@ -312,19 +308,43 @@ std::vector<Policy> parse_documents(std::string_view text, const std::string& so
             problems.push_back(
                 {where, "",
                  "more than " + std::to_string(options.limits.max_policies) + " documents (raise --max-policies)"});
-            policies.clear();
-            return policies;
+            read.policies.clear();
+            read.too_many = true;
+            return read;
         }
-        if (auto policy = check.finish(problems)) policies.push_back(std::move(*policy));
+        if (auto policy = check.finish(problems)) read.policies.push_back(std::move(*policy));
     }
-    if (const auto& error = reader.error()) {
+    read.syntax_error = reader.error();
+    return read;
+}
+
+using DocumentReader = policy::DocumentsRead (*)(std::string_view, const std::string&, const LoadOptions&,
+                                                 std::vector<Diagnostic>&);
+
+std::vector<Policy> parse_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                               std::vector<Diagnostic>& problems, DocumentReader read_documents_of) {
+    // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
+    if (const auto bad = first_invalid_utf8(text)) {
+        const auto [line, column] = policy::line_and_column(text, *bad);
+        add_problem(problems, SourcePosition{source_name, 0, line, column}, "",
+                    "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8");
+        return {};
+    }
+    const policy::KubectlText kubectl(text);
+    auto read = read_documents_of(kubectl.text(), source_name, options, problems);
+    if (read.too_many) return {};
+    auto error = std::move(read.syntax_error);
+    // The parser read up to an invalid separator line: an error there is the separator's.
+    if (const auto& separator = kubectl.invalid_separator(); separator && (!error || error->line >= separator->line))
+        error = separator;
+    if (error) {
         // What came before the error was read, but a file that is not YAML as a whole is
         // not pushed in part.
-        policies.clear();
         add_problem(problems, SourcePosition{source_name, 0, error->line, error->column}, "",
                     "YAML syntax error: " + error->message);
+        return {};
     }
-    return policies;
+    return std::move(read.policies);
 }
 
 }  // namespace
@@ -332,12 +352,17 @@ std::vector<Policy> parse_documents(std::string_view text, const std::string& so
 std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
                                       std::vector<Diagnostic>& problems) {
     const auto before = problems.size();
-    auto policies = parse_documents(text, source_name, options, problems);
+    auto policies = parse_text(text, source_name, options, problems, read_documents);
     if (policy::differential_check_enabled())
         policy::check_against_tree_path(
             text, source_name, options, policies,
             std::vector<Diagnostic>(problems.begin() + static_cast<std::ptrdiff_t>(before), problems.end()));
     return policies;
+}
+
+std::vector<Policy> policy::parse_policy_text_with_tree(std::string_view text, const std::string& source_name,
+                                                        const LoadOptions& options, std::vector<Diagnostic>& problems) {
+    return parse_text(text, source_name, options, problems, read_documents_with_tree);
 }
 
 namespace {

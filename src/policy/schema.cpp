@@ -125,8 +125,8 @@ struct Patterns {
         is_dns1123_subdomain, "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and "
                               "ending with a letter or digit, at most 253 characters");
     StringRule namespace_name = StringRule::predicate(
-        is_dns1123_label, "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a "
-                          "letter or digit, at most 63 characters");
+        is_namespace_field, "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a "
+                            "letter or digit, at most 63 characters");
     StringRule qualified_name = StringRule::predicate(
         is_qualified_name, "a qualified name: an optional DNS subdomain prefix and '/', then at most 63 letters, "
                            "digits, '-', '_' or '.', starting and ending with a letter or digit");

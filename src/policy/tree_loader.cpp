@@ -85,58 +85,12 @@ bool check_kind(const YamlNode& doc, const SourcePosition& where, std::vector<Di
     return true;
 }
 
-// The offset of the first byte that is not part of a well-formed UTF-8 sequence (no overlong
-// forms, no surrogates, nothing above U+10FFFF).
-std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t length = 0;
-        unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
-        if (c >= 0xC2 && c <= 0xDF)
-            length = 2;
-        else if (c == 0xE0)
-            length = 3, low = 0xA0;
-        else if (c == 0xED)
-            length = 3, high = 0x9F;
-        else if (c >= 0xE1 && c <= 0xEF)
-            length = 3;
-        else if (c == 0xF0)
-            length = 4, low = 0x90;
-        else if (c == 0xF4)
-            length = 4, high = 0x8F;
-        else if (c >= 0xF1 && c <= 0xF3)
-            length = 4;
-        else
-            return i;
-        if (i + length > text.size()) return i;
-        const auto second = static_cast<unsigned char>(text[i + 1]);
-        if (second < low || second > high) return i;
-        for (std::size_t k = 2; k < length; ++k) {
-            const auto next = static_cast<unsigned char>(text[i + k]);
-            if (next < 0x80 || next > 0xBF) return i;
-        }
-        i += length;
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
-std::vector<Policy> parse_policy_text_with_tree(std::string_view text, const std::string& source_name,
-                                                const LoadOptions& options, std::vector<Diagnostic>& problems) {
-    std::vector<Policy> policies;
-    // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
-    if (const auto bad = first_invalid_utf8(text)) {
-        const auto [line, column] = line_and_column(text, *bad);
-        add_problem(problems, SourcePosition{source_name, 0, line, column}, "",
-                    "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8");
-        return policies;
-    }
+DocumentsRead read_documents_with_tree(std::string_view text, const std::string& source_name,
+                                       const LoadOptions& options, std::vector<Diagnostic>& problems) {
+    DocumentsRead read;
+    auto& policies = read.policies;
     YamlDocumentReader reader(text, options.limits.max_depth, options.cancel);
     int index = 0;
     while (const auto* root = reader.next()) {
@@ -148,7 +102,8 @@ std::vector<Policy> parse_policy_text_with_tree(std::string_view text, const std
                 {where, "",
                  "more than " + std::to_string(options.limits.max_policies) + " documents (raise --max-policies)"});
             policies.clear();
-            return policies;
+            read.too_many = true;
+            return read;
         }
         if (doc.is_null()) continue;  // an empty document between two `---`
         where = position_of(doc, where);
@@ -176,7 +131,9 @@ std::vector<Policy> parse_policy_text_with_tree(std::string_view text, const std
         policy.identity.name =
             metadata["name"].is_string() ? metadata["name"].get<std::string>() : metadata["name"].dump();
         if (is_namespaced_kind(policy.identity.kind)) {
-            policy.identity.namespace_name = metadata.contains("namespace") && metadata["namespace"].is_string()
+            // An empty namespace is the request's, as with none (issue 22).
+            policy.identity.namespace_name = metadata.contains("namespace") && metadata["namespace"].is_string() &&
+                                                     !metadata["namespace"].get_ref<const std::string&>().empty()
                                                  ? metadata["namespace"].get<std::string>()
                                                  : "default";
         }
@@ -198,14 +155,8 @@ std::vector<Policy> parse_policy_text_with_tree(std::string_view text, const std
         policy.origin = where;
         policies.push_back(std::move(policy));
     }
-    if (const auto& error = reader.error()) {
-        // What came before the error was read, but a file that is not YAML as a whole is
-        // not pushed in part.
-        policies.clear();
-        add_problem(problems, SourcePosition{source_name, 0, error->line, error->column}, "",
-                    "YAML syntax error: " + error->message);
-    }
-    return policies;
+    read.syntax_error = reader.error();
+    return read;
 }
 
 bool differential_check_enabled() {
