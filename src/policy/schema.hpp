@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,12 +17,18 @@ enum class Type { string, integer, boolean, object, array };
 std::string_view type_name(Type type);  // as in the CRD: "string", "integer", ...
 
 // A rule a string value must follow: either a CRD `pattern` or one of the Kubernetes name
-// rules the API server applies to metadata. Built once; matching never recompiles.
+// rules the API server applies to metadata. Patterns are matched by hand-written functions, not
+// a regex engine: every path of every policy goes through them, and std::regex cost more than
+// the rest of validation (issue 26). tests/unit/string_rules_test.cpp checks each matcher against
+// its pattern with std::regex.
 class StringRule {
 public:
-    // `crd_pattern` is written in Go RE2 syntax, matched anywhere in the value as Go's
-    // regexp.MatchString does (the CRD anchors it with ^ and $ where it means to).
-    static StringRule pattern(std::string crd_pattern, std::string expectation);
+    // `crd_pattern` is the CRD's, in Go RE2 syntax, matched anywhere in the value as Go's
+    // regexp.MatchString does (the CRD anchors it with ^ and $ where it means to); `matches` is
+    // its hand-written equivalent.
+    static StringRule pattern(std::string crd_pattern, bool (*matches)(std::string_view), std::string expectation);
+    // A CRD pattern of the form `(word|word|...)$`: the value ends with one of the words.
+    static StringRule ends_with_alternative(std::string crd_pattern, std::string expectation);
     static StringRule predicate(bool (*accepts)(std::string_view), std::string expectation);
 
     bool accepts(std::string_view value) const;
@@ -33,8 +38,8 @@ public:
 private:
     std::string crd_pattern_;
     std::string expectation_;
-    std::regex compiled_;
     bool (*accepts_)(std::string_view) = nullptr;
+    std::vector<std::string> endings_;  // ends_with_alternative
 };
 
 // What the CRDs' `x-kubernetes-validations` rules read of the object they are attached to (a
