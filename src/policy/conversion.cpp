@@ -1,7 +1,5 @@
 #include "policy/conversion.hpp"
 
-#include <algorithm>
-
 #include "policy/scalars.hpp"
 
 namespace karmor::policy {
@@ -15,17 +13,20 @@ constexpr std::size_t linear_lookup_keys = 16;
 
 }  // namespace
 
-bool DocumentConversion::Open::contains(std::string_view name) const {
-    if (!lookup.empty()) return lookup.find(std::string(name)) != lookup.end();
-    return std::find(keys.begin(), keys.end(), name) != keys.end();
+bool DocumentConversion::contains(const Open& open, std::string_view name) const {
+    if (!open.lookup.empty()) return open.lookup.find(std::string(name)) != open.lookup.end();
+    for (const auto key : open.keys)
+        if (text_of(key) == name) return true;
+    return false;
 }
 
-void DocumentConversion::Open::add(std::string name) {
-    if (keys.size() >= linear_lookup_keys) {
-        if (lookup.empty()) lookup.insert(keys.begin(), keys.end());
-        lookup.insert(name);
+void DocumentConversion::add(Open& open, KeyText key) {
+    if (open.keys.size() >= linear_lookup_keys) {
+        if (open.lookup.empty())
+            for (const auto earlier : open.keys) open.lookup.emplace(text_of(earlier));
+        open.lookup.emplace(text_of(key));
     }
-    keys.push_back(std::move(name));
+    open.keys.push_back(key);
 }
 
 void DocumentConversion::reset(const SourcePosition& where, ValueWriter* writer) {
@@ -33,6 +34,7 @@ void DocumentConversion::reset(const SourcePosition& where, ValueWriter* writer)
     writer_ = writer;
     problems_.clear();
     depth_ = 0;
+    keys_.clear();
     nodes_ = 0;
     exhausted_ = false;
 }
@@ -51,12 +53,13 @@ void DocumentConversion::report(int line, int column, std::string message) {
 
 void DocumentConversion::key(const YamlScalar& key) {
     auto& top = open_[depth_ - 1];
-    if (top.contains(key.text)) {
+    if (contains(top, key.text)) {
         report(key.line, key.column, "duplicate field \"" + std::string(key.text) + "\"");
         top.skip_value = true;
         return;
     }
-    top.key.assign(key.text);
+    top.key = {keys_.size(), key.text.size()};
+    keys_.append(key.text);
 }
 
 void DocumentConversion::bad_key(int line, int column) {
@@ -77,8 +80,8 @@ bool DocumentConversion::take_value(int line, int column, bool null) {
     }
     if (in_mapping) {
         if (null) return false;  // pruned, as the API server does
-        if (writer_) writer_->key(parent->key);
-        parent->add(std::move(parent->key));
+        if (writer_) writer_->key(text_of(parent->key));
+        add(*parent, parent->key);
     }
     return true;
 }
@@ -99,7 +102,6 @@ bool DocumentConversion::begin(const YamlCollection& value) {
     auto& open = open_[depth_++];
     open.mapping = value.mapping;
     open.skip_value = false;
-    open.key.clear();
     open.keys.clear();
     open.lookup.clear();
     if (writer_) {

@@ -31,15 +31,21 @@ public:
     void end() override;
 
 private:
+    // A key kept in keys_: no allocation per key once the buffers have grown.
+    struct KeyText {
+        std::size_t offset = 0;
+        std::size_t length = 0;
+    };
     struct Open {
         bool mapping = false;
         bool skip_value = false;                 // the current key repeats one already given
-        std::string key;                         // the current key, given to the writer with its value
-        std::vector<std::string> keys;           // given to the writer so far
+        KeyText key;                             // the current key, given to the writer with its value
+        std::vector<KeyText> keys;               // given to the writer so far
         std::unordered_set<std::string> lookup;  // the same, once there are many
-        bool contains(std::string_view key) const;
-        void add(std::string key);
     };
+    std::string_view text_of(KeyText key) const { return std::string_view(keys_).substr(key.offset, key.length); }
+    bool contains(const Open& open, std::string_view key) const;
+    void add(Open& open, KeyText key);
     // Whether the next value is given at all: not the value of a repeated key, not beyond the
     // node bound, not a null in a mapping. Gives its key to the writer.
     bool take_value(int line, int column, bool null);
@@ -50,6 +56,7 @@ private:
     ValueWriter* writer_ = nullptr;
     std::vector<Diagnostic> problems_;
     std::vector<Open> open_;  // reused from document to document: [0, depth_) are open
+    std::string keys_;        // the text of every key of the document
     std::size_t depth_ = 0;
     std::size_t nodes_ = 0;
     bool exhausted_ = false;

@@ -104,10 +104,10 @@ void DocumentCheck::start(const SourcePosition& where) {
     text_.clear();
     ValueWriter* writer = nullptr;
     if (yaml_writer_) {
-        yaml_writer_.emplace(text_);
+        yaml_writer_->reset();
         writer = &*yaml_writer_;
     } else if (json_writer_) {
-        json_writer_.emplace(text_);
+        json_writer_->reset();
         writer = &*json_writer_;
     } else {
         tree_builder_.emplace();

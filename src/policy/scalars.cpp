@@ -138,11 +138,14 @@ std::optional<json> float_value(std::string_view text) {
 
 // No null or boolean word is longer than five characters, and every number starts with a
 // digit, a sign or a dot.
+// The same decisions as resolve_plain_scalar, without building the string it would return:
+// this runs for every key and string value written.
 bool resolves_to_string(std::string_view text) {
     const char first = text.empty() ? '\0' : text.front();
     const bool may_be_number = (first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.';
     if (text.size() > 5 && !may_be_number) return true;
-    return resolve_plain_scalar(text).is_string();
+    if (is_null_word(text) || bool_word(text)) return false;
+    return !(may_be_number && (integer_value(text) || float_value(text)));
 }
 
 json resolve_plain_scalar(std::string_view text) {

@@ -1,6 +1,5 @@
 #include "policy/value_writers.hpp"
 
-#include <cctype>
 #include <cmath>
 
 #include "policy/scalars.hpp"
@@ -13,14 +12,18 @@ using json = nlohmann::ordered_json;
 // Whether `s` can be written without quotes and read back as the same string by any YAML 1.1
 // or 1.2 reader: a conservative character set, nothing that starts an indicator or a comment,
 // and nothing that resolves to another type.
+bool is_ascii_alnum(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 bool plain_safe(std::string_view s) {
     if (s.empty() || s.size() > 1024) return false;
     if (s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
     const unsigned char first = static_cast<unsigned char>(s.front());
-    if (!(std::isalnum(first) || first == '/' || first == '_' || first == '.')) return false;
+    if (!(is_ascii_alnum(first) || first == '/' || first == '_' || first == '.')) return false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (std::isalnum(c)) continue;
+        if (is_ascii_alnum(c)) continue;
         switch (c) {
             case ' ':
                 if (i + 1 < s.size() && s[i + 1] == '#') return false;

@@ -28,6 +28,7 @@ public:
 class YamlTextWriter final : public ValueWriter {
 public:
     explicit YamlTextWriter(std::string& out) : out_(out) {}
+    void reset() { frames_.clear(); }  // for the next document, into the same string
     void begin_object() override { begin(true); }
     void begin_array() override { begin(false); }
     void end() override;
@@ -55,6 +56,7 @@ private:
 class JsonTextWriter final : public ValueWriter {
 public:
     explicit JsonTextWriter(std::string& out) : out_(out) {}
+    void reset() { frames_.clear(); }  // for the next document, into the same string
     void begin_object() override { begin(true); }
     void begin_array() override { begin(false); }
     void end() override;
