@@ -1,5 +1,8 @@
 #include "bundle/artifact.hpp"
 
+#include <optional>
+#include <thread>
+
 #include "oci/manifest_json.hpp"
 #include "util/parallel.hpp"
 
@@ -8,6 +11,7 @@ namespace {
 
 constexpr int config_format_version = 1;
 constexpr const char* bundle_title = "policies.tar.gz";
+constexpr std::size_t config_thread_policies = 256;
 
 Blob make_blob(std::string media_type, std::string bytes, std::map<std::string, std::string> annotations = {}) {
     Blob blob;
@@ -29,13 +33,47 @@ Diagnostic problem_in(const std::string& source, std::string message) {
     return problem;
 }
 
+// `text` as a JSON string, as nlohmann::json dumps it: ", \\ and the control characters escaped
+// (\\n, \\u001f, ...), everything else as it is. Text that is not ASCII goes through nlohmann
+// itself, which also refuses what is not UTF-8.
+void append_json_string(std::string& out, std::string_view text) {
+    for (const char c : text) {
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            out += nlohmann::json(std::string(text)).dump();
+            return;
+        }
+    }
+    out += '"';
+    for (const char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\f': out += "\\f"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    constexpr char hex[] = "0123456789abcdef";
+                    out += "\\u00";
+                    out += hex[(c >> 4) & 0xF];
+                    out += hex[c & 0xF];
+                } else {
+                    out += c;
+                }
+        }
+    }
+    out += '"';
+}
+
 }  // namespace
 
 // Written directly rather than through a JSON tree, which took three times the memory of
 // the text for 100,000 policies. The output is what nlohmann::json would dump: no spaces,
 // object keys in sorted order (tests/unit/artifact_test.cpp checks both).
 std::string build_config(const std::vector<Policy>& policies, const std::vector<std::string>& file_names) {
-    const auto quoted = [](std::string& out, const std::string& text) { out += nlohmann::json(text).dump(); };
+    const auto quoted = [](std::string& out, std::string_view text) { append_json_string(out, text); };
     std::string out = "{\"formatVersion\":" + std::to_string(config_format_version) + ",\"policies\":[";
     out.reserve(policies.size() * 200 + out.size() + 2);
     for (std::size_t i = 0; i < policies.size(); ++i) {
@@ -70,8 +108,18 @@ std::string build_config(const std::vector<Policy>& policies, const std::vector<
 Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const BuildOptions& options) {
     if (policies.empty()) return unexpected(Error(ErrorKind::validation, "there are no policies to push"));
     BuiltArtifact artifact;
-    const auto file_names = policy_file_names(policies, options.format);
-    artifact.config = make_blob(media_type::kubearmor_config, build_config(policies, file_names));
+    artifact.file_names = policy_file_names(policies, options.format);
+    const auto& file_names = artifact.file_names;
+    // Many policies: the config is built while the layer is compressed, the longest step of
+    // building. A thread is not worth it for a few.
+    const auto make_config = [&] {
+        artifact.config = make_blob(media_type::kubearmor_config, build_config(policies, file_names));
+    };
+    std::optional<std::jthread> config_builder;
+    if (policies.size() >= config_thread_policies)
+        config_builder.emplace(make_config);
+    else
+        make_config();
 
     if (policies.size() == 1 && !options.tar_layer) {
         const auto* type =
@@ -96,6 +144,7 @@ Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const 
             make_blob(media_type::kubearmor_layer_tar_gzip, std::move(*archive), {{annotation::title, bundle_title}}));
     }
 
+    if (config_builder) config_builder->join();
     Manifest& m = artifact.manifest;
     m.media_type = media_type::oci_manifest;
     m.artifact_type = media_type::kubearmor_config;

@@ -38,6 +38,7 @@ struct BuildOptions {
 };
 
 struct BuiltArtifact {
+    std::vector<std::string> file_names;  // of each policy, in the order given (policy_file_names)
     Blob config;
     std::vector<Blob> layers;
     Manifest manifest;

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <set>
 
@@ -512,20 +511,44 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
     return policies;
 }
 
+namespace {
+
+// The policies' indexes in identity order; equal identities keep their input order. Sorting
+// indexes compares the identities in place: no copies of them, no moves of whole policies.
+std::vector<std::size_t> identity_order(const std::vector<Policy>& policies) {
+    std::vector<std::size_t> order(policies.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return policies[a].identity < policies[b].identity; });
+    return order;
+}
+
+}  // namespace
+
 void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems) {
-    std::map<PolicyIdentity, const Policy*> seen;
-    for (const auto& policy : policies) {
-        auto [it, inserted] = seen.emplace(policy.identity, &policy);
-        if (!inserted) {
-            add_problem(problems, policy.origin, "metadata.name",
-                        policy.identity.str() + " is defined twice: here and at " + it->second->origin.str());
-        }
+    // Each policy whose identity an earlier one has, with that first one, in input order.
+    const auto order = identity_order(policies);
+    std::vector<std::pair<std::size_t, std::size_t>> repeats;
+    for (std::size_t i = 1, first = 0; i < order.size(); ++i) {
+        if (policies[order[i]].identity == policies[order[first]].identity)
+            repeats.emplace_back(order[i], order[first]);
+        else
+            first = i;
+    }
+    std::sort(repeats.begin(), repeats.end());
+    for (const auto& [later, first] : repeats) {
+        const auto& policy = policies[later];
+        add_problem(problems, policy.origin, "metadata.name",
+                    policy.identity.str() + " is defined twice: here and at " + policies[first].origin.str());
     }
 }
 
 void sort_policies(std::vector<Policy>& policies) {
-    std::sort(policies.begin(), policies.end(),
-              [](const Policy& a, const Policy& b) { return a.identity < b.identity; });
+    const auto order = identity_order(policies);
+    std::vector<Policy> sorted;
+    sorted.reserve(policies.size());
+    for (const auto i : order) sorted.push_back(std::move(policies[i]));
+    policies = std::move(sorted);
 }
 
 std::string to_yaml(const nlohmann::ordered_json& document) {
@@ -567,30 +590,39 @@ std::string serialize_policy(const Policy& policy, PolicyFormat format) {
 }
 
 std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format) {
-    const std::string extension = format == PolicyFormat::json ? ".json" : ".yaml";
-    const auto safe = [](const std::string& s) {
-        std::string out;
-        for (char c : s) {
+    const std::string_view extension = format == PolicyFormat::json ? ".json" : ".yaml";
+    // Lowercase letters, digits, '-', '.' and '_'; no leading '.'; at most 200 characters.
+    const auto append_safe = [](std::string& out, const std::string& s) {
+        const auto start = out.size();
+        for (char c : s.substr(0, 200)) {
             const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
             out.push_back(ok ? c : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : '_');
         }
-        while (!out.empty() && out.front() == '.') out.front() = '_';
-        if (out.size() > 200) out.resize(200);
-        return out;
+        if (out.size() > start && out[start] == '.') out[start] = '_';
     };
-    std::vector<std::string> names;
-    std::map<std::string, int> counts;
-    for (const auto& p : policies) {
-        std::string base = kind_abbreviation(p.identity.kind);
-        if (!p.identity.namespace_name.empty()) base += "-" + safe(p.identity.namespace_name);
-        base += "-" + safe(p.identity.name);
-        names.push_back(base);
-        ++counts[base];
+    std::vector<std::string> names(policies.size());
+    for (std::size_t i = 0; i < policies.size(); ++i) {
+        const auto& identity = policies[i].identity;
+        auto& name = names[i];
+        name.reserve(identity.namespace_name.size() + identity.name.size() + 24);
+        name = kind_abbreviation(identity.kind);
+        if (!identity.namespace_name.empty()) {
+            name += '-';
+            append_safe(name, identity.namespace_name);
+        }
+        name += '-';
+        append_safe(name, identity.name);
     }
     // Different identities can flatten to one name (namespace "a-b" + name "c" and namespace
     // "a" + name "b-c", or names that needed escaping): those get a hash of the identity.
+    std::vector<std::size_t> order(names.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+    std::vector<bool> shared(names.size());
+    for (std::size_t i = 1; i < order.size(); ++i)
+        if (names[order[i]] == names[order[i - 1]]) shared[order[i]] = shared[order[i - 1]] = true;
     for (std::size_t i = 0; i < names.size(); ++i) {
-        if (counts[names[i]] > 1) names[i] += "-" + Digest::sha256_of(policies[i].identity.str()).hex().substr(0, 8);
+        if (shared[i]) names[i] += "-" + Digest::sha256_of(policies[i].identity.str()).hex().substr(0, 8);
         names[i] += extension;
     }
     return names;
