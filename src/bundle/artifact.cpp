@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "oci/manifest_json.hpp"
+#include "util/json_string.hpp"
 #include "util/parallel.hpp"
 
 namespace karmor::bundle {
@@ -33,47 +34,13 @@ Diagnostic problem_in(const std::string& source, std::string message) {
     return problem;
 }
 
-// `text` as a JSON string, as nlohmann::json dumps it: ", \\ and the control characters escaped
-// (\\n, \\u001f, ...), everything else as it is. Text that is not ASCII goes through nlohmann
-// itself, which also refuses what is not UTF-8.
-void append_json_string(std::string& out, std::string_view text) {
-    for (const char c : text) {
-        if (static_cast<unsigned char>(c) >= 0x80) {
-            out += nlohmann::json(std::string(text)).dump();
-            return;
-        }
-    }
-    out += '"';
-    for (const char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\t': out += "\\t"; break;
-            case '\n': out += "\\n"; break;
-            case '\f': out += "\\f"; break;
-            case '\r': out += "\\r"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    constexpr char hex[] = "0123456789abcdef";
-                    out += "\\u00";
-                    out += hex[(c >> 4) & 0xF];
-                    out += hex[c & 0xF];
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
-}
-
 }  // namespace
 
 // Written directly rather than through a JSON tree, which took three times the memory of
 // the text for 100,000 policies. The output is what nlohmann::json would dump: no spaces,
 // object keys in sorted order (tests/unit/artifact_test.cpp checks both).
 std::string build_config(const std::vector<Policy>& policies, const std::vector<std::string>& file_names) {
-    const auto quoted = [](std::string& out, std::string_view text) { append_json_string(out, text); };
+    const auto quoted = [](std::string& out, std::string_view text) { util::append_json_string(out, text); };
     std::string out = "{\"formatVersion\":" + std::to_string(config_format_version) + ",\"policies\":[";
     out.reserve(policies.size() * 200 + out.size() + 2);
     for (std::size_t i = 0; i < policies.size(); ++i) {
