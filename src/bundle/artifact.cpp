@@ -160,7 +160,8 @@ std::string describe_artifact(const Manifest& m) {
 }
 
 std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, const LoadOptions& options,
-                                       const ArchiveLimits& limits, std::vector<Diagnostic>& problems) {
+                                       const ArchiveLimits& limits, std::vector<Diagnostic>& problems,
+                                       const std::function<void(Policy&)>& parsed) {
     // Every text to parse, with the name it is reported under.
     struct Text {
         std::string_view content;
@@ -193,16 +194,19 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
         std::vector<Policy> policies;
         std::vector<Diagnostic> problems;
     };
-    std::vector<Parsed> parsed(texts.size());
+    std::vector<Parsed> read(texts.size());
     util::parallel_for(texts.size(), [&](std::size_t i) {
-        parsed[i].policies = parse_policy_text(texts[i].content, texts[i].source, options, parsed[i].problems);
+        auto& text = read[i];
+        text.policies = parse_policy_text(texts[i].content, texts[i].source, options, text.problems);
         // A text whose only policy was refused already says why; "holds no policy" would be noise.
-        if (parsed[i].policies.empty() && parsed[i].problems.empty())
-            parsed[i].problems.push_back(problem_in(texts[i].source, "holds no policy"));
+        if (text.policies.empty() && text.problems.empty())
+            text.problems.push_back(problem_in(texts[i].source, "holds no policy"));
+        if (parsed)
+            for (auto& policy : text.policies) parsed(policy);
     });
     std::vector<Policy> policies;
     policies.reserve(texts.size());
-    for (auto& p : parsed) {
+    for (auto& p : read) {
         std::move(p.problems.begin(), p.problems.end(), std::back_inserter(problems));
         std::move(p.policies.begin(), p.policies.end(), std::back_inserter(policies));
     }

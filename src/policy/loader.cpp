@@ -589,8 +589,11 @@ std::string serialize_policy(const Policy& policy, PolicyFormat format) {
     return out;
 }
 
-std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format) {
-    const std::string_view extension = format == PolicyFormat::json ? ".json" : ".yaml";
+namespace {
+
+// kind-namespace-name of policy_file_names, without the extension and the hash that tell apart
+// identities that flatten to the same name.
+std::string file_base_name(const PolicyIdentity& identity) {
     // Lowercase letters, digits, '-', '.' and '_'; no leading '.'; at most 200 characters.
     const auto append_safe = [](std::string& out, const std::string& s) {
         const auto start = out.size();
@@ -600,19 +603,34 @@ std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, 
         }
         if (out.size() > start && out[start] == '.') out[start] = '_';
     };
-    std::vector<std::string> names(policies.size());
-    for (std::size_t i = 0; i < policies.size(); ++i) {
-        const auto& identity = policies[i].identity;
-        auto& name = names[i];
-        name.reserve(identity.namespace_name.size() + identity.name.size() + 24);
-        name = kind_abbreviation(identity.kind);
-        if (!identity.namespace_name.empty()) {
-            name += '-';
-            append_safe(name, identity.namespace_name);
-        }
+    std::string name;
+    name.reserve(identity.namespace_name.size() + identity.name.size() + 24);
+    name = kind_abbreviation(identity.kind);
+    if (!identity.namespace_name.empty()) {
         name += '-';
-        append_safe(name, identity.name);
+        append_safe(name, identity.namespace_name);
     }
+    name += '-';
+    append_safe(name, identity.name);
+    return name;
+}
+
+std::string_view file_extension(PolicyFormat format) {
+    return format == PolicyFormat::json ? ".json" : ".yaml";
+}
+
+}  // namespace
+
+std::string policy_file_name(const PolicyIdentity& identity, PolicyFormat format) {
+    auto name = file_base_name(identity);
+    name += file_extension(format);
+    return name;
+}
+
+std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format) {
+    const auto extension = file_extension(format);
+    std::vector<std::string> names(policies.size());
+    for (std::size_t i = 0; i < policies.size(); ++i) names[i] = file_base_name(policies[i].identity);
     // Different identities can flatten to one name (namespace "a-b" + name "c" and namespace
     // "a" + name "b-c", or names that needed escaping): those get a hash of the identity.
     std::vector<std::size_t> order(names.size());
