@@ -149,6 +149,11 @@ void DocumentCheck::end() {
     walk_.end();
 }
 
+void DocumentCheck::reserve_output(std::size_t text_bytes) {
+    // JSON is longer than the YAML it comes from: a quarter more is room for the quotes.
+    if (yaml_writer_ || json_writer_) text_.reserve(text_bytes + text_bytes / 4);
+}
+
 std::optional<Policy> DocumentCheck::finish(std::vector<Diagnostic>& problems) {
     using Root = DocumentIdentity::Root;
     if (identity_.root() == Root::null || identity_.root() == Root::none) return std::nullopt;  // between two `---`
@@ -193,7 +198,9 @@ std::optional<Policy> DocumentCheck::finish(std::vector<Diagnostic>& problems) {
         policy.document = tree_builder_->take();
     } else {
         if (json_writer_) text_ += '\n';
-        if (text_.size() <= copied_text_bytes) {
+        // A document far smaller than the buffer reserved for it is copied out too: the buffer
+        // stays for the next document of the text.
+        if (text_.size() <= copied_text_bytes || text_.capacity() > 2 * text_.size() + big_text_bytes) {
             policy.serialized.assign(text_);
         } else {
             policy.serialized = std::move(text_);

@@ -30,6 +30,12 @@ public:
     // After the document was read whole: appends its problems; the policy when it has none.
     // An empty document gives neither.
     std::optional<Policy> finish(std::vector<Diagnostic>& problems);
+    // Makes room for serialized documents of up to about `text_bytes` (a big text's size), so
+    // that a big document is written once in place instead of being copied each time the
+    // buffer doubles (issue 26: peak memory). Pages not written to cost no memory.
+    void reserve_output(std::size_t text_bytes);
+    // Texts from this size on are worth reserve_output.
+    static constexpr std::size_t big_text_bytes = 1 << 20;
 
     void scalar(const YamlScalar& scalar) override;
     bool begin(const YamlCollection& collection) override;

@@ -297,6 +297,7 @@ policy::DocumentsRead read_documents(std::string_view text, const std::string& s
     policy::DocumentsRead read;
     policy::YamlEventReader reader(text, options.limits.max_depth, options.cancel);
     policy::DocumentCheck check(options);
+    if (text.size() >= policy::DocumentCheck::big_text_bytes) check.reserve_output(text.size());
     int index = 0;
     for (;;) {
         const SourcePosition where{source_name, index + 1, 0, 0};

@@ -91,6 +91,7 @@ const char* const replacement_values[] = {"~",
 // over the file.
 std::vector<std::string> mutations(const std::string& text, std::size_t limit, std::mt19937& random) {
     std::vector<std::string> out;
+    if (limit == 0) return out;  // every variant is built before the choice: not for big files
     const auto lines = split_lines(text);
     for (std::size_t i = 0; i < lines.size(); ++i) {
         auto copy = lines;
