@@ -1,5 +1,6 @@
 #include "follow/pull_state.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -7,6 +8,7 @@
 #include "karmor/digest.hpp"
 #include "util/atomic_file.hpp"
 #include "util/json_string.hpp"
+#include "util/json_text.hpp"
 
 namespace karmor::follow {
 
@@ -65,7 +67,18 @@ Result<std::optional<PullState>> read_pull_state(const fs::path& directory) {
     return std::optional<PullState>(std::move(state));
 }
 
-using util::append_json_string;
+namespace {
+
+// The reference names a layout directory as given, and paths are bytes (util/json_text.hpp).
+// ASCII, nearly every name, is its own lossless form and is quoted without a copy.
+void append_json_string(std::string& out, const std::string& text) {
+    if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+        util::append_json_string(out, text);
+    else
+        util::append_json_string(out, util::to_lossless_utf8(text));
+}
+
+}  // namespace
 
 // Written as text, not built as a JSON tree first: for 10,000 files the tree and its dump took
 // 8% of a pull (issue 18). The bytes are those of nlohmann's dump(1) of the same object.

@@ -84,6 +84,20 @@ TEST(Archive, OwnHeadersGiveLibarchivesBytes) {
         }
     }
     EXPECT_EQ(compared, sets.size() * 10);
+    // The layout push makes (issue 22): a directory entry, then the policy files under it.
+    const std::vector<ArchiveFile> in_directory{{"policies/", "", true},
+                                                {"policies/ksp-shop-block-shell.yaml", "kind: KubeArmorPolicy\n"},
+                                                {"policies/hsp-audit.yaml", std::string(700, 'h')}};
+    for (const std::int64_t mtime : {std::int64_t{0}, std::int64_t{1'700'000'000}}) {
+        for (const int level : {-1, 0, 6}) {
+            SCOPED_TRACE("directory mtime " + std::to_string(mtime) + " level " + std::to_string(level));
+            const auto ours = level < 0 ? write_tar(in_directory, mtime) : write_tar_gz(in_directory, mtime, level);
+            const auto theirs = write_archive_with_libarchive(in_directory, mtime, level);
+            ASSERT_TRUE(ours);
+            ASSERT_TRUE(theirs);
+            EXPECT_EQ(*ours, *theirs);
+        }
+    }
     // A name over 100 characters needs a pax header: libarchive writes the whole archive.
     const std::string name(101, 'l');
     const std::vector<ArchiveFile> long_name{{name, "x"}, {"short.yaml", "y"}};
