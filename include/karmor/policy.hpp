@@ -117,6 +117,8 @@ std::string to_yaml(const nlohmann::ordered_json& document);
 // A file name that shows kind, namespace and name: ksp-default-block-shell.yaml.
 // Names are unique within `policies` (a short hash is added where two would collide).
 std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format);
+// The name policy_file_names gives a policy whose name no other policy of the set flattens to.
+std::string policy_file_name(const PolicyIdentity& identity, PolicyFormat format);
 
 // ksp, hsp, csp or knp.
 std::string kind_abbreviation(std::string_view kind);

@@ -1,6 +1,7 @@
 #include "bundle/archive.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <set>
 
@@ -68,15 +69,18 @@ std::string normalized_name(std::string name) {
 
 namespace {
 
-// compression_level < 0: a plain tar. A set `cancel` stops it between files.
-Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level,
-                                  const std::atomic<bool>* cancel) {
+constexpr std::size_t tar_block = 512;
+constexpr std::uint64_t max_octal_11 = 077777777777;  // the largest size or mtime of a ustar header
+const char zeros[2 * tar_block] = {};
+
+Result<ArchiveWriter> start_writer(std::string& out, int compression_level, bool raw) {
     if (auto loaded = load_libarchive(); !loaded) return unexpected(std::move(loaded).error());
-    std::string out;
     ArchiveWriter writer(libarchive().archive_write_new());
     archive* a = writer.get();
     const bool gzip = compression_level >= 0;
-    if (libarchive().archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+    const int format =
+        raw ? libarchive().archive_write_set_format_raw(a) : libarchive().archive_write_set_format_pax_restricted(a);
+    if (format != ARCHIVE_OK ||
         (gzip && (libarchive().archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
                   libarchive().archive_write_set_filter_option(a, "gzip", "timestamp", nullptr) != ARCHIVE_OK ||
                   libarchive().archive_write_set_filter_option(
@@ -84,11 +88,130 @@ Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::in
         libarchive().archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
         libarchive().archive_write_open2(a, &out, nullptr, append_to_string, nullptr, nullptr) != ARCHIVE_OK)
         return archive_failure(a, "cannot start the policy archive");
+    return writer;
+}
 
+Unexpected<Error> interrupted() {
+    return unexpected(Error(ErrorKind::cancelled, "interrupted while building the policy archive"));
+}
+
+bool cancelled(const std::atomic<bool>* cancel) {
+    return cancel && cancel->load(std::memory_order_relaxed);
+}
+
+// Whether the entry is one libarchive's pax_restricted writer gives a plain ustar header: a
+// name of at most 100 printable ASCII characters, a size and an mtime of 11 octal digits.
+// Every policy file karmor names is; the others take libarchive's tar writer.
+bool fits_ustar(const ArchiveFile& file, std::int64_t mtime) {
+    if (file.name.empty() || file.name.size() > 100) return false;
+    for (const char c : file.name)
+        if (c < 0x20 || c > 0x7E) return false;
+    return mtime >= 0 && static_cast<std::uint64_t>(mtime) <= max_octal_11 && file.content.size() <= max_octal_11;
+}
+
+void put_octal(char* field, std::size_t digits, std::uint64_t value) {
+    for (std::size_t i = digits; i-- > 0; value >>= 3) field[i] = static_cast<char>('0' + (value & 7));
+}
+
+// The 512-byte header, byte for byte what libarchive writes for a regular file of mode 0644 or
+// a directory of mode 0755, uid and gid 0 and no user or group names (tests/unit/archive_test.cpp
+// compares them).
+void ustar_header(char (&h)[tar_block], const ArchiveFile& file, std::int64_t mtime) {
+    std::memset(h, 0, sizeof h);
+    std::memcpy(h, file.name.data(), file.name.size());
+    std::memcpy(h + 100, file.directory ? "000755 " : "000644 ", 7);  // mode
+    std::memcpy(h + 108, "000000 ", 7);                               // uid
+    std::memcpy(h + 116, "000000 ", 7);                               // gid
+    put_octal(h + 124, 11, file.content.size());
+    h[135] = ' ';
+    put_octal(h + 136, 11, static_cast<std::uint64_t>(mtime));
+    h[147] = ' ';
+    std::memset(h + 148, ' ', 8);  // the checksum counts its own field as spaces
+    h[156] = file.directory ? '5' : '0';
+    std::memcpy(h + 257, "ustar", 6);
+    std::memcpy(h + 263, "00", 2);
+    std::memcpy(h + 329, "000000 ", 7);  // device major and minor
+    std::memcpy(h + 337, "000000 ", 7);
+    std::uint64_t sum = 0;
+    for (const char c : h) sum += static_cast<unsigned char>(c);
+    put_octal(h + 148, 6, sum);
+    h[154] = '\0';
+    h[155] = ' ';
+}
+
+// Every entry fits ustar: the tar stream is written here, in the same pieces libarchive's tar
+// writer gives its output (header, data, padding; two zero blocks at the end), so that the
+// gzip stream libarchive makes of it is the same byte for byte. libarchive's per-entry work
+// (its entry objects, name conversions, header formatting) cost a quarter of building the
+// archive of 10,000 policies.
+template <typename Write>
+Result<void> write_ustar(const std::vector<ArchiveFile>& files, std::int64_t mtime, const std::atomic<bool>* cancel,
+                         Write&& write) {
+    char header[tar_block];
+    for (const auto& file : files) {
+        if (cancelled(cancel)) return interrupted();
+        ustar_header(header, file, mtime);
+        if (!write(std::string_view(header, sizeof header)) || !write(file.content)) return Result<void>{};
+        if (const auto rest = file.content.size() % tar_block; rest != 0)
+            if (!write(std::string_view(zeros, tar_block - rest))) return Result<void>{};
+    }
+    write(std::string_view(zeros, sizeof zeros));
+    return {};
+}
+
+// compression_level < 0: a plain tar. A set `cancel` stops it between files.
+Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level,
+                                  const std::atomic<bool>* cancel) {
+    std::string out;
+    const bool plain_ustar =
+        std::all_of(files.begin(), files.end(), [&](const ArchiveFile& f) { return fits_ustar(f, mtime); });
+    if (plain_ustar && compression_level < 0) {
+        std::uint64_t size = sizeof zeros;
+        for (const auto& file : files)
+            size += tar_block + (file.content.size() + tar_block - 1) / tar_block * tar_block;
+        out.reserve(size);
+        auto written = write_ustar(files, mtime, cancel, [&](std::string_view bytes) {
+            out += bytes;
+            return true;
+        });
+        if (!written) return unexpected(std::move(written).error());
+        return out;
+    }
+    if (plain_ustar) {
+        // One raw entry through libarchive: its gzip filter, unchanged, compresses the stream.
+        auto writer = start_writer(out, compression_level, true);
+        if (!writer) return unexpected(std::move(writer).error());
+        archive* a = writer->get();
+        ArchiveEntryPtr entry(libarchive().archive_entry_new());
+        libarchive().archive_entry_set_filetype(entry.get(), AE_IFREG);
+        if (libarchive().archive_write_header(a, entry.get()) != ARCHIVE_OK)
+            return archive_failure(a, "cannot start the policy archive");
+        bool failed = false;
+        auto written = write_ustar(files, mtime, cancel, [&](std::string_view bytes) {
+            failed =
+                libarchive().archive_write_data(a, bytes.data(), bytes.size()) != static_cast<la_ssize_t>(bytes.size());
+            return !failed;
+        });
+        if (!written) return unexpected(std::move(written).error());
+        if (failed) return archive_failure(a, "cannot write the policy archive");
+        if (libarchive().archive_write_close(a) != ARCHIVE_OK)
+            return archive_failure(a, "cannot finish the policy archive");
+        return out;
+    }
+    return write_archive_with_libarchive(files, mtime, compression_level, cancel);
+}
+
+}  // namespace
+
+Result<std::string> write_archive_with_libarchive(const std::vector<ArchiveFile>& files, std::int64_t mtime,
+                                                  int compression_level, const std::atomic<bool>* cancel) {
+    std::string out;
+    auto writer = start_writer(out, compression_level, false);
+    if (!writer) return unexpected(std::move(writer).error());
+    archive* a = writer->get();
     ArchiveEntryPtr entry(libarchive().archive_entry_new());
     for (const auto& file : files) {
-        if (cancel && cancel->load(std::memory_order_relaxed))
-            return unexpected(Error(ErrorKind::cancelled, "interrupted while building the policy archive"));
+        if (cancelled(cancel)) return interrupted();
         const std::string name(file.name);
         libarchive().archive_entry_clear(entry.get());
         libarchive().archive_entry_set_pathname(entry.get(), name.c_str());
@@ -108,8 +231,6 @@ Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::in
         return archive_failure(a, "cannot finish the policy archive");
     return out;
 }
-
-}  // namespace
 
 Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level,
                                  const std::atomic<bool>* cancel) {

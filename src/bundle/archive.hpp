@@ -38,6 +38,12 @@ struct ArchiveLimits {
 Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level = 6,
                                  const std::atomic<bool>* cancel = nullptr);
 
+// write_tar_gz (compression_level >= 0) or write_tar (< 0) done by libarchive's tar writer for
+// every entry. write_tar_gz writes the headers itself when every entry fits a plain ustar
+// header, and gives the same bytes: this is what tests compare it with.
+Result<std::string> write_archive_with_libarchive(const std::vector<ArchiveFile>& files, std::int64_t mtime,
+                                                  int compression_level, const std::atomic<bool>* cancel = nullptr);
+
 // The same, as a plain tar (an OCI image layout for `save`, SPEC §11).
 Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_t mtime);
 

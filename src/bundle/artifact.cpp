@@ -1,12 +1,17 @@
 #include "bundle/artifact.hpp"
 
+#include <optional>
+#include <thread>
+
 #include "oci/manifest_json.hpp"
+#include "util/json_string.hpp"
 #include "util/parallel.hpp"
 
 namespace karmor::bundle {
 namespace {
 
 constexpr int config_format_version = 1;
+constexpr std::size_t config_thread_policies = 256;
 // The archive's entries lie under this directory, and the layer is titled after it and marked
 // for unpacking: what `oras push REF dir/` makes, so that `oras pull` writes the policy files
 // into ./policies/ instead of leaving a tarball (issue 22). Archives of earlier versions have
@@ -40,7 +45,7 @@ Diagnostic problem_in(const std::string& source, std::string message) {
 // the text for 100,000 policies. The output is what nlohmann::json would dump: no spaces,
 // object keys in sorted order (tests/unit/artifact_test.cpp checks both).
 std::string build_config(const std::vector<Policy>& policies, const std::vector<std::string>& file_names) {
-    const auto quoted = [](std::string& out, const std::string& text) { out += nlohmann::json(text).dump(); };
+    const auto quoted = [](std::string& out, std::string_view text) { util::append_json_string(out, text); };
     std::string out = "{\"formatVersion\":" + std::to_string(config_format_version) + ",\"policies\":[";
     out.reserve(policies.size() * 200 + out.size() + 2);
     for (std::size_t i = 0; i < policies.size(); ++i) {
@@ -75,8 +80,18 @@ std::string build_config(const std::vector<Policy>& policies, const std::vector<
 Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const BuildOptions& options) {
     if (policies.empty()) return unexpected(Error(ErrorKind::validation, "there are no policies to push"));
     BuiltArtifact artifact;
-    const auto file_names = policy_file_names(policies, options.format);
-    artifact.config = make_blob(media_type::kubearmor_config, build_config(policies, file_names));
+    artifact.file_names = policy_file_names(policies, options.format);
+    const auto& file_names = artifact.file_names;
+    // Many policies: the config is built while the layer is compressed, the longest step of
+    // building. A thread is not worth it for a few.
+    const auto make_config = [&] {
+        artifact.config = make_blob(media_type::kubearmor_config, build_config(policies, file_names));
+    };
+    std::optional<std::jthread> config_builder;
+    if (policies.size() >= config_thread_policies)
+        config_builder.emplace(make_config);
+    else
+        make_config();
 
     if (policies.size() == 1 && !options.tar_layer) {
         const auto* type =
@@ -106,6 +121,7 @@ Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const 
                       {{annotation::title, std::string(bundle_directory)}, {oras_unpack_annotation, "true"}}));
     }
 
+    if (config_builder) config_builder->join();
     Manifest& m = artifact.manifest;
     m.media_type = media_type::oci_manifest;
     m.artifact_type = media_type::kubearmor_config;
@@ -177,7 +193,8 @@ std::string describe_artifact(const Manifest& m) {
 }
 
 std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, const LoadOptions& options,
-                                       const ArchiveLimits& limits, std::vector<Diagnostic>& problems) {
+                                       const ArchiveLimits& limits, std::vector<Diagnostic>& problems,
+                                       const std::function<void(Policy&)>& parsed) {
     // Every text to parse, with the name it is reported under.
     struct Text {
         std::string_view content;
@@ -210,16 +227,19 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
         std::vector<Policy> policies;
         std::vector<Diagnostic> problems;
     };
-    std::vector<Parsed> parsed(texts.size());
+    std::vector<Parsed> read(texts.size());
     util::parallel_for(texts.size(), [&](std::size_t i) {
-        parsed[i].policies = parse_policy_text(texts[i].content, texts[i].source, options, parsed[i].problems);
+        auto& text = read[i];
+        text.policies = parse_policy_text(texts[i].content, texts[i].source, options, text.problems);
         // A text whose only policy was refused already says why; "holds no policy" would be noise.
-        if (parsed[i].policies.empty() && parsed[i].problems.empty())
-            parsed[i].problems.push_back(problem_in(texts[i].source, "holds no policy"));
+        if (text.policies.empty() && text.problems.empty())
+            text.problems.push_back(problem_in(texts[i].source, "holds no policy"));
+        if (parsed)
+            for (auto& policy : text.policies) parsed(policy);
     });
     std::vector<Policy> policies;
     policies.reserve(texts.size());
-    for (auto& p : parsed) {
+    for (auto& p : read) {
         std::move(p.problems.begin(), p.problems.end(), std::back_inserter(problems));
         std::move(p.policies.begin(), p.policies.end(), std::back_inserter(policies));
     }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,6 +39,7 @@ struct BuildOptions {
 };
 
 struct BuiltArtifact {
+    std::vector<std::string> file_names;  // of each policy, in the order given (policy_file_names)
     Blob config;
     std::vector<Blob> layers;
     Manifest manifest;
@@ -70,7 +72,10 @@ struct FetchedLayer {
 };
 
 // Parses the policies of every policy layer; problems (of every layer) are appended.
+// `parsed`, when given, is called with each policy as soon as its text is read, on the thread
+// that read it (pull writes the file then), before the set is checked as a whole.
 std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, const LoadOptions& options,
-                                       const ArchiveLimits& limits, std::vector<Diagnostic>& problems);
+                                       const ArchiveLimits& limits, std::vector<Diagnostic>& problems,
+                                       const std::function<void(Policy&)>& parsed = {});
 
 }  // namespace karmor::bundle

@@ -47,7 +47,8 @@ namespace karmor::bundle {
     X(archive_write_open2)                                                                                             \
     X(archive_write_set_bytes_in_last_block)                                                                           \
     X(archive_write_set_filter_option)                                                                                 \
-    X(archive_write_set_format_pax_restricted)
+    X(archive_write_set_format_pax_restricted)                                                                         \
+    X(archive_write_set_format_raw)
 
 struct LibArchive {
 #define KARMOR_LIBARCHIVE_MEMBER(name) decltype(&::name) name = nullptr;

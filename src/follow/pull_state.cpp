@@ -1,11 +1,13 @@
 #include "follow/pull_state.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "karmor/digest.hpp"
 #include "util/atomic_file.hpp"
+#include "util/json_string.hpp"
 #include "util/json_text.hpp"
 
 namespace karmor::follow {
@@ -68,8 +70,12 @@ Result<std::optional<PullState>> read_pull_state(const fs::path& directory) {
 namespace {
 
 // The reference names a layout directory as given, and paths are bytes (util/json_text.hpp).
+// ASCII, nearly every name, is its own lossless form and is quoted without a copy.
 void append_json_string(std::string& out, const std::string& text) {
-    out += nlohmann::ordered_json(util::to_lossless_utf8(text)).dump();
+    if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+        util::append_json_string(out, text);
+    else
+        util::append_json_string(out, util::to_lossless_utf8(text));
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 // SPEC §2 pull, §4 reading artifacts of other tools, §5 file names, §6 pulling from an image,
 // §8 verification.
 #include <algorithm>
+#include <atomic>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 
 #include "bundle/artifact.hpp"
@@ -99,7 +103,8 @@ std::uint64_t blob_bytes(const Manifest& manifest) {
 }
 
 Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& manifest, const std::string& where,
-                                          const LoadOptions& load, ProgressSink* progress) {
+                                          const LoadOptions& load, ProgressSink* progress,
+                                          const std::function<void(Policy&)>& parsed = {}) {
     ops::TransferTally tally(progress, TransferDirection::download, blob_bytes(manifest));
     // The config is not read: it is an index for `inspect`, the layers are the truth
     // (docs/artifact-format.md), and the manifest's digest already pins it. A pull is one
@@ -131,7 +136,7 @@ Result<std::vector<Policy>> read_policies(oci::Target& target, const Manifest& m
 
     if (progress) progress->stage_started(ProgressStage::loading_policies);
     std::vector<Diagnostic> problems;
-    auto policies = bundle::read_policy_layers(layers, load, limits, problems);
+    auto policies = bundle::read_policy_layers(layers, load, limits, problems, parsed);
     if (load.cancel && load.cancel->load())
         return unexpected(Error(ErrorKind::cancelled, "interrupted while reading the policies; nothing was written"));
     if (!problems.empty()) {
@@ -166,6 +171,64 @@ Result<std::vector<SignatureReport>> verify_before_pull(oci::Target& target, con
     }
     return std::move(verified->signatures);
 }
+
+// Pull into a directory that does not exist yet (the usual case in CI): each policy is written
+// into the staged directory as soon as its text is read, so that creating the files overlaps
+// parsing the rest; the directory appears under its name only once every policy is valid
+// (SPEC §8). Written under the name it has alone; where two identities flatten to the same
+// name, the later one goes under a private name until every name is known.
+class StagedWriter {
+public:
+    explicit StagedWriter(ops::StagedDirectory directory) : directory_(std::move(directory)) {}
+
+    void write(Policy& policy) {
+        if (failed_) return;
+        const auto name = policy_file_name(policy.identity, PolicyFormat::yaml);
+        auto written = directory_.write(name, policy.serialized);
+        if (written && !*written) {
+            std::lock_guard lock(mutex_);
+            const auto private_name = ".karmor-pull-" + std::to_string(written_as_.size());
+            written = directory_.write(private_name, policy.serialized);
+            written_as_[policy.identity.str()] = private_name;
+        }
+        if (!written) {
+            std::lock_guard lock(mutex_);
+            if (!error_) error_ = std::move(written).error();
+            failed_ = true;
+        }
+    }
+
+    const std::filesystem::path& target() const { return directory_.target(); }
+
+    // Every file under its final name (`names`, in the order of `policies`), the directory
+    // moved into place.
+    Result<void> commit(const std::vector<Policy>& policies, const std::vector<std::string>& names) {
+        if (error_) return unexpected(*error_);
+        // Two steps, so that no rename lands on a file that still has to move.
+        std::vector<std::pair<std::string, std::string>> moves;
+        for (std::size_t i = 0; i < policies.size(); ++i) {
+            const auto it = written_as_.find(policies[i].identity.str());
+            auto written =
+                it != written_as_.end() ? it->second : policy_file_name(policies[i].identity, PolicyFormat::yaml);
+            if (written != names[i]) moves.emplace_back(std::move(written), names[i]);
+        }
+        for (std::size_t i = 0; i < moves.size(); ++i) {
+            const auto between = ".karmor-move-" + std::to_string(i);
+            if (auto renamed = directory_.rename(moves[i].first, between); !renamed) return renamed;
+            moves[i].first = between;
+        }
+        for (const auto& [from, to] : moves)
+            if (auto renamed = directory_.rename(from, to); !renamed) return renamed;
+        return directory_.commit();
+    }
+
+private:
+    ops::StagedDirectory directory_;
+    std::mutex mutex_;
+    std::map<std::string, std::string> written_as_;  // identity → private name
+    std::atomic<bool> failed_{false};
+    std::optional<Error> error_;
+};
 
 }  // namespace
 
@@ -231,12 +294,37 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     LoadOptions load = options.load;
     load.serialize_as = PolicyFormat::yaml;
     load.cancel = options.remote.cancel;
-    auto policies = read_policies(target, artifact.manifest, result.location, load, options.progress);
+    std::optional<StagedWriter> staged;
+    if (!options.stream) {
+        std::error_code ec;
+        if (!std::filesystem::exists(std::filesystem::symlink_status(options.output_directory, ec)) && !ec) {
+            auto directory = ops::StagedDirectory::create_for(options.output_directory);
+            if (!directory) return unexpected(std::move(directory).error());
+            staged.emplace(std::move(*directory));
+        }
+    }
+    const auto write_staged = [&](Policy& policy) { staged->write(policy); };
+    auto policies = read_policies(target, artifact.manifest, result.location, load, options.progress,
+                                  staged ? std::function<void(Policy&)>(write_staged) : nullptr);
     if (!policies) return unexpected(std::move(policies).error());
     const auto names = policy_file_names(*policies, PolicyFormat::yaml);
     for (std::size_t i = 0; i < policies->size(); ++i) result.policies.push_back({(*policies)[i].identity, names[i]});
 
     if (options.progress) options.progress->stage_started(ProgressStage::writing_files);
+    if (staged) {
+        if (options.remote.cancel && options.remote.cancel->load())
+            return unexpected(Error(ErrorKind::cancelled, "interrupted; the output directory is unchanged"));
+        follow::PullState state{result.manifest_digest.str(), result.location, {}};
+        state.files.reserve(policies->size());
+        for (std::size_t i = 0; i < policies->size(); ++i)
+            state.files.push_back({names[i], follow::sha256_hex((*policies)[i].serialized), (*policies)[i].identity});
+        if (auto committed = staged->commit(*policies, names); !committed)
+            return unexpected(std::move(committed).error());
+        for (const auto& name : names) result.files_written.push_back(staged->target() / name);
+        if (auto saved = follow::write_pull_state(options.output_directory, state); !saved)
+            return unexpected(std::move(saved).error());
+        return result;
+    }
     if (options.stream) {
         for (std::size_t i = 0; i < policies->size(); ++i) {
             if (i > 0) *options.stream << "---\n";

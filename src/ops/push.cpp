@@ -255,7 +255,7 @@ Result<PushResult> push_policies(const PushOptions& options) {
     result.manifest = artifact->manifest;
     result.manifest_digest = artifact->manifest_digest;
     result.subject = artifact->manifest.subject;
-    const auto names = policy_file_names(*policies, options.format);
+    const auto& names = artifact->file_names;
     for (std::size_t i = 0; i < policies->size(); ++i) result.policies.push_back({(*policies)[i].identity, names[i]});
     const auto finish = [&](const std::string& shown) {
         result.reference = options.reference.with_digest(result.manifest_digest);

@@ -7,16 +7,15 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <set>
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
-#include "policy/field_suggestion.hpp"
-#include "policy/validate.hpp"
-#include "policy/yaml_document.hpp"
-#include "policy/yaml_tree.hpp"
+#include "policy/document_check.hpp"
+#include "policy/kubectl_text.hpp"
+#include "policy/tree_loader.hpp"
+#include "policy/value_writers.hpp"
 #include "util/parallel.hpp"
 
 namespace karmor {
@@ -56,46 +55,6 @@ const KindInfo* find_kind(std::string_view kind) {
 bool is_policy_file(const std::filesystem::path& path) {
     const auto ext = path.extension().string();
     return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
-std::string scalar_or_empty(const policy::YamlNode* node) {
-    return node && node->is_scalar() ? node->text : std::string();
-}
-
-// Reads what identifies the document and checks that it is a KubeArmor policy at all.
-bool check_kind(const policy::YamlNode& doc, const SourcePosition& where, std::vector<Diagnostic>& problems) {
-    const auto api_version = scalar_or_empty(doc.find("apiVersion"));
-    const auto* kind_node = doc.find("kind");
-    const auto kind = scalar_or_empty(kind_node);
-    if (kind.empty()) {
-        add_problem(problems, policy::position_of(doc, where), "kind",
-                    "document " + std::to_string(where.document) +
-                        " has no kind: expected one of KubeArmorPolicy, KubeArmorHostPolicy, "
-                        "KubeArmorClusterPolicy, KubeArmorNetworkPolicy");
-        return false;
-    }
-    const std::string document = "document " + std::to_string(where.document);
-    if (!find_kind(kind)) {
-        std::vector<std::string_view> names;
-        for (const auto& info : kinds) names.push_back(info.kind);
-        const auto near = policy::closest_name(kind, names);
-        std::string what = kind + (api_version.empty() ? "" : " (" + api_version + ")");
-        add_problem(problems, policy::position_of(*kind_node, where), "kind",
-                    near.empty() ? document + " is a " + what +
-                                       ", not a KubeArmor policy: expected kind KubeArmorPolicy, "
-                                       "KubeArmorHostPolicy, KubeArmorClusterPolicy or KubeArmorNetworkPolicy"
-                                 : "unknown kind \"" + kind + "\"; did you mean " + near + "?");
-        return false;
-    }
-    if (api_version != kubearmor_api_version) {
-        // The kind is ours: the apiVersion line is the one to fix, so point at it.
-        const auto* api_node = doc.find("apiVersion");
-        add_problem(problems, policy::position_of(api_node ? *api_node : doc, where), "apiVersion",
-                    (api_version.empty() ? "missing; " : "\"" + api_version + "\" is not KubeArmor's API version; ") +
-                        std::string("a ") + kind + " has apiVersion " + kubearmor_api_version);
-        return false;
-    }
-    return true;
 }
 
 // The offset of the first byte that is not part of a well-formed UTF-8 sequence (no overlong
@@ -329,83 +288,81 @@ std::string kind_abbreviation(std::string_view kind) {
     return info ? info->abbreviation : "policy";
 }
 
-std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                                      std::vector<Diagnostic>& problems) {
-    std::vector<Policy> policies;
+namespace {
+
+// The documents of a text that passed the UTF-8 check and KubectlText: each checked and
+// serialized as the parser reads it.
+policy::DocumentsRead read_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                     std::vector<Diagnostic>& problems) {
+    policy::DocumentsRead read;
+    policy::YamlEventReader reader(text, options.limits.max_depth, options.cancel);
+    policy::DocumentCheck check(options);
+    if (text.size() >= policy::DocumentCheck::big_text_bytes) check.reserve_output(text.size());
+    int index = 0;
+    for (;;) {
+        const SourcePosition where{source_name, index + 1, 0, 0};
+        check.start(where);
+        if (!reader.next(check)) break;
+        ++index;
+        if (static_cast<std::uint64_t>(index) > options.limits.max_policies) {
+            problems.push_back(
+                {where, "",
+                 "more than " + std::to_string(options.limits.max_policies) + " documents (raise --max-policies)"});
+            read.policies.clear();
+            read.too_many = true;
+            return read;
+        }
+        if (auto policy = check.finish(problems)) read.policies.push_back(std::move(*policy));
+    }
+    read.syntax_error = reader.error();
+    return read;
+}
+
+using DocumentReader = policy::DocumentsRead (*)(std::string_view, const std::string&, const LoadOptions&,
+                                                 std::vector<Diagnostic>&);
+
+std::vector<Policy> parse_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                               std::vector<Diagnostic>& problems, DocumentReader read_documents_of) {
     // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
     if (const auto bad = first_invalid_utf8(text)) {
         const auto [line, column] = policy::line_and_column(text, *bad);
         add_problem(problems, SourcePosition{source_name, 0, line, column}, "",
                     "not valid UTF-8 (byte " + std::to_string(*bad + 1) + "): save the file as UTF-8");
-        return policies;
+        return {};
     }
-    policy::YamlDocumentReader reader(text, options.limits.max_depth, options.cancel);
-    int index = 0;
-    while (const auto* root = reader.next()) {
-        const auto& doc = *root;
-        ++index;
-        SourcePosition where{source_name, index, 0, 0};
-        if (static_cast<std::uint64_t>(index) > options.limits.max_policies) {
-            problems.push_back(
-                {where, "",
-                 "more than " + std::to_string(options.limits.max_policies) + " documents (raise --max-policies)"});
-            policies.clear();
-            return policies;
-        }
-        if (doc.is_null()) continue;  // an empty document between two `---`
-        where = policy::position_of(doc, where);
-        if (!doc.is_mapping()) {
-            add_problem(problems, where, "", "document " + std::to_string(index) + " is not a mapping");
-            continue;
-        }
-        if (!check_kind(doc, where, problems)) continue;
-
-        const auto problems_before = problems.size();
-        if (options.skip_validation) {
-            const auto* metadata = doc.find("metadata");
-            const auto* name = metadata && metadata->is_mapping() ? metadata->find("name") : nullptr;
-            if (!name || !name->is_scalar() || name->text.empty())
-                add_problem(problems, where, "metadata.name", "required field is missing");
-        } else {
-            policy::validate_policy_document(doc, where, problems);
-        }
-        Policy policy;
-        policy.document = policy::yaml_to_json(doc, where, problems);
-        if (problems.size() != problems_before) continue;
-
-        policy.identity.kind = policy.document["kind"].get<std::string>();
-        const auto& metadata = policy.document["metadata"];
-        policy.identity.name =
-            metadata["name"].is_string() ? metadata["name"].get<std::string>() : metadata["name"].dump();
-        if (is_namespaced_kind(policy.identity.kind)) {
-            policy.identity.namespace_name = metadata.contains("namespace") && metadata["namespace"].is_string()
-                                                 ? metadata["namespace"].get<std::string>()
-                                                 : "default";
-        }
-        if (const auto spec = policy.document.find("spec"); spec != policy.document.end() && spec->is_object()) {
-            if (const auto action = spec->find("action"); action != spec->end() && action->is_string())
-                policy.action = action->get<std::string>();
-            if (const auto severity = spec->find("severity"); severity != spec->end() && severity->is_number_integer())
-                policy.severity = severity->get<std::int64_t>();
-        }
-        if (options.serialize_as) {
-            policy.serialized = serialize_policy(policy, *options.serialize_as);
-            // Kept until the end of the command: the emitter's doubling left up to twice the
-            // bytes allocated (100,000 policies: about 50 MB of slack, issue 18).
-            policy.serialized.shrink_to_fit();
-            policy.document = nullptr;
-        }
-        policy.origin = where;
-        policies.push_back(std::move(policy));
-    }
-    if (const auto& error = reader.error()) {
+    const policy::KubectlText kubectl(text);
+    auto read = read_documents_of(kubectl.text(), source_name, options, problems);
+    if (read.too_many) return {};
+    auto error = std::move(read.syntax_error);
+    // The parser read up to an invalid separator line: an error there is the separator's.
+    if (const auto& separator = kubectl.invalid_separator(); separator && (!error || error->line >= separator->line))
+        error = separator;
+    if (error) {
         // What came before the error was read, but a file that is not YAML as a whole is
         // not pushed in part.
-        policies.clear();
         add_problem(problems, SourcePosition{source_name, 0, error->line, error->column}, "",
                     "YAML syntax error: " + error->message);
+        return {};
     }
+    return std::move(read.policies);
+}
+
+}  // namespace
+
+std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                      std::vector<Diagnostic>& problems) {
+    const auto before = problems.size();
+    auto policies = parse_text(text, source_name, options, problems, read_documents);
+    if (policy::differential_check_enabled())
+        policy::check_against_tree_path(
+            text, source_name, options, policies,
+            std::vector<Diagnostic>(problems.begin() + static_cast<std::ptrdiff_t>(before), problems.end()));
     return policies;
+}
+
+std::vector<Policy> policy::parse_policy_text_with_tree(std::string_view text, const std::string& source_name,
+                                                        const LoadOptions& options, std::vector<Diagnostic>& problems) {
+    return parse_text(text, source_name, options, problems, read_documents_with_tree);
 }
 
 namespace {
@@ -555,24 +512,51 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
     return policies;
 }
 
+namespace {
+
+// The policies' indexes in identity order; equal identities keep their input order. Sorting
+// indexes compares the identities in place: no copies of them, no moves of whole policies.
+std::vector<std::size_t> identity_order(const std::vector<Policy>& policies) {
+    std::vector<std::size_t> order(policies.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return policies[a].identity < policies[b].identity; });
+    return order;
+}
+
+}  // namespace
+
 void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems) {
-    std::map<PolicyIdentity, const Policy*> seen;
-    for (const auto& policy : policies) {
-        auto [it, inserted] = seen.emplace(policy.identity, &policy);
-        if (!inserted) {
-            add_problem(problems, policy.origin, "metadata.name",
-                        policy.identity.str() + " is defined twice: here and at " + it->second->origin.str());
-        }
+    // Each policy whose identity an earlier one has, with that first one, in input order.
+    const auto order = identity_order(policies);
+    std::vector<std::pair<std::size_t, std::size_t>> repeats;
+    for (std::size_t i = 1, first = 0; i < order.size(); ++i) {
+        if (policies[order[i]].identity == policies[order[first]].identity)
+            repeats.emplace_back(order[i], order[first]);
+        else
+            first = i;
+    }
+    std::sort(repeats.begin(), repeats.end());
+    for (const auto& [later, first] : repeats) {
+        const auto& policy = policies[later];
+        add_problem(problems, policy.origin, "metadata.name",
+                    policy.identity.str() + " is defined twice: here and at " + policies[first].origin.str());
     }
 }
 
 void sort_policies(std::vector<Policy>& policies) {
-    std::sort(policies.begin(), policies.end(),
-              [](const Policy& a, const Policy& b) { return a.identity < b.identity; });
+    const auto order = identity_order(policies);
+    std::vector<Policy> sorted;
+    sorted.reserve(policies.size());
+    for (const auto i : order) sorted.push_back(std::move(policies[i]));
+    policies = std::move(sorted);
 }
 
 std::string to_yaml(const nlohmann::ordered_json& document) {
-    return policy::emit_yaml(document);
+    std::string out;
+    policy::YamlTextWriter writer(out);
+    policy::write_json(document, writer);
+    return out;
 }
 
 const std::string* serialized_text(const Policy& policy, PolicyFormat format) {
@@ -593,36 +577,71 @@ std::string serialize_policy(const Policy& policy, PolicyFormat format) {
         auto again = parse_policy_text(policy.serialized, policy.origin.file, identity_only, problems);
         return again.size() == 1 ? serialize_policy(again.front(), format) : policy.serialized;
     }
-    // JSON layers are read back with the YAML reader, like every policy text.
-    if (format == PolicyFormat::json) return policy::escape_unsafe_characters(policy.document.dump(2)) + "\n";
-    return policy::emit_yaml(policy.document);
+    std::string out;
+    if (format == PolicyFormat::json) {
+        // JSON layers are read back with the YAML reader, like every policy text.
+        policy::JsonTextWriter writer(out);
+        policy::write_json(policy.document, writer);
+        out += '\n';
+    } else {
+        policy::YamlTextWriter writer(out);
+        policy::write_json(policy.document, writer);
+    }
+    return out;
 }
 
-std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format) {
-    const std::string extension = format == PolicyFormat::json ? ".json" : ".yaml";
-    const auto safe = [](const std::string& s) {
-        std::string out;
-        for (char c : s) {
+namespace {
+
+// kind-namespace-name of policy_file_names, without the extension and the hash that tell apart
+// identities that flatten to the same name.
+std::string file_base_name(const PolicyIdentity& identity) {
+    // Lowercase letters, digits, '-', '.' and '_'; no leading '.'; at most 200 characters.
+    const auto append_safe = [](std::string& out, const std::string& s) {
+        const auto start = out.size();
+        for (char c : s.substr(0, 200)) {
             const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
             out.push_back(ok ? c : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : '_');
         }
-        while (!out.empty() && out.front() == '.') out.front() = '_';
-        if (out.size() > 200) out.resize(200);
-        return out;
+        if (out.size() > start && out[start] == '.') out[start] = '_';
     };
-    std::vector<std::string> names;
-    std::map<std::string, int> counts;
-    for (const auto& p : policies) {
-        std::string base = kind_abbreviation(p.identity.kind);
-        if (!p.identity.namespace_name.empty()) base += "-" + safe(p.identity.namespace_name);
-        base += "-" + safe(p.identity.name);
-        names.push_back(base);
-        ++counts[base];
+    std::string name;
+    name.reserve(identity.namespace_name.size() + identity.name.size() + 24);
+    name = kind_abbreviation(identity.kind);
+    if (!identity.namespace_name.empty()) {
+        name += '-';
+        append_safe(name, identity.namespace_name);
     }
+    name += '-';
+    append_safe(name, identity.name);
+    return name;
+}
+
+std::string_view file_extension(PolicyFormat format) {
+    return format == PolicyFormat::json ? ".json" : ".yaml";
+}
+
+}  // namespace
+
+std::string policy_file_name(const PolicyIdentity& identity, PolicyFormat format) {
+    auto name = file_base_name(identity);
+    name += file_extension(format);
+    return name;
+}
+
+std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, PolicyFormat format) {
+    const auto extension = file_extension(format);
+    std::vector<std::string> names(policies.size());
+    for (std::size_t i = 0; i < policies.size(); ++i) names[i] = file_base_name(policies[i].identity);
     // Different identities can flatten to one name (namespace "a-b" + name "c" and namespace
     // "a" + name "b-c", or names that needed escaping): those get a hash of the identity.
+    std::vector<std::size_t> order(names.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+    std::vector<bool> shared(names.size());
+    for (std::size_t i = 1; i < order.size(); ++i)
+        if (names[order[i]] == names[order[i - 1]]) shared[order[i]] = shared[order[i - 1]] = true;
     for (std::size_t i = 0; i < names.size(); ++i) {
-        if (counts[names[i]] > 1) names[i] += "-" + Digest::sha256_of(policies[i].identity.str()).hex().substr(0, 8);
+        if (shared[i]) names[i] += "-" + Digest::sha256_of(policies[i].identity.str()).hex().substr(0, 8);
         names[i] += extension;
     }
     return names;

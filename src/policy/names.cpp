@@ -25,6 +25,10 @@ bool is_dns1123_label(std::string_view name) {
     return name.size() <= 63 && is_dns1123_label_part(name);
 }
 
+bool is_namespace_field(std::string_view name) {
+    return name.empty() || is_dns1123_label(name);
+}
+
 bool is_dns1123_subdomain(std::string_view name) {
     if (name.empty() || name.size() > 253) return false;
     std::size_t start = 0;

@@ -9,8 +9,11 @@ namespace karmor::policy {
 // DNS-1123 subdomain (metadata.name): at most 253 characters, dot-separated labels of
 // lowercase alphanumerics and '-', each starting and ending with an alphanumeric.
 bool is_dns1123_subdomain(std::string_view name);
-// DNS-1123 label (metadata.namespace): like one label of a subdomain, at most 63 characters.
+// DNS-1123 label: like one label of a subdomain, at most 63 characters.
 bool is_dns1123_label(std::string_view name);
+// metadata.namespace of a namespaced object: a DNS-1123 label, or empty, which the API server
+// replaces with the namespace of the request (kubectl's current namespace), as it does for none.
+bool is_namespace_field(std::string_view name);
 // Qualified name (label and annotation keys): an optional DNS-1123 subdomain prefix and '/',
 // then at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric.
 bool is_qualified_name(std::string_view name);

@@ -10,29 +10,40 @@
 namespace karmor::policy::schema {
 namespace {
 
-// Go RE2 and ECMAScript agree on the CRDs' patterns except for '.', which in Go matches
-// every character but '\n' and in ECMAScript also stops at '\r'.
-std::string ecmascript_from_re2(const std::string& re2) {
-    std::string out;
-    bool in_class = false;
-    for (std::size_t i = 0; i < re2.size(); ++i) {
-        const char c = re2[i];
-        if (c == '\\' && i + 1 < re2.size()) {
-            out += c;
-            out += re2[++i];
-        } else if (c == '[') {
-            in_class = true;
-            out += c;
-        } else if (c == ']') {
-            in_class = false;
-            out += c;
-        } else if (c == '.' && !in_class) {
-            out += "[^\\n]";
-        } else {
-            out += c;
-        }
-    }
-    return out;
+// The CRDs' patterns, by hand. Go's '.' matches any character but '\n'; a negated class such
+// as [^\/] matches '\n' too; $ without the m flag matches only at the end.
+bool has_no_newline(std::string_view text) {
+    return text.find('\n') == std::string_view::npos;
+}
+
+// ^\/+.*[^\/]$
+bool is_file_path(std::string_view s) {
+    return s.size() >= 2 && s.front() == '/' && s.back() != '/' && has_no_newline(s.substr(1, s.size() - 2));
+}
+
+// ^\/$|^\/.*\/$
+bool is_directory_path(std::string_view s) {
+    return s == "/" ||
+           (s.size() >= 2 && s.front() == '/' && s.back() == '/' && has_no_newline(s.substr(1, s.size() - 2)));
+}
+
+// (^\/+.*[^\/]$)|(^\/$|^\/.*\/$)
+bool is_file_or_directory_path(std::string_view s) {
+    return is_file_path(s) || is_directory_path(s);
+}
+
+// ^[^\/]+$
+bool is_program_name(std::string_view s) {
+    return !s.empty() && s.find('/') == std::string_view::npos;
+}
+
+// ^[0-9]+(KB|MB|GB|K|M|G)?$
+bool is_bandwidth(std::string_view s) {
+    std::size_t digits = 0;
+    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+    if (digits == 0) return false;
+    const auto unit = s.substr(digits);
+    return unit.empty() || unit == "KB" || unit == "MB" || unit == "GB" || unit == "K" || unit == "M" || unit == "G";
 }
 
 NodePtr make(Node node) {
@@ -96,55 +107,38 @@ std::vector<Property> join(std::vector<Property> first, std::initializer_list<Pr
     return first;
 }
 
-bool has(const YamlNode& object, const char* key) {
-    if (!object.is_mapping()) return false;
-    const auto* value = object.find(key);
-    return value && !value->is_null();
-}
-
 // `has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))`
-bool targets_containers(const YamlNode& spec) {
-    if (!has(spec, "selector")) return false;
-    const auto& selector = *spec.find("selector");
-    return has(selector, "matchLabels") || has(selector, "matchExpressions");
-}
-
-bool every_rule_has_limit_and_duration(const YamlNode& spec, const char* direction) {
-    if (!targets_containers(spec) || !has(spec, direction)) return true;
-    const auto& rules = *spec.find(direction);
-    if (!rules.is_sequence()) return true;  // a type error, reported by the schema
-    return std::all_of(rules.items.begin(), rules.items.end(), [](const YamlNode* rule) {
-        // Items that are not objects are type errors, reported by the schema.
-        return !rule->is_mapping() || (has(*rule, "limit") && has(*rule, "duration"));
-    });
+bool targets_containers(const RuleFacts& spec) {
+    return spec.selector && spec.selector_matches;
 }
 
 // The patterns of the CRDs, each compiled once.
 struct Patterns {
-    StringRule file_path = StringRule::pattern(R"(^\/+.*[^\/]$)", "an absolute file path, not ending with '/'");
-    StringRule directory =
-        StringRule::pattern(R"(^\/$|^\/.*\/$)", "an absolute directory path ending with '/', e.g. /etc/ssh/");
-    StringRule file_or_directory = StringRule::pattern(R"((^\/+.*[^\/]$)|(^\/$|^\/.*\/$))",
+    StringRule file_path =
+        StringRule::pattern(R"(^\/+.*[^\/]$)", is_file_path, "an absolute file path, not ending with '/'");
+    StringRule directory = StringRule::pattern(R"(^\/$|^\/.*\/$)", is_directory_path,
+                                               "an absolute directory path ending with '/', e.g. /etc/ssh/");
+    StringRule file_or_directory = StringRule::pattern(R"((^\/+.*[^\/]$)|(^\/$|^\/.*\/$))", is_file_or_directory_path,
                                                        "an absolute file path, or a directory path ending with '/'");
-    StringRule program_name = StringRule::pattern(R"(^[^\/]+$)", "a program name without '/'");
-    StringRule capability = StringRule::pattern(
+    StringRule program_name = StringRule::pattern(R"(^[^\/]+$)", is_program_name, "a program name without '/'");
+    StringRule capability = StringRule::ends_with_alternative(
         "(chown|dac_override|dac_read_search|fowner|fsetid|kill|setgid|setuid|setpcap|linux_immutable|"
         "net_bind_service|net_broadcast|net_admin|net_raw|ipc_lock|ipc_owner|sys_module|sys_rawio|sys_chroot|"
         "sys_ptrace|sys_pacct|sys_admin|sys_boot|sys_nice|sys_resource|sys_time|sys_tty_config|mknod|lease|"
         "audit_write|audit_control|setfcap|mac_override|mac_admin)$",
         "a capability name in lowercase without CAP_, e.g. net_raw");
-    StringRule protocol = StringRule::pattern(
+    StringRule protocol = StringRule::ends_with_alternative(
         "(tcp|TCP|udp|UDP|raw|RAW|icmp|ICMP|icmpv6|ICMPV6|sctp|SCTP|stream|STREAM|dgram|DGRAM|rdm|RDM|"
         "seqpacket|SEQPACKET|dccp|DCCP|packet|PACKET|all|ALL)$",
         "a protocol such as tcp, udp, icmp, raw or all");
-    StringRule bandwidth = StringRule::pattern(R"(^[0-9]+(KB|MB|GB|K|M|G)?$)",
+    StringRule bandwidth = StringRule::pattern(R"(^[0-9]+(KB|MB|GB|K|M|G)?$)", is_bandwidth,
                                                "a number with an optional unit K, M, G, KB, MB or GB, e.g. 500MB");
     StringRule name = StringRule::predicate(
         is_dns1123_subdomain, "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and "
                               "ending with a letter or digit, at most 253 characters");
     StringRule namespace_name = StringRule::predicate(
-        is_dns1123_label, "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a "
-                          "letter or digit, at most 63 characters");
+        is_namespace_field, "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a "
+                            "letter or digit, at most 63 characters");
     StringRule qualified_name = StringRule::predicate(
         is_qualified_name, "a qualified name: an optional DNS subdomain prefix and '/', then at most 63 letters, "
                            "digits, '-', '_' or '.', starting and ending with a letter or digit");
@@ -329,17 +323,19 @@ NodePtr network_policy_spec(const Pieces& s) {
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions)) && "
          "has(self.nodeSelector))",
          "A policy cannot target both containers and host nodes.",
-         [](const YamlNode& object) { return !(targets_containers(object) && has(object, "nodeSelector")); }},
+         [](const RuleFacts& object) { return !(targets_containers(object) && object.node_selector); }},
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))) || "
          "!has(self.ingress) || self.ingress.all(i, has(i.limit) && has(i.duration))",
          "Container policies strictly support only bandwidth quota rules; all ingress rules must declare both "
          "'limit' and 'duration' only",
-         [](const YamlNode& object) { return every_rule_has_limit_and_duration(object, "ingress"); }},
+         [](const RuleFacts& object) {
+             return !targets_containers(object) || !object.ingress || object.ingress_quotas;
+         }},
         {"!(has(self.selector) && (has(self.selector.matchLabels) || has(self.selector.matchExpressions))) || "
          "!has(self.egress) || self.egress.all(e, has(e.limit) && has(e.duration))",
          "Container policies strictly support only bandwidth quota rules; all egress rules must declare both "
          "'limit' and 'duration' only",
-         [](const YamlNode& object) { return every_rule_has_limit_and_duration(object, "egress"); }},
+         [](const RuleFacts& object) { return !targets_containers(object) || !object.egress || object.egress_quotas; }},
     };
     return make(std::move(spec));
 }
@@ -416,9 +412,23 @@ std::string_view type_name(Type type) {
     return "?";
 }
 
-StringRule StringRule::pattern(std::string crd_pattern, std::string expectation) {
+StringRule StringRule::pattern(std::string crd_pattern, bool (*matches)(std::string_view), std::string expectation) {
     StringRule rule;
-    rule.compiled_ = std::regex(ecmascript_from_re2(crd_pattern), std::regex::ECMAScript | std::regex::optimize);
+    rule.crd_pattern_ = std::move(crd_pattern);
+    rule.accepts_ = matches;
+    rule.expectation_ = std::move(expectation);
+    return rule;
+}
+
+StringRule StringRule::ends_with_alternative(std::string crd_pattern, std::string expectation) {
+    StringRule rule;
+    // "(a|b|c)$": the words between the parentheses.
+    const auto inner = std::string_view(crd_pattern).substr(1, crd_pattern.size() - 3);
+    for (std::size_t start = 0; start <= inner.size();) {
+        const auto bar = std::min(inner.find('|', start), inner.size());
+        rule.endings_.emplace_back(inner.substr(start, bar - start));
+        start = bar + 1;
+    }
     rule.crd_pattern_ = std::move(crd_pattern);
     rule.expectation_ = std::move(expectation);
     return rule;
@@ -431,9 +441,11 @@ StringRule StringRule::predicate(bool (*accepts)(std::string_view), std::string 
     return rule;
 }
 
-bool StringRule::accepts(const std::string& value) const {
+bool StringRule::accepts(std::string_view value) const {
     if (accepts_) return accepts_(value);
-    return std::regex_search(value, compiled_);
+    for (const auto& ending : endings_)
+        if (value.size() >= ending.size() && value.substr(value.size() - ending.size()) == ending) return true;
+    return false;
 }
 
 const Property* Node::find(std::string_view name) const {

@@ -6,12 +6,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "policy/yaml_tree.hpp"
 
 namespace karmor::policy::schema {
 
@@ -20,31 +17,50 @@ enum class Type { string, integer, boolean, object, array };
 std::string_view type_name(Type type);  // as in the CRD: "string", "integer", ...
 
 // A rule a string value must follow: either a CRD `pattern` or one of the Kubernetes name
-// rules the API server applies to metadata. Built once; matching never recompiles.
+// rules the API server applies to metadata. Patterns are matched by hand-written functions, not
+// a regex engine: every path of every policy goes through them, and std::regex cost more than
+// the rest of validation (issue 26). tests/unit/string_rules_test.cpp checks each matcher against
+// its pattern with std::regex.
 class StringRule {
 public:
-    // `crd_pattern` is written in Go RE2 syntax, matched anywhere in the value as Go's
-    // regexp.MatchString does (the CRD anchors it with ^ and $ where it means to).
-    static StringRule pattern(std::string crd_pattern, std::string expectation);
+    // `crd_pattern` is the CRD's, in Go RE2 syntax, matched anywhere in the value as Go's
+    // regexp.MatchString does (the CRD anchors it with ^ and $ where it means to); `matches` is
+    // its hand-written equivalent.
+    static StringRule pattern(std::string crd_pattern, bool (*matches)(std::string_view), std::string expectation);
+    // A CRD pattern of the form `(word|word|...)$`: the value ends with one of the words.
+    static StringRule ends_with_alternative(std::string crd_pattern, std::string expectation);
     static StringRule predicate(bool (*accepts)(std::string_view), std::string expectation);
 
-    bool accepts(const std::string& value) const;
+    bool accepts(std::string_view value) const;
     const std::string& crd_pattern() const { return crd_pattern_; }  // empty for predicates
     const std::string& expectation() const { return expectation_; }  // "an absolute path ..."
 
 private:
     std::string crd_pattern_;
     std::string expectation_;
-    std::regex compiled_;
     bool (*accepts_)(std::string_view) = nullptr;
+    std::vector<std::string> endings_;  // ends_with_alternative
 };
 
-// An `x-kubernetes-validations` rule of the CRD, implemented by hand: `holds` is given the
-// object the rule is attached to (null values still present; treat them as absent).
+// What the CRDs' `x-kubernetes-validations` rules read of the object they are attached to (a
+// KubeArmorNetworkPolicy's spec), collected while its events go by. `has(x)` in CEL is true
+// when the field is there and not null (the API server prunes nulls first); the first of
+// repeated keys counts, as the API server's decoder would have refused the repetition anyway.
+struct RuleFacts {
+    bool selector = false;          // has(self.selector)
+    bool selector_matches = false;  // has(self.selector.matchLabels) || has(self.selector.matchExpressions)
+    bool node_selector = false;     // has(self.nodeSelector)
+    bool ingress = false;           // has(self.ingress)
+    bool ingress_quotas = true;     // self.ingress.all(i, has(i.limit) && has(i.duration)) (true if not a list)
+    bool egress = false;
+    bool egress_quotas = true;
+};
+
+// An `x-kubernetes-validations` rule of the CRD, implemented by hand over RuleFacts.
 struct CrossFieldRule {
     std::string cel;      // the CRD's rule text, for the drift test
     std::string message;  // the CRD's message, reported when the rule does not hold
-    bool (*holds)(const YamlNode& object);
+    bool (*holds)(const RuleFacts& object);
 };
 
 struct Node;

@@ -1,12 +1,11 @@
 // Strict schema validation (SPEC §5): what the API server does with a KubeArmor CRD under
-// `kubectl apply --validate=strict`, against the tables of policy/schema.cpp.
+// `kubectl apply --validate=strict`, against the tables of policy/schema.cpp, one node at a time.
 #include "policy/validate.hpp"
 
 #include <cmath>
 
 #include "policy/field_suggestion.hpp"
-#include "policy/schema.hpp"
-#include "policy/yaml_document.hpp"
+#include "policy/scalars.hpp"
 
 namespace karmor::policy {
 namespace {
@@ -15,15 +14,10 @@ using json = nlohmann::ordered_json;
 using schema::Node;
 using schema::Type;
 
-// The same bound as yaml_to_json, which reports documents that aliases blow up.
+// The same bound as conversion's, which reports documents that aliases blow up.
 constexpr std::size_t max_checked_nodes = 1'000'000;
 // Enums longer than this (the 335 syscalls) are not listed in full in messages.
 constexpr std::size_t max_listed_enum_values = 12;
-
-// The API server prunes null values before validating, so a null field counts as absent.
-bool is_absent(const YamlNode* node) {
-    return !node || node->is_null();
-}
 
 // Appended piece by piece: GCC 12 at -O3 reports `"\"" + std::string(...)` as an
 // overlapping copy (-Wrestrict, a false positive).
@@ -47,14 +41,12 @@ std::string expected_type(Type type) {
     return "?";
 }
 
-std::string describe(const YamlNode& node, const json& value) {
-    if (node.is_mapping()) return "an object";
-    if (node.is_sequence()) return "a list";
-    if (value.is_null()) return "null";
-    if (value.is_boolean()) return std::string("the boolean ") + (value.get<bool>() ? "true" : "false");
-    if (value.is_number_integer()) return "the integer " + node.text;
-    if (value.is_number()) return "the number " + node.text;
-    return "the string " + in_quotes(node.text);
+std::string describe(const YamlScalar& value, const json& resolved) {
+    if (resolved.is_null()) return "null";
+    if (resolved.is_boolean()) return std::string("the boolean ") + (resolved.get<bool>() ? "true" : "false");
+    if (resolved.is_number_integer()) return "the integer " + std::string(value.text);
+    if (resolved.is_number()) return "the number " + std::string(value.text);
+    return "the string " + in_quotes(value.text);
 }
 
 bool is_integral(const json& value) {
@@ -82,7 +74,7 @@ int compare(const json& number, std::int64_t bound) {
     return value < limit ? -1 : value > limit ? 1 : 0;
 }
 
-std::size_t utf8_length(const std::string& text) {
+std::size_t utf8_length(std::string_view text) {
     std::size_t count = 0;
     for (char c : text)
         if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
@@ -109,7 +101,7 @@ const Node* object_schema_of(const Node& node) {
 
 // Why a field is unknown, with the likely fix: a typo, a block indented under the wrong key,
 // or the list of fields that are allowed here.
-std::string unknown_field_message(const std::string& name, const Node& object, const Node* enclosing) {
+std::string unknown_field_message(std::string_view name, const Node& object, const Node* enclosing) {
     const auto names = field_names(object);
     if (auto typo = closest_name(name, names); !typo.empty()) return "unknown field (did you mean \"" + typo + "\"?)";
     std::string owners;
@@ -125,186 +117,342 @@ std::string unknown_field_message(const std::string& name, const Node& object, c
     return "unknown field (expected one of: " + allowed + ")";
 }
 
-bool has_field(const YamlNode& object, const std::string& name) {
-    for (const auto& [key, value] : object.entries)
-        if (key->is_scalar() && key->text == name && !is_absent(value)) return true;
-    return false;
+int index_of(const std::vector<std::string>& names, std::string_view name) {
+    for (std::size_t i = 0; i < names.size() && i < 64; ++i)
+        if (names[i] == name) return static_cast<int>(i);
+    return -1;
 }
-
-// Appends a segment to the field path for the lifetime of the object.
-class PathSegment {
-public:
-    PathSegment(std::string& path, std::string_view field) : path_(path), size_(path.size()) {
-        if (!path_.empty()) path_ += '.';
-        path_ += field;
-    }
-    PathSegment(std::string& path, std::size_t index) : path_(path), size_(path.size()) {
-        path_ += '[' + std::to_string(index) + ']';
-    }
-    ~PathSegment() { path_.resize(size_); }
-    PathSegment(const PathSegment&) = delete;
-    PathSegment& operator=(const PathSegment&) = delete;
-
-private:
-    std::string& path_;
-    std::size_t size_;
-};
-
-class Walker {
-public:
-    Walker(const SourcePosition& where, std::vector<Diagnostic>& problems) : where_(where), problems_(problems) {}
-
-    // `anchor` is where the value was introduced (its key, or the list item): required fields
-    // that are missing are reported there. `enclosing` is the object schema one level up.
-    void check(const YamlNode& value, const Node& schema, const YamlNode& anchor, const Node* enclosing) {
-        if (++visited_ > max_checked_nodes) return;
-        switch (schema.type) {
-            case Type::object: return check_object(value, schema, anchor, enclosing);
-            case Type::array: return check_array(value, schema, enclosing);
-            default: return check_scalar(value, schema);
-        }
-    }
-
-private:
-    // Positions are built only for problems: copying the file name for every node would
-    // cost more than the checks themselves.
-    SourcePosition at(const YamlNode& node) const { return position_of(node, where_); }
-
-    void report(const YamlNode& node, std::string message) {
-        problems_.push_back({at(node), path_, std::move(message)});
-    }
-
-    void report_type(const YamlNode& value, const json& resolved, Type expected) {
-        std::string message = "expected " + expected_type(expected) + ", got " + describe(value, resolved);
-        if (expected == Type::string && value.is_scalar() && !resolved.is_null()) {
-            message += " (put it in quotes to make it a string)";
-        } else if (resolved.is_string() && value.is_scalar()) {
-            const auto unquoted = resolve_plain_scalar(value.text);
-            if ((expected == Type::integer && is_integral(unquoted)) ||
-                (expected == Type::boolean && unquoted.is_boolean()))
-                message += " (remove the quotes)";
-        }
-        report(value, std::move(message));
-    }
-
-    void check_object(const YamlNode& value, const Node& schema, const YamlNode& anchor, const Node* enclosing) {
-        if (!value.is_mapping()) return report_type(value, scalar_value(value), Type::object);
-        for (const auto& [key, child] : value.entries) {
-            if (!key->is_scalar()) continue;  // yaml_to_json reports non-string keys
-            const auto& name = key->text;
-            PathSegment segment(path_, name);
-            if (const auto* property = schema.find(name)) {
-                if (!is_absent(child)) check(*child, *property->schema, *key, &schema);
-            } else if (schema.additional_properties) {
-                if (schema.key_rule && !schema.key_rule->accepts(name))
-                    report(*key, "invalid key " + in_quotes(name) + ": expected " + schema.key_rule->expectation());
-                if (!is_absent(child)) check(*child, *schema.additional_properties, *key, &schema);
-            } else if (!schema.preserve_unknown_fields) {
-                report(*key, unknown_field_message(name, schema, enclosing));
-            }
-        }
-        for (const auto& required : schema.required) {
-            if (has_field(value, required)) continue;
-            PathSegment segment(path_, required);
-            std::string message = "required field is missing";
-            if (!schema.why_required.empty()) message += ": " + schema.why_required;
-            problems_.push_back({at(anchor), path_, std::move(message)});
-        }
-        for (const auto& rule : schema.rules)
-            if (!rule.holds(value)) problems_.push_back({at(anchor), path_, rule.message});
-    }
-
-    void check_array(const YamlNode& value, const Node& schema, const Node* enclosing) {
-        if (!value.is_sequence()) return report_type(value, scalar_value(value), Type::array);
-        if (schema.max_items && value.items.size() > *schema.max_items)
-            report(value, "has " + std::to_string(value.items.size()) + " items: at most " +
-                              std::to_string(*schema.max_items) + " are allowed");
-        std::size_t index = 0;
-        for (const auto* item : value.items) {
-            PathSegment segment(path_, index++);
-            check(*item, *schema.items, *item, enclosing);
-        }
-    }
-
-    void check_scalar(const YamlNode& value, const Node& schema) {
-        if (schema.type == Type::string && value.is_scalar() && scalar_is_string(value))
-            return check_string(value, schema);
-        const json resolved = scalar_value(value);
-        switch (schema.type) {
-            case Type::string:
-                if (!value.is_scalar() || !resolved.is_string()) return report_type(value, resolved, schema.type);
-                return check_string(value, schema);
-            case Type::integer:
-                if (!value.is_scalar() || !is_integral(resolved)) return report_type(value, resolved, schema.type);
-                return check_range(value, resolved, schema);
-            case Type::boolean:
-                if (!value.is_scalar() || !resolved.is_boolean()) return report_type(value, resolved, schema.type);
-                return;
-            default: return;
-        }
-    }
-
-    void check_string(const YamlNode& value, const Node& schema) {
-        const auto& text = value.text;
-        if (!schema.enum_values.empty()) check_enum(value, schema.enum_values);
-        if (schema.max_length && utf8_length(text) > *schema.max_length)
-            report(value, "is " + std::to_string(utf8_length(text)) + " characters long: at most " +
-                              std::to_string(*schema.max_length) + " are allowed");
-        if (const auto* rule = schema.string_rule; rule && !rule->accepts(text)) {
-            if (rule->crd_pattern().empty())
-                report(value, in_quotes(text) + " is invalid: expected " + rule->expectation());
-            else
-                report(value, in_quotes(text) + " does not match the pattern " + rule->crd_pattern() + ": expected " +
-                                  rule->expectation());
-        }
-    }
-
-    void check_enum(const YamlNode& value, const std::vector<std::string>& allowed) {
-        const auto& text = value.text;
-        for (const auto& candidate : allowed)
-            if (candidate == text) return;
-        std::string message = "unsupported value " + in_quotes(text) + ": expected ";
-        if (allowed.size() <= max_listed_enum_values) {
-            message += "one of " + join_quoted(allowed) + " (case-sensitive)";
-        } else {
-            message += "one of " + std::to_string(allowed.size()) + " values";
-            const std::vector<std::string_view> names(allowed.begin(), allowed.end());
-            if (auto close = closest_name(text, names); !close.empty()) message += " (did you mean \"" + close + "\"?)";
-        }
-        report(value, std::move(message));
-    }
-
-    void check_range(const YamlNode& value, const json& resolved, const Node& schema) {
-        const bool too_small = schema.minimum && compare(resolved, *schema.minimum) < 0;
-        const bool too_large = schema.maximum && compare(resolved, *schema.maximum) > 0;
-        if (!too_small && !too_large) return;
-        std::string expected;
-        if (schema.minimum && schema.maximum)
-            expected = "from " + std::to_string(*schema.minimum) + " to " + std::to_string(*schema.maximum);
-        else if (schema.minimum)
-            expected = "of at least " + std::to_string(*schema.minimum);
-        else
-            expected = "of at most " + std::to_string(*schema.maximum);
-        report(value, value.text + " is out of range: expected an integer " + expected);
-    }
-
-    const SourcePosition& where_;
-    std::vector<Diagnostic>& problems_;
-    std::string path_;
-    std::size_t visited_ = 0;
-};
 
 }  // namespace
 
-void validate_policy_document(const YamlNode& document, const SourcePosition& where,
-                              std::vector<Diagnostic>& problems) {
-    const auto* kind = document.find("kind");
-    const auto* schema = schema::document_schema(kind && kind->is_scalar() ? kind->text : std::string());
-    if (!schema) return;  // the loader reports documents that are not KubeArmor policies
-    // The CRD does not list metadata as required, but a name is, and it lives there.
-    if (is_absent(document.find("metadata")))
-        problems.push_back({position_of(document, where), "metadata", "required field is missing"});
-    Walker(where, problems).check(document, *schema, document, nullptr);
+// ---- RuleFactsCollector
+
+void RuleFactsCollector::key(std::string_view name) {
+    if (skip_depth_ > 0) return;
+    auto& top = open_.back();
+    top.next = Role::other;
+    const auto first = [&top](int slot, Role role) {
+        if (top.seen_first[slot]) return;
+        top.seen_first[slot] = true;
+        top.next = role;
+    };
+    switch (top.level) {
+        case Level::object:
+            if (name == "selector") first(0, Role::selector);
+            if (name == "nodeSelector") first(1, Role::node_selector);
+            if (name == "ingress") first(2, Role::ingress);
+            if (name == "egress") first(3, Role::egress);
+            return;
+        case Level::selector:
+            if (name == "matchLabels") first(0, Role::match);
+            if (name == "matchExpressions") first(1, Role::match);
+            return;
+        case Level::rule:
+            if (name == "limit") first(0, Role::limit);
+            if (name == "duration") first(1, Role::duration);
+            return;
+        case Level::ingress_rules:
+        case Level::egress_rules: return;
+    }
+}
+
+void RuleFactsCollector::value_seen(Role role, bool null) {
+    if (null) return;
+    switch (role) {
+        case Role::selector: facts_.selector = true; return;
+        case Role::node_selector: facts_.node_selector = true; return;
+        case Role::ingress: facts_.ingress = true; return;
+        case Role::egress: facts_.egress = true; return;
+        case Role::match: facts_.selector_matches = true; return;
+        case Role::limit: open_.back().has_limit = true; return;
+        case Role::duration: open_.back().has_duration = true; return;
+        case Role::other: return;
+    }
+}
+
+void RuleFactsCollector::scalar(bool null) {
+    if (skip_depth_ > 0) return;
+    auto& top = open_.back();
+    if (top.level == Level::ingress_rules || top.level == Level::egress_rules) return;  // an item, not a rule object
+    const auto role = top.next;
+    top.next = Role::other;
+    value_seen(role, null);
+}
+
+bool RuleFactsCollector::begin(bool mapping) {
+    if (skip_depth_ > 0) {
+        ++skip_depth_;
+        return false;
+    }
+    auto& top = open_.back();
+    if (top.level == Level::ingress_rules || top.level == Level::egress_rules) {
+        if (mapping) {
+            open_.push_back({Level::rule});
+            return true;
+        }
+        skip_depth_ = 1;
+        return false;
+    }
+    const auto role = top.next;
+    top.next = Role::other;
+    value_seen(role, false);
+    if (role == Role::selector && mapping) {
+        open_.push_back({Level::selector});
+        return true;
+    }
+    if ((role == Role::ingress || role == Role::egress) && !mapping) {
+        open_.push_back({role == Role::ingress ? Level::ingress_rules : Level::egress_rules});
+        return true;
+    }
+    skip_depth_ = 1;
+    return false;
+}
+
+void RuleFactsCollector::not_given() {
+    --skip_depth_;
+}
+
+void RuleFactsCollector::end() {
+    if (skip_depth_ > 0) {
+        --skip_depth_;
+        return;
+    }
+    const auto done = open_.back();
+    open_.pop_back();
+    if (done.level == Level::rule && !(done.has_limit && done.has_duration)) {
+        if (open_.back().level == Level::ingress_rules)
+            facts_.ingress_quotas = false;
+        else
+            facts_.egress_quotas = false;
+    }
+}
+
+// ---- SchemaValidator
+
+void SchemaValidator::reset(const Node& document_schema, const SourcePosition& where) {
+    document_schema_ = &document_schema;
+    where_ = &where;
+    problems_.clear();
+    frames_.clear();
+    collectors_.clear();
+    visited_ = 0;
+}
+
+void SchemaValidator::report(Position at, std::string message) {
+    Diagnostic problem;
+    problem.where.file = where_->file;
+    problem.where.document = where_->document;
+    problem.where.line = at.line;
+    problem.where.column = at.column;
+    problem.field_path = walk_.path();
+    problem.message = std::move(message);
+    problems_.push_back(std::move(problem));
+}
+
+void SchemaValidator::report_type(const YamlScalar& value, const json& resolved, Type expected) {
+    std::string message = "expected " + expected_type(expected) + ", got " + describe(value, resolved);
+    if (expected == Type::string && !value.null && !resolved.is_null()) {
+        message += " (put it in quotes to make it a string)";
+    } else if (resolved.is_string() && !value.null) {
+        const auto unquoted = resolve_plain_scalar(value.text);
+        if ((expected == Type::integer && is_integral(unquoted)) ||
+            (expected == Type::boolean && unquoted.is_boolean()))
+            message += " (remove the quotes)";
+    }
+    report({value.line, value.column}, std::move(message));
+}
+
+SchemaValidator::Check SchemaValidator::next_check(Position value, bool null) {
+    if (frames_.empty()) return {document_schema_, value, nullptr};  // the root
+    auto& top = frames_.back();
+    switch (top.type) {
+        case FrameType::object: {
+            // Any entry with a value counts for `required`, repeated keys included.
+            if (top.required_key >= 0 && !null) top.required_seen |= std::uint64_t{1} << top.required_key;
+            top.required_key = -1;
+            Check check = top.next;
+            top.next = {};
+            // The API server prunes null values before validating: a null field is absent.
+            if (null) check.schema = nullptr;
+            return check;
+        }
+        case FrameType::array: ++top.items; return {top.schema->items.get(), value, top.enclosing};
+        case FrameType::ignored: return {};
+    }
+    return {};
+}
+
+void SchemaValidator::key(const YamlScalar& key) {
+    for (auto& collector : collectors_) collector.key(key.text);
+    auto& top = frames_.back();
+    if (top.type != FrameType::object) return;
+    const auto& schema = *top.schema;
+    const auto name = key.text;
+    const Position at{key.line, key.column};
+    top.required_key = index_of(schema.required, name);
+    if (const auto* property = schema.find(name)) {
+        top.next = {property->schema.get(), at, &schema};
+    } else if (schema.additional_properties) {
+        if (schema.key_rule && !schema.key_rule->accepts(name))
+            report(at, "invalid key " + in_quotes(name) + ": expected " + schema.key_rule->expectation());
+        top.next = {schema.additional_properties.get(), at, &schema};
+    } else {
+        if (!schema.preserve_unknown_fields) report(at, unknown_field_message(name, schema, top.enclosing));
+        top.next = {};
+    }
+}
+
+void SchemaValidator::scalar(const YamlScalar& value) {
+    for (auto& collector : collectors_) collector.scalar(value.null);
+    const auto check = next_check({value.line, value.column}, value.null);
+    if (!check.schema || ++visited_ > max_checked_nodes) return;
+    switch (check.schema->type) {
+        case Type::object:
+        case Type::array: return report_type(value, scalar_value(value), check.schema->type);
+        default: return check_scalar(value, *check.schema);
+    }
+}
+
+bool SchemaValidator::begin(const YamlCollection& value) {
+    bool collectors_want = false;
+    for (auto& collector : collectors_) collectors_want = collector.begin(value.mapping) || collectors_want;
+    const Position at{value.line, value.column};
+    const auto check = next_check(at, false);
+    if (check.schema && ++visited_ <= max_checked_nodes) {
+        const auto type = check.schema->type;
+        if (type == Type::object && value.mapping) {
+            Frame frame;
+            frame.type = FrameType::object;
+            frame.schema = check.schema;
+            frame.enclosing = check.enclosing;
+            frame.anchor = check.anchor;
+            frame.collects_facts = !check.schema->rules.empty();
+            frames_.push_back(frame);
+            if (frame.collects_facts) collectors_.emplace_back();
+            return true;
+        }
+        if (type == Type::array && !value.mapping) {
+            Frame frame;
+            frame.type = FrameType::array;
+            frame.schema = check.schema;
+            frame.enclosing = check.enclosing;
+            frame.anchor = at;
+            frame.problems_at = problems_.size();
+            frames_.push_back(frame);
+            return true;
+        }
+        report(at, "expected " + expected_type(type) + ", got " + (value.mapping ? "an object" : "a list"));
+    }
+    if (collectors_want) {
+        frames_.push_back({});  // ignored: only the rule facts need what is inside
+        return true;
+    }
+    for (auto& collector : collectors_) collector.not_given();
+    return false;
+}
+
+void SchemaValidator::end() {
+    const Frame done = frames_.back();
+    frames_.pop_back();
+    if (done.collects_facts) {
+        finish_object(done);
+        collectors_.pop_back();
+        for (auto& collector : collectors_) collector.end();
+        return;
+    }
+    for (auto& collector : collectors_) collector.end();
+    if (done.type == FrameType::object) {
+        finish_object(done);
+    } else if (done.type == FrameType::array && done.schema->max_items && done.items > *done.schema->max_items) {
+        // Reported before the problems of the items, where the list starts.
+        Diagnostic problem;
+        problem.where = *where_;
+        problem.where.line = done.anchor.line;
+        problem.where.column = done.anchor.column;
+        problem.field_path = walk_.path();
+        problem.message = "has " + std::to_string(done.items) + " items: at most " +
+                          std::to_string(*done.schema->max_items) + " are allowed";
+        problems_.insert(problems_.begin() + static_cast<std::ptrdiff_t>(done.problems_at), std::move(problem));
+    }
+}
+
+void SchemaValidator::finish_object(const Frame& frame) {
+    const auto& schema = *frame.schema;
+    for (std::size_t i = 0; i < schema.required.size(); ++i) {
+        if (i < 64 && (frame.required_seen & (std::uint64_t{1} << i))) continue;
+        std::string message = "required field is missing";
+        if (!schema.why_required.empty()) message += ": " + schema.why_required;
+        report(frame.anchor, std::move(message));
+        auto& path = problems_.back().field_path;
+        if (!path.empty()) path += '.';
+        path += schema.required[i];
+    }
+    if (schema.rules.empty()) return;
+    const auto& facts = collectors_.back().facts();
+    for (const auto& rule : schema.rules)
+        if (!rule.holds(facts)) report(frame.anchor, rule.message);
+}
+
+void SchemaValidator::check_scalar(const YamlScalar& value, const Node& schema) {
+    if (schema.type == Type::string && scalar_is_string(value)) return check_string(value, schema);
+    const json resolved = scalar_value(value);
+    switch (schema.type) {
+        case Type::string:
+            if (value.null || !resolved.is_string()) return report_type(value, resolved, schema.type);
+            return check_string(value, schema);
+        case Type::integer:
+            if (value.null || !is_integral(resolved)) return report_type(value, resolved, schema.type);
+            return check_range(value, resolved, schema);
+        case Type::boolean:
+            if (value.null || !resolved.is_boolean()) return report_type(value, resolved, schema.type);
+            return;
+        default: return;
+    }
+}
+
+void SchemaValidator::check_string(const YamlScalar& value, const Node& schema) {
+    const auto text = value.text;
+    const Position at{value.line, value.column};
+    if (!schema.enum_values.empty()) check_enum(value, schema.enum_values);
+    if (schema.max_length && utf8_length(text) > *schema.max_length)
+        report(at, "is " + std::to_string(utf8_length(text)) + " characters long: at most " +
+                       std::to_string(*schema.max_length) + " are allowed");
+    if (const auto* rule = schema.string_rule; rule && !rule->accepts(text)) {
+        if (rule->crd_pattern().empty())
+            report(at, in_quotes(text) + " is invalid: expected " + rule->expectation());
+        else
+            report(at, in_quotes(text) + " does not match the pattern " + rule->crd_pattern() + ": expected " +
+                           rule->expectation());
+    }
+}
+
+void SchemaValidator::check_enum(const YamlScalar& value, const std::vector<std::string>& allowed) {
+    const auto text = value.text;
+    for (const auto& candidate : allowed)
+        if (candidate == text) return;
+    std::string message = "unsupported value " + in_quotes(text) + ": expected ";
+    if (allowed.size() <= max_listed_enum_values) {
+        message += "one of " + join_quoted(allowed) + " (case-sensitive)";
+    } else {
+        message += "one of " + std::to_string(allowed.size()) + " values";
+        const std::vector<std::string_view> names(allowed.begin(), allowed.end());
+        if (auto close = closest_name(text, names); !close.empty()) message += " (did you mean \"" + close + "\"?)";
+    }
+    report({value.line, value.column}, std::move(message));
+}
+
+void SchemaValidator::check_range(const YamlScalar& value, const json& resolved, const Node& schema) {
+    const bool too_small = schema.minimum && compare(resolved, *schema.minimum) < 0;
+    const bool too_large = schema.maximum && compare(resolved, *schema.maximum) > 0;
+    if (!too_small && !too_large) return;
+    std::string expected;
+    if (schema.minimum && schema.maximum)
+        expected = "from " + std::to_string(*schema.minimum) + " to " + std::to_string(*schema.maximum);
+    else if (schema.minimum)
+        expected = "of at least " + std::to_string(*schema.minimum);
+    else
+        expected = "of at most " + std::to_string(*schema.maximum);
+    report({value.line, value.column}, std::string(value.text) + " is out of range: expected an integer " + expected);
 }
 
 }  // namespace karmor::policy

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "karmor/policy.hpp"
+#include "policy/scalars.hpp"
 #include "policy/yaml_tree.hpp"
 
 namespace karmor::policy {
@@ -17,20 +18,12 @@ namespace karmor::policy {
 nlohmann::ordered_json yaml_to_json(const YamlNode& node, const SourcePosition& where,
                                     std::vector<Diagnostic>& problems);
 
-// The JSON value that a plain (unquoted, untagged) YAML scalar resolves to.
-nlohmann::ordered_json resolve_plain_scalar(const std::string& text);
-
 // The JSON value of a scalar node: quoted scalars are strings, plain ones are resolved.
 nlohmann::ordered_json scalar_value(const YamlNode& scalar);
 
 // Whether scalar_value(scalar) is a string, without building it: the validator asks this of
 // every string field.
 bool scalar_is_string(const YamlNode& scalar);
-
-// `text` (a JSON string literal or JSON document) with the characters that YAML readers
-// reject or fold inside quoted scalars written as \uXXXX escapes: DEL, the C1 controls,
-// U+2028, U+2029, U+FEFF, U+FFFE and U+FFFF. Valid JSON stays valid JSON with the same value.
-std::string escape_unsafe_characters(std::string text);
 
 // Block-style YAML ending in a newline, keys in the document's order.
 std::string emit_yaml(const nlohmann::ordered_json& value);

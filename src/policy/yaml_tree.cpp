@@ -17,23 +17,6 @@ std::string_view view_of(const yaml_char_t* text) {
 
 }  // namespace
 
-bool is_null_word(std::string_view text) {
-    return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
-}
-
-std::pair<int, int> line_and_column(std::string_view text, std::size_t offset) {
-    int line = 1, column = 1;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
-    }
-    return {line, column};
-}
-
 const YamlNode* YamlNode::find(std::string_view key) const {
     for (const auto& [k, v] : entries)
         if (k->is_scalar() && k->text == key) return v;

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "policy/yaml_events.hpp"
+
 namespace karmor::policy {
 
 struct YamlNode {
@@ -38,23 +40,8 @@ struct YamlNode {
     const YamlNode* find(std::string_view key) const;
 };
 
-// The YAML 1.1 null words as go-yaml resolves them: "", "~", "null", "Null", "NULL".
-bool is_null_word(std::string_view text);
-
-// The 1-based line and column of a byte offset in `text`.
-std::pair<int, int> line_and_column(std::string_view text, std::size_t offset);
-
-struct YamlSyntaxError {
-    std::string message;
-    int line = 0;  // 1-based; 0 when unknown
-    int column = 0;
-};
-
 // Reads a stream of YAML documents. Aliases point at the anchored node (the tree is a DAG:
 // whoever walks it bounds the work). Nulls (`~`, `null`, an empty value) are null nodes.
-// The deepest nesting the recursive walkers of a tree (conversion, validation) are written
-// for: well within the stack, and a hundred times what a policy needs.
-inline constexpr std::size_t max_nesting_depth = 1000;
 
 class YamlDocumentReader {
 public:

@@ -47,6 +47,71 @@ std::string raw_tar_gz(const std::vector<RawEntry>& entries) {
     return out;
 }
 
+// write_tar_gz and write_tar write ustar headers themselves and let libarchive compress; the
+// bytes must be the ones libarchive's own tar writer gives, so that digests do not change.
+TEST(Archive, OwnHeadersGiveLibarchivesBytes) {
+    std::vector<std::vector<std::string>> sets = {
+        {"a.yaml", "a: 1\n"},
+        {"empty.yaml", ""},
+        {"exact.yaml", std::string(512, 'x'), "one-over.yaml", std::string(513, 'y'), "one-under.yaml",
+         std::string(511, 'z')},
+        {std::string(100, 'n'), "longest name that fits\n"},
+        {"big.yaml", std::string(200'000, 'b') + "\n"},
+        {"ksp-shop-block-shell.yaml", "apiVersion: security.kubearmor.com/v1\n", "hsp-audit-passwd.yaml",
+         "kind: KubeArmorHostPolicy\n"},
+    };
+    std::vector<std::string> many;
+    for (int i = 0; i < 3000; ++i) {
+        many.push_back("ksp-team-" + std::to_string(i % 50) + "-block-shell-" + std::to_string(i) + ".yaml");
+        many.push_back("apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: block-shell-" +
+                       std::to_string(i) + "\nspec:\n  action: Block\n");
+    }
+    sets.push_back(many);
+    std::size_t compared = 0;
+    for (const auto& set : sets) {
+        std::vector<ArchiveFile> files;
+        for (std::size_t i = 0; i + 1 < set.size(); i += 2) files.push_back({set[i], set[i + 1]});
+        for (const std::int64_t mtime : {std::int64_t{0}, std::int64_t{1'700'000'000}}) {
+            for (const int level : {-1, 0, 1, 6, 9}) {
+                SCOPED_TRACE(set.front() + " mtime " + std::to_string(mtime) + " level " + std::to_string(level));
+                const auto ours = level < 0 ? write_tar(files, mtime) : write_tar_gz(files, mtime, level);
+                const auto theirs = write_archive_with_libarchive(files, mtime, level);
+                ASSERT_TRUE(ours);
+                ASSERT_TRUE(theirs);
+                EXPECT_EQ(*ours, *theirs);
+                ++compared;
+            }
+        }
+    }
+    EXPECT_EQ(compared, sets.size() * 10);
+    // The layout push makes (issue 22): a directory entry, then the policy files under it.
+    const std::vector<ArchiveFile> in_directory{{"policies/", "", true},
+                                                {"policies/ksp-shop-block-shell.yaml", "kind: KubeArmorPolicy\n"},
+                                                {"policies/hsp-audit.yaml", std::string(700, 'h')}};
+    for (const std::int64_t mtime : {std::int64_t{0}, std::int64_t{1'700'000'000}}) {
+        for (const int level : {-1, 0, 6}) {
+            SCOPED_TRACE("directory mtime " + std::to_string(mtime) + " level " + std::to_string(level));
+            const auto ours = level < 0 ? write_tar(in_directory, mtime) : write_tar_gz(in_directory, mtime, level);
+            const auto theirs = write_archive_with_libarchive(in_directory, mtime, level);
+            ASSERT_TRUE(ours);
+            ASSERT_TRUE(theirs);
+            EXPECT_EQ(*ours, *theirs);
+        }
+    }
+    // A name over 100 characters needs a pax header: libarchive writes the whole archive.
+    const std::string name(101, 'l');
+    const std::vector<ArchiveFile> long_name{{name, "x"}, {"short.yaml", "y"}};
+    const auto ours = write_tar_gz(long_name, 0);
+    const auto theirs = write_archive_with_libarchive(long_name, 0, 6);
+    ASSERT_TRUE(ours) << ours.error().message;
+    ASSERT_TRUE(theirs) << theirs.error().message;
+    EXPECT_EQ(*ours, *theirs);
+    auto read = read_tar_gz(*ours, "long");
+    ASSERT_TRUE(read);
+    ASSERT_EQ(read->size(), 2u);
+    EXPECT_EQ((*read)[0].name, std::string(101, 'l'));
+}
+
 TEST(Archive, WriterIsDeterministicAndReadable) {
     const std::vector<ArchiveFile> entries{{"a.yaml", "a: 1\n"}, {"b.yaml", "b: 2\n"}};
     auto first = write_tar_gz(entries, 0);
