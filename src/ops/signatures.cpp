@@ -5,6 +5,7 @@
 #include "signing/legacy_signatures.hpp"
 #include "signing/sigstore_bundle.hpp"
 #include "signing/simple_signing.hpp"
+#include "util/time.hpp"
 
 namespace karmor::ops {
 namespace {
@@ -229,7 +230,7 @@ SignatureReport to_report(const signing::SignatureVerdict& verdict) {
     report.failed_check = verdict.failed_check;
     report.certificate_identity = verdict.certificate_identity;
     report.certificate_issuer = verdict.certificate_issuer;
-    if (verdict.logged_at != 0) report.logged_at = signing::format_rfc3339_utc(verdict.logged_at);
+    if (verdict.logged_at != 0) report.logged_at = util::format_rfc3339_utc(verdict.logged_at);
     report.reason = verdict.reason;
     if (!verdict.keys.empty()) {
         report.signed_identity = verdict.signed_identity;

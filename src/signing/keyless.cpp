@@ -9,6 +9,10 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "util/encoding.hpp"
+#include "util/hashing.hpp"
+#include "util/time.hpp"
+
 namespace karmor::signing {
 namespace {
 
@@ -24,39 +28,10 @@ Outcome fail(const char* check_name, std::string reason) {
 
 constexpr std::size_t max_claim_bytes = 4096;
 
-// The raw value of a certificate extension, or std::nullopt when absent.
-std::optional<std::string> extension_value(X509* certificate, const char* oid) {
-    std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)> object(OBJ_txt2obj(oid, 1), ASN1_OBJECT_free);
-    if (!object) return std::nullopt;
-    const int index = X509_get_ext_by_OBJ(certificate, object.get(), -1);
-    if (index < 0) return std::nullopt;
-    const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(certificate, index));
-    if (!data || ASN1_STRING_length(data) < 0 || static_cast<std::size_t>(ASN1_STRING_length(data)) > max_claim_bytes)
-        return std::nullopt;
-    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
-                       static_cast<std::size_t>(ASN1_STRING_length(data)));
-}
-
-// Fulcio's newer extensions hold a DER UTF8String; the older ones the raw bytes.
-std::optional<std::string> der_utf8_extension(X509* certificate, const char* oid) {
-    auto raw = extension_value(certificate, oid);
-    if (!raw) return std::nullopt;
-    const auto* data = reinterpret_cast<const unsigned char*>(raw->data());
-    ASN1_UTF8STRING* text = d2i_ASN1_UTF8STRING(nullptr, &data, static_cast<long>(raw->size()));
-    ERR_clear_error();
-    if (!text) return std::nullopt;
-    const bool whole = data == reinterpret_cast<const unsigned char*>(raw->data()) + raw->size();
-    std::string out(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
-                    static_cast<std::size_t>(ASN1_STRING_length(text)));
-    ASN1_UTF8STRING_free(text);
-    if (!whole) return std::nullopt;
-    return out;
-}
-
 Outcome check_log_entry(const TlogEntry& entry, const TrustedRoot& root, const SignedContent& content) {
     const auto* log = root.find_tlog(entry.log_id);
     if (!log)
-        return fail(check::transparency_log, "its log entry is from log " + to_hex(entry.log_id) +
+        return fail(check::transparency_log, "its log entry is from log " + util::to_hex(entry.log_id) +
                                                  ", which is not in the trusted root " + root.source);
     if (!log->key)
         return fail(check::transparency_log, "the log " + log->base_url + " cannot be used: " + log->unusable);
@@ -71,7 +46,7 @@ Outcome check_log_entry(const TlogEntry& entry, const TrustedRoot& root, const S
                         " from the trusted root");
     if (!log->valid.contains(entry.integrated_time))
         return fail(check::signed_entry_timestamp, "the key of log " + log->base_url + " was not valid at " +
-                                                       format_rfc3339_utc(entry.integrated_time) +
+                                                       util::format_rfc3339_utc(entry.integrated_time) +
                                                        " per the trusted root");
     if (entry.inclusion_proof) {
         const auto& proof = *entry.inclusion_proof;
@@ -100,47 +75,16 @@ struct ChainResult {
 };
 
 ChainResult check_chain(X509* leaf, const TrustedRoot& root, std::int64_t time) {
-    const auto when = format_rfc3339_utc(time);
+    const auto when = util::format_rfc3339_utc(time);
     std::string last_error;
     bool any_valid_authority = false;
     for (const auto& authority : root.certificate_authorities) {
         if (!authority.valid.contains(time) || authority.chain.empty()) continue;
         any_valid_authority = true;
-        std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
-        std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> untrusted(
-            sk_X509_new_null(), [](STACK_OF(X509) * stack) { sk_X509_free(stack); });
-        std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> context(X509_STORE_CTX_new(),
-                                                                                X509_STORE_CTX_free);
-        if (!store || !untrusted || !context) return {fail(check::certificate_chain, "out of memory"), nullptr};
-        // The trusted root names the last certificate of each chain as its anchor; the others are
-        // intermediates that must lead to it.
-        X509_STORE_add_cert(store.get(), authority.chain.back().get());
-        for (std::size_t i = 0; i + 1 < authority.chain.size(); ++i)
-            sk_X509_push(untrusted.get(), authority.chain[i].get());
-        if (X509_STORE_CTX_init(context.get(), store.get(), leaf, untrusted.get()) != 1) {
-            ERR_clear_error();
-            continue;
-        }
-        X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(context.get());
-        X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(time));  // sets X509_V_FLAG_USE_CHECK_TIME
-        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-        const int verdict = X509_verify_cert(context.get());
-        if (verdict == 1) {
-            STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(context.get());
-            X509Ptr issuer;
-            if (chain && sk_X509_num(chain) >= 2) {
-                X509* certificate = sk_X509_value(chain, 1);
-                X509_up_ref(certificate);
-                issuer = X509Ptr(certificate, X509Free{});
-            }
-            ERR_clear_error();
-            return {{}, std::move(issuer)};
-        }
-        const int error = X509_STORE_CTX_get_error(context.get());
-        last_error = X509_verify_cert_error_string(error);
-        if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID)
-            last_error += " at the signing time " + when;
-        ERR_clear_error();
+        auto path = verify_certificate_path(leaf, authority.chain, time);
+        if (path.valid) return {{}, path.chain.size() >= 2 ? path.chain[1] : nullptr};
+        last_error = path.error;
+        if (path.outside_validity) last_error += " at the signing time " + when;
     }
     if (!any_valid_authority)
         return {fail(check::certificate_chain,
@@ -189,7 +133,7 @@ Outcome check_sct(X509* leaf, X509* issuer, const TrustedRoot& root) {
     const int key_size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(issuer), &key_der);
     if (key_size <= 0) return fail(check::sct, "cannot encode the issuer's key");
     const auto issuer_key_hash =
-        sha256_raw(std::string_view(reinterpret_cast<const char*>(key_der), static_cast<std::size_t>(key_size)));
+        util::sha256_raw(std::string_view(reinterpret_cast<const char*>(key_der), static_cast<std::size_t>(key_size)));
     OPENSSL_free(key_der);
 
     std::string reason;
@@ -204,7 +148,7 @@ Outcome check_sct(X509* leaf, X509* issuer, const TrustedRoot& root) {
         const std::string log_id(reinterpret_cast<const char*>(id), id_size);
         const auto* log = root.find_ctlog(log_id);
         if (!log) {
-            reason = "its SCT is signed by CT log " + to_hex(log_id) + ", which is not in the trusted root";
+            reason = "its SCT is signed by CT log " + util::to_hex(log_id) + ", which is not in the trusted root";
             continue;
         }
         const auto timestamp = SCT_get_timestamp(sct);
@@ -398,7 +342,7 @@ SignatureVerdict verify_keyless_signature(const SignatureCandidate& candidate, c
 
     PublicKey certificate_key(std::move(key));
     certificate_key.source = "certificate of " + identities_text(claims.identities) + " (issuer " + claims.issuer +
-                             ", logged " + format_rfc3339_utc(*signing_time) + ")";
+                             ", logged " + util::format_rfc3339_utc(*signing_time) + ")";
     auto checked = verify_signature(candidate, {certificate_key}, expected);
     checked.certificate_identity = verdict.certificate_identity;
     checked.certificate_issuer = verdict.certificate_issuer;

@@ -10,6 +10,7 @@
 
 #include "signing/strict_json.hpp"
 #include "util/encoding.hpp"
+#include "util/hashing.hpp"
 
 namespace karmor::signing {
 namespace {
@@ -52,24 +53,8 @@ Result<std::string> read_base64(const nlohmann::json& object, const char* key, c
     return std::move(*bytes);
 }
 
-std::optional<std::string> hex_decode(std::string_view hex) {
-    if (hex.size() % 2 != 0) return std::nullopt;
-    std::string out;
-    const auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int high = nibble(hex[i]), low = nibble(hex[i + 1]);
-        if (high < 0 || low < 0) return std::nullopt;
-        out.push_back(static_cast<char>(high * 16 + low));
-    }
-    return out;
-}
-
 std::string node_hash(const std::string& left, const std::string& right) {
-    return sha256_raw(std::string(1, '\x01') + left + right);
+    return util::sha256_raw(std::string(1, '\x01') + left + right);
 }
 
 bool records_certificate(const std::string& base64_pem, const std::string& certificate, const char* field,
@@ -88,7 +73,7 @@ bool records_sha256(const nlohmann::json& hash, std::string_view content, const 
         why = std::string("its ") + field + " is not a sha256 hash";
         return false;
     }
-    if (hash["value"].get<std::string>() != to_hex(sha256_raw(content))) {
+    if (hash["value"].get<std::string>() != util::to_hex(util::sha256_raw(content))) {
         why = std::string("its ") + field + " is the hash of other content";
         return false;
     }
@@ -204,7 +189,7 @@ Result<TlogEntry> parse_cosign_bundle_annotation(std::string_view text) {
     entry.log_index = *index;
     auto log_id = required_string(*payload, "logID", payload_what);
     if (!log_id) return unexpected(std::move(log_id).error());
-    auto raw = hex_decode(*log_id);
+    auto raw = util::hex_decode(*log_id);
     if (!raw || raw->size() != 32) return unexpected(invalid(payload_what + ": logID is not 64 lower-case hex digits"));
     entry.log_id = std::move(*raw);
     return entry;
@@ -297,13 +282,13 @@ std::string set_signed_payload(const TlogEntry& entry) {
     nlohmann::ordered_json payload = nlohmann::ordered_json::object();
     payload["body"] = util::base64_encode(entry.canonical_body);
     payload["integratedTime"] = entry.integrated_time;
-    payload["logID"] = to_hex(entry.log_id);
+    payload["logID"] = util::to_hex(entry.log_id);
     payload["logIndex"] = entry.log_index;
     return payload.dump();
 }
 
 std::string merkle_leaf_hash(std::string_view data) {
-    return sha256_raw(std::string(1, '\0') + std::string(data));
+    return util::sha256_raw(std::string(1, '\0') + std::string(data));
 }
 
 bool verify_inclusion(std::int64_t index, std::int64_t size, const std::string& leaf_hash,
@@ -377,8 +362,8 @@ Result<Checkpoint> verify_checkpoint(std::string_view note, const TrustedLog& lo
         if (log.verify(text, raw->substr(4))) signed_by_log = true;
     }
     if (!signed_by_log)
-        return unexpected(invalid("the checkpoint is not signed by the log's key " + to_hex(log.key_id).substr(0, 16) +
-                                  "… from the trusted root"));
+        return unexpected(invalid("the checkpoint is not signed by the log's key " +
+                                  util::to_hex(log.key_id).substr(0, 16) + "… from the trusted root"));
     return out;
 }
 

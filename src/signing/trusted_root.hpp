@@ -16,20 +16,13 @@
 #include <vector>
 
 #include "karmor/result.hpp"
+#include "signing/certificates.hpp"
 
 namespace karmor::signing {
 
 inline constexpr const char* trusted_root_media_type = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 inline constexpr std::size_t max_trusted_root_bytes = 1024 * 1024;
 inline constexpr std::size_t max_trusted_root_entries = 64;  // per list: CAs, tlogs, ctlogs, TSAs
-inline constexpr std::size_t max_chain_certificates = 10;
-inline constexpr std::size_t max_certificate_bytes = 16 * 1024;
-
-struct X509Free {
-    void operator()(X509* certificate) const { X509_free(certificate); }
-};
-using X509Ptr = std::shared_ptr<X509>;
-
 // Seconds since the epoch; validFor.start/end of the trusted root.
 struct ValidityPeriod {
     std::int64_t start = 0;
@@ -68,19 +61,5 @@ struct TrustedRoot {
 // Errors are of kind verification (the root cannot be trusted as given) and name `source`.
 Result<TrustedRoot> parse_trusted_root(std::string_view bytes, const std::string& source);
 Result<TrustedRoot> load_trusted_root(const std::filesystem::path& file);
-
-// An RFC 3339 UTC time as protobuf JSON writes it ("2021-01-12T11:53:27Z", optional fraction).
-std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text);
-std::string format_rfc3339_utc(std::int64_t time);
-
-// Small crypto helpers shared by the keyless checks.
-std::string sha256_raw(std::string_view bytes);
-std::string to_hex(std::string_view bytes);
-X509Ptr parse_der_certificate(std::string_view der);
-std::string certificate_der(X509* certificate);
-// The DER of the first certificate in a PEM text (a Rekor verifier, a cosign annotation), or empty.
-std::string pem_certificate_der(std::string_view pem);
-// The DER SubjectPublicKeyInfo of a key.
-std::string public_key_der(EVP_PKEY* key);
 
 }  // namespace karmor::signing

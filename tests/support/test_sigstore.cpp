@@ -27,6 +27,8 @@
 #include "signing/sigstore_bundle.hpp"
 #include "signing/simple_signing.hpp"
 #include "util/encoding.hpp"
+#include "util/hashing.hpp"
+#include "util/time.hpp"
 
 namespace karmor::testing::sigstore {
 namespace {
@@ -41,23 +43,6 @@ struct X509Free {
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 
-std::string sha256(std::string_view bytes) {
-    std::string out(SHA256_DIGEST_LENGTH, '\0');
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-           reinterpret_cast<unsigned char*>(out.data()));
-    return out;
-}
-
-std::string to_hex(std::string_view bytes) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char c : bytes) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
-    }
-    return out;
-}
-
 std::string b64(std::string_view bytes) {
     return util::base64_encode(bytes);
 }
@@ -66,15 +51,6 @@ std::string random_bytes(std::size_t n) {
     std::string out(n, '\0');
     check(RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) == 1, "RAND_bytes");
     return out;
-}
-
-std::string iso_time(std::int64_t unix_seconds) {
-    const std::time_t t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
 }
 
 // DER of a UTF8String (the value of the newer Fulcio extensions).
@@ -221,7 +197,7 @@ std::string set_payload(const LogEntry& entry, std::int64_t integrated_time) {
     // Canonical JSON (RFC 8785): nlohmann::json keeps keys sorted and prints compactly.
     nlohmann::json payload = {{"body", b64(entry.body)},
                               {"integratedTime", integrated_time},
-                              {"logID", to_hex(entry.log_id)},
+                              {"logID", util::to_hex(entry.log_id)},
                               {"logIndex", entry.log_index}};
     return payload.dump();
 }
@@ -231,7 +207,7 @@ std::string mth(const std::vector<std::string>& leaves, std::size_t lo, std::siz
     if (n == 1) return leaves[lo];
     std::size_t k = 1;
     while (k * 2 < n) k *= 2;
-    return sha256(std::string(1, '\x01') + mth(leaves, lo, lo + k) + mth(leaves, lo + k, hi));
+    return util::sha256_raw(std::string(1, '\x01') + mth(leaves, lo, lo + k) + mth(leaves, lo + k, hi));
 }
 
 void path(const std::vector<std::string>& leaves, std::size_t m, std::size_t lo, std::size_t hi,
@@ -275,7 +251,7 @@ nlohmann::ordered_json log_key_json(const EcKey& key, const std::string& url, st
             {"publicKey",
              {{"rawBytes", b64(key.public_der())},
               {"keyDetails", "PKIX_ECDSA_P256_SHA_256"},
-              {"validFor", {{"start", iso_time(start)}}}}},
+              {"validFor", {{"start", util::format_rfc3339_utc(start)}}}}},
             {"logId", {{"keyId", b64(key.key_id())}}}};
 }
 
@@ -328,17 +304,17 @@ std::string EcKey::sign(std::string_view message) const {
 }
 
 std::string EcKey::key_id() const {
-    return sha256(public_der());
+    return util::sha256_raw(public_der());
 }
 
 // ---- Merkle tree ----
 
 std::string merkle_leaf_hash(std::string_view entry) {
-    return sha256(std::string(1, '\0') + std::string(entry));
+    return util::sha256_raw(std::string(1, '\0') + std::string(entry));
 }
 
 std::string merkle_root(const std::vector<std::string>& leaf_hashes) {
-    if (leaf_hashes.empty()) return sha256("");
+    if (leaf_hashes.empty()) return util::sha256_raw("");
     return mth(leaf_hashes, 0, leaf_hashes.size());
 }
 
@@ -382,7 +358,7 @@ std::string TestSigstore::trusted_root_json() const {
           {"certChain",
            {{"certificates",
              nlohmann::ordered_json::array({{{"rawBytes", b64(intermediate_.der)}}, {{"rawBytes", b64(root_.der)}}})}}},
-          {"validFor", {{"start", iso_time(ca_valid_from())}}}}});
+          {"validFor", {{"start", util::format_rfc3339_utc(ca_valid_from())}}}}});
     root["ctlogs"] = nlohmann::ordered_json::array({log_key_json(ct_key_, "https://ctfe.karmor.test", start)});
     root["timestampAuthorities"] = nlohmann::ordered_json::array();
     return root.dump(2);
@@ -462,7 +438,7 @@ Leaf TestSigstore::issue_leaf(const LeafOptions& options, const Knobs& knobs) {
             signed_data.push_back(static_cast<char>((timestamp_ms >> shift) & 0xff));
         signed_data.push_back('\0');  // entry_type precert_entry (1)
         signed_data.push_back('\x01');
-        signed_data += sha256(issuer_key.public_der());
+        signed_data += util::sha256_raw(issuer_key.public_der());
         signed_data.push_back(static_cast<char>((tbs.size() >> 16) & 0xff));
         signed_data.push_back(static_cast<char>((tbs.size() >> 8) & 0xff));
         signed_data.push_back(static_cast<char>(tbs.size() & 0xff));
@@ -573,8 +549,8 @@ KeylessBundle TestSigstore::make_bundle(const std::string& name, const Digest& d
         {"apiVersion", "0.0.1"},
         {"kind", "dsse"},
         {"spec",
-         {{"envelopeHash", {{"algorithm", "sha256"}, {"value", to_hex(sha256(envelope.dump()))}}},
-          {"payloadHash", {{"algorithm", "sha256"}, {"value", to_hex(sha256(entry_payload))}}},
+         {{"envelopeHash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(envelope.dump()))}}},
+          {"payloadHash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(entry_payload))}}},
           {"signatures", {{{"signature", b64(entry_signature)}, {"verifier", b64(entry_certificate)}}}}}}};
     out.entry = log_entry("dsse", body.dump(), integrated_time_for(out.leaf, options), knobs, true);
 
@@ -609,7 +585,7 @@ LegacyMaterial TestSigstore::make_legacy(const std::string& identity, const Dige
         {"apiVersion", "0.0.1"},
         {"kind", "hashedrekord"},
         {"spec",
-         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", to_hex(sha256(entry_payload))}}}}},
+         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(entry_payload))}}}}},
           {"signature", {{"content", b64(entry_signature)}, {"publicKey", {{"content", b64(entry_certificate)}}}}}}}};
     out.entry = log_entry("hashedrekord", body.dump(), integrated_time_for(out.leaf, options), knobs, false);
 
@@ -618,7 +594,7 @@ LegacyMaterial TestSigstore::make_legacy(const std::string& identity, const Dige
     rekor["Payload"] = {{"body", b64(out.entry.body)},
                         {"integratedTime", out.entry.integrated_time},
                         {"logIndex", out.entry.log_index},
-                        {"logID", to_hex(out.entry.log_id)}};
+                        {"logID", util::to_hex(out.entry.log_id)}};
     out.rekor_bundle_json = rekor.dump();
     return out;
 }

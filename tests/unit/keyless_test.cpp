@@ -17,6 +17,8 @@
 #include "signing/trusted_root.hpp"
 #include "support/test_sigstore.hpp"
 #include "util/encoding.hpp"
+#include "util/hashing.hpp"
+#include "util/time.hpp"
 
 namespace karmor::signing {
 namespace {
@@ -345,19 +347,19 @@ TEST(TrustedRootReader, KeepsALogWithAnUnsupportedKeyTypeButCannotUseIt) {
 }
 
 TEST(TrustedRootReader, Rfc3339Times) {
-    EXPECT_EQ(parse_rfc3339_utc("1970-01-01T00:00:00Z"), 0);
-    EXPECT_EQ(parse_rfc3339_utc("2021-01-12T11:53:27.000Z"), 1610452407);
-    EXPECT_EQ(parse_rfc3339_utc("2021-01-12T11:53:27Z"), 1610452407);
-    EXPECT_FALSE(parse_rfc3339_utc("2021-01-12T11:53:27+01:00"));
-    EXPECT_FALSE(parse_rfc3339_utc("2021-13-12T11:53:27Z"));
-    EXPECT_FALSE(parse_rfc3339_utc("2021-01-12T11:53:27.Z"));
-    EXPECT_EQ(format_rfc3339_utc(1610452407), "2021-01-12T11:53:27Z");
+    EXPECT_EQ(util::parse_rfc3339_utc("1970-01-01T00:00:00Z"), 0);
+    EXPECT_EQ(util::parse_rfc3339_utc("2021-01-12T11:53:27.000Z"), 1610452407);
+    EXPECT_EQ(util::parse_rfc3339_utc("2021-01-12T11:53:27Z"), 1610452407);
+    EXPECT_FALSE(util::parse_rfc3339_utc("2021-01-12T11:53:27+01:00"));
+    EXPECT_FALSE(util::parse_rfc3339_utc("2021-13-12T11:53:27Z"));
+    EXPECT_FALSE(util::parse_rfc3339_utc("2021-01-12T11:53:27.Z"));
+    EXPECT_EQ(util::format_rfc3339_utc(1610452407), "2021-01-12T11:53:27Z");
 }
 
 // ---- Merkle audit paths (RFC 6962), built here by hand ----
 
 std::string node(const std::string& left, const std::string& right) {
-    return sha256_raw(std::string(1, '\x01') + left + right);
+    return util::sha256_raw(std::string(1, '\x01') + left + right);
 }
 
 TEST(MerkleInclusion, HandBuiltTreesOfOneToSevenLeaves) {
@@ -518,7 +520,8 @@ nlohmann::json intoto_body(const BodyCase& c) {
                   {"signatures",
                    {{{"sig", util::base64_encode(util::base64_encode(c.content.signature))},
                      {"publicKey", util::base64_encode(c.certificate_pem)}}}}}},
-                {"payloadHash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(c.content.payload))}}}}}}}};
+                {"payloadHash",
+                 {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(c.content.payload))}}}}}}}};
 }
 
 TEST(LogEntryBody, IntotoEntriesRecordTheEnvelopeSignatureCertificateAndPayload) {
@@ -526,7 +529,7 @@ TEST(LogEntryBody, IntotoEntriesRecordTheEnvelopeSignatureCertificateAndPayload)
     std::string why;
     EXPECT_TRUE(entry_records(entry_of(intoto_body(c), "intoto", "0.0.2"), c.content, why)) << why;
     auto body = intoto_body(c);
-    body["spec"]["content"]["payloadHash"]["value"] = to_hex(sha256_raw("another statement"));
+    body["spec"]["content"]["payloadHash"]["value"] = util::to_hex(util::sha256_raw("another statement"));
     EXPECT_FALSE(entry_records(entry_of(body), c.content, why));
     EXPECT_NE(why.find("payload hash"), std::string::npos) << why;
     body = intoto_body(c);
@@ -555,7 +558,7 @@ TEST(LogEntryBody, KindVersionMustMatchTheBodyAndKindsDoNotCrossFormats) {
         {"apiVersion", "0.0.1"},
         {"kind", "hashedrekord"},
         {"spec",
-         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(c.content.payload))}}}}},
+         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(c.content.payload))}}}}},
           {"signature",
            {{"content", util::base64_encode(c.content.signature)},
             {"publicKey", {{"content", util::base64_encode(c.certificate_pem)}}}}}}}};
@@ -666,7 +669,7 @@ SignatureVerdict verify_leaf_with_eku(const char* eku) {
         {"apiVersion", "0.0.1"},
         {"kind", "hashedrekord"},
         {"spec",
-         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(candidate.payload))}}}}},
+         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(candidate.payload))}}}}},
           {"signature",
            {{"content", util::base64_encode(candidate.der_signatures.front())},
             {"publicKey", {{"content", util::base64_encode(pem_of(leaf.get()))}}}}}}}};
