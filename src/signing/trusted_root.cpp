@@ -52,7 +52,8 @@ Result<ValidityPeriod> parse_validity(const nlohmann::json& object, const std::s
     const auto start_time = util::parse_rfc3339_utc(*start);
     if (!start_time) return unexpected(invalid(what + "'s validFor.start \"" + *start + "\" is not an RFC 3339 time"));
     period.start = *start_time;
-    if (found->contains("end")) {
+    // protobuf JSON may spell an absent end as null (an open period).
+    if (found->contains("end") && !(*found)["end"].is_null()) {
         auto end = required_string(*found, "end", what + "'s validFor");
         if (!end) return unexpected(std::move(end).error());
         const auto end_time = util::parse_rfc3339_utc(*end);
@@ -90,18 +91,23 @@ Result<TrustedLog> parse_log(const nlohmann::json& object, const std::string& wh
     auto raw = decode_field(*key, "rawBytes", what + "'s publicKey", 4096);
     if (!raw) return unexpected(std::move(raw).error());
     const auto* data = reinterpret_cast<const unsigned char*>(raw->data());
-    std::shared_ptr<EVP_PKEY> parsed(d2i_PUBKEY(nullptr, &data, static_cast<long>(raw->size())), PkeyFree{});
+    // PKCS1_* keys are a bare RSAPublicKey; the others a SubjectPublicKeyInfo.
+    const bool pkcs1 = log.key_details.rfind("PKCS1_RSA_", 0) == 0;
+    std::shared_ptr<EVP_PKEY> parsed(pkcs1 ? d2i_PublicKey(EVP_PKEY_RSA, nullptr, &data, static_cast<long>(raw->size()))
+                                           : d2i_PUBKEY(nullptr, &data, static_cast<long>(raw->size())),
+                                     PkeyFree{});
     ERR_clear_error();
     if (!parsed) return unexpected(invalid(what + "'s publicKey.rawBytes is not a DER public key"));
     const bool ecdsa = log.key_details.rfind("PKIX_ECDSA_", 0) == 0;
     const bool ed25519 = log.key_details == "PKIX_ED25519";
-    if ((ecdsa && EVP_PKEY_get_base_id(parsed.get()) != EVP_PKEY_EC) ||
-        (ed25519 && EVP_PKEY_get_base_id(parsed.get()) != EVP_PKEY_ED25519))
+    const bool rsa = pkcs1 || log.key_details.rfind("PKIX_RSA_PKCS1V15_", 0) == 0;
+    const int type = EVP_PKEY_get_base_id(parsed.get());
+    if ((ecdsa && type != EVP_PKEY_EC) || (ed25519 && type != EVP_PKEY_ED25519) || (rsa && type != EVP_PKEY_RSA))
         return unexpected(invalid(what + "'s public key is not the " + log.key_details + " key its keyDetails name"));
-    if (ecdsa || ed25519)
+    if (ecdsa || ed25519 || rsa)
         log.key = std::move(parsed);
     else
-        log.unusable = "its key type " + log.key_details + " is not supported (ECDSA and Ed25519 are)";
+        log.unusable = "its key type " + log.key_details + " is not supported (ECDSA, Ed25519 and RSA PKCS#1 v1.5 are)";
     return log;
 }
 
@@ -167,8 +173,10 @@ bool TrustedLog::verify(std::string_view message, std::string_view signature) co
         md = EVP_sha384();
     else if (key_details.find("SHA_512") != std::string::npos)
         md = EVP_sha512();
-    else if (key_details != "PKIX_ED25519")
+    else if (key_details != "PKIX_ED25519" &&
+             !(key_details.rfind("PKCS1_RSA_", 0) == 0 || key_details.rfind("PKIX_RSA_PKCS1V15_", 0) == 0))
         return false;
+    if (EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA) md = EVP_sha256();
     const bool ok =
         EVP_DigestVerifyInit(context.get(), nullptr, md, nullptr, key.get()) == 1 &&
         EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
@@ -217,11 +225,12 @@ Result<TrustedRoot> parse_trusted_root(std::string_view bytes, const std::string
     auto tsas =
         parse_list<CertificateAuthority>(root, "timestampAuthorities", source, "timestamp authority", parse_authority);
     if (!tsas) return unexpected(std::move(tsas).error());
-    out.timestamp_authorities = tsas->size();
-    if (out.certificate_authorities.empty())
-        return unexpected(invalid(source + " lists no certificate authority, so no certificate can chain to it"));
-    if (out.tlogs.empty())
-        return unexpected(invalid(source + " lists no transparency log, so no signing time can be trusted"));
+    out.timestamp_authorities = std::move(*tsas);
+    // A root for keys and a private timestamp authority may list no CA and no log; one that lists
+    // nothing at all is a mistake. What a signature needs is checked when it is verified.
+    if (out.certificate_authorities.empty() && out.tlogs.empty() && out.timestamp_authorities.empty())
+        return unexpected(invalid(source + " lists no certificate authority, transparency log or timestamp "
+                                           "authority: there is nothing to verify against"));
     return out;
 }
 

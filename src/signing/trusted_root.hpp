@@ -1,6 +1,7 @@
 // The Sigstore trusted root (trusted_root.json, protobuf-specs TrustedRoot): the CAs that issue
-// signing certificates, the transparency-log keys that sign entry timestamps and checkpoints, and
-// the CT-log keys that sign SCTs. Read strictly and with bounds from a file the user supplies.
+// signing certificates, the transparency-log keys that sign entry timestamps and checkpoints, the
+// CT-log keys that sign SCTs and the timestamp authorities. Read strictly and with bounds from a
+// file the user supplies, as Sigstore's TUF repository ships it.
 #pragma once
 
 #include <openssl/evp.h>
@@ -34,11 +35,12 @@ struct ValidityPeriod {
 struct TrustedLog {
     std::string base_url;
     std::string key_id;       // logId.keyId, raw bytes (SHA-256 of the DER public key for Rekor v1 and CT)
-    std::string key_details;  // e.g. PKIX_ECDSA_P256_SHA_256
+    std::string key_details;  // e.g. PKIX_ECDSA_P256_SHA_256, PKIX_ED25519, PKCS1_RSA_PKCS1V5
     ValidityPeriod valid;
     std::shared_ptr<EVP_PKEY> key;  // null when its key type is one karmor does not support
     std::string unusable;           // why `key` is null
-    // A signature by this log's key over `message` (ECDSA with the hash its key details name, or Ed25519).
+    // A signature by this log's key over `message`: ECDSA with the hash its key details name,
+    // Ed25519, or RSA PKCS#1 v1.5 with SHA-256.
     bool verify(std::string_view message, std::string_view signature) const;
 };
 
@@ -53,7 +55,9 @@ struct TrustedRoot {
     std::vector<CertificateAuthority> certificate_authorities;
     std::vector<TrustedLog> tlogs;
     std::vector<TrustedLog> ctlogs;
-    std::size_t timestamp_authorities = 0;  // listed; karmor does not use RFC 3161 timestamps
+    // RFC 3161 timestamp authorities: each chain is the authority's signing certificate (when
+    // listed), its intermediates, then the anchor.
+    std::vector<CertificateAuthority> timestamp_authorities;
     const TrustedLog* find_tlog(std::string_view key_id) const;
     const TrustedLog* find_ctlog(std::string_view key_id) const;
 };

@@ -69,6 +69,8 @@ SignatureCandidate bundle_candidate(const std::string& json) {
     candidate.der_signatures = bundle->der_signatures;
     candidate.certificate_der = bundle->certificate_der;
     candidate.tlog_entries = bundle->tlog_entries;
+    candidate.rfc3161_timestamps = bundle->rfc3161_timestamps;
+    candidate.bundle_version = bundle->version;
     return candidate;
 }
 
@@ -249,10 +251,13 @@ TEST(TrustedRootReader, ReadsTheFixturesRoot) {
     ASSERT_TRUE(root) << root.error().message;
     EXPECT_EQ(root->certificate_authorities.size(), 1u);
     EXPECT_EQ(root->certificate_authorities.front().chain.size(), 2u);
-    ASSERT_EQ(root->tlogs.size(), 1u);
+    ASSERT_EQ(root->tlogs.size(), 2u);  // Rekor v1 (ECDSA) and v2 (Ed25519)
     EXPECT_EQ(root->tlogs.front().key_id, shared_sigstore().log_key().key_id());
+    EXPECT_TRUE(root->tlogs.back().key);
     ASSERT_EQ(root->ctlogs.size(), 1u);
     EXPECT_TRUE(root->ctlogs.front().key);
+    ASSERT_EQ(root->timestamp_authorities.size(), 1u);
+    EXPECT_EQ(root->timestamp_authorities.front().chain.size(), 2u);
 }
 
 TEST(TrustedRootReader, RefusesWhatItCannotTrust) {
@@ -285,7 +290,9 @@ TEST(TrustedRootReader, RefusesWhatItCannotTrust) {
     refused(json, "not DER X.509");
     json = trusted_root();
     json["certificateAuthorities"] = nlohmann::json::array();
-    refused(json, "no certificate authority");
+    json["tlogs"] = nlohmann::json::array();
+    json["timestampAuthorities"] = nlohmann::json::array();
+    refused(json, "nothing to verify against");
     json = trusted_root();
     json["tlogs"] = nlohmann::json::array();
     for (int i = 0; i < 65; ++i) json["tlogs"].push_back(trusted_root()["tlogs"][0]);
@@ -339,7 +346,7 @@ TEST(TrustedRootReader, ACaNotValidAtTheSigningTimeIsNotUsed) {
 
 TEST(TrustedRootReader, KeepsALogWithAnUnsupportedKeyTypeButCannotUseIt) {
     auto json = trusted_root();
-    json["ctlogs"][0]["publicKey"]["keyDetails"] = "PKIX_RSA_PKCS1V15_2048_SHA256";
+    json["ctlogs"][0]["publicKey"]["keyDetails"] = "PKIX_RSA_PSS_2048_SHA256";
     auto root = parse_trusted_root(json.dump(), "root.json");
     ASSERT_TRUE(root) << root.error().message;
     EXPECT_FALSE(root->ctlogs.front().key);
