@@ -44,6 +44,12 @@ Result<std::int64_t> read_count(const nlohmann::json& object, const char* key, c
     return unexpected(invalid(what + ": \"" + key + "\" is not a non-negative integer"));
 }
 
+// protobuf JSON leaves out a field whose value is zero (the first entry of a log has logIndex 0).
+Result<std::int64_t> read_count_or_zero(const nlohmann::json& object, const char* key, const std::string& what) {
+    if (!object.contains(key)) return std::int64_t{0};
+    return read_count(object, key, what);
+}
+
 Result<std::string> read_base64(const nlohmann::json& object, const char* key, const std::string& what,
                                 std::size_t max_bytes) {
     auto text = required_string(object, key, what);
@@ -102,7 +108,7 @@ Result<TlogEntry> parse_bundle_tlog_entry(const nlohmann::json& json, const std:
         !only)
         return unexpected(std::move(only).error());
     TlogEntry entry;
-    auto index = read_count(json, "logIndex", what);
+    auto index = read_count_or_zero(json, "logIndex", what);
     if (!index) return unexpected(std::move(index).error());
     entry.log_index = *index;
     const auto log_id = json.find("logId");
@@ -140,7 +146,7 @@ Result<TlogEntry> parse_bundle_tlog_entry(const nlohmann::json& json, const std:
             !only)
             return unexpected(std::move(only).error());
         InclusionProof out;
-        auto proof_index = read_count(*proof, "logIndex", proof_what);
+        auto proof_index = read_count_or_zero(*proof, "logIndex", proof_what);
         if (!proof_index) return unexpected(std::move(proof_index).error());
         out.log_index = *proof_index;
         auto size = read_count(*proof, "treeSize", proof_what);
