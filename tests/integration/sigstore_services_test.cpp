@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -32,13 +33,6 @@ using testing::run_karmor;
 using testing::TempDir;
 using testing::write_text;
 namespace ts = testing::sigstore;
-
-const std::string policy_file =
-    (std::filesystem::path(KARMOR_SOURCE_DIR) / "examples" / "policies" / "ksp-block-shell.yaml").string();
-
-std::string first_line(const std::string& text) {
-    return text.substr(0, text.find('\n'));
-}
 
 std::string last_error_line(const std::string& text) {
     std::istringstream in(text);
@@ -85,27 +79,10 @@ protected:
         return {{"HOME", (dir / "home").string()}, {"TUF_ROOT", (dir / "tuf").string()}, {"COSIGN_PASSWORD", ""}};
     }
 
-    Digest push(const std::string& repository) {
-        const auto r = run_karmor({"oci", "push", "-i", repository + ":v1", "-p", policy_file, "-q"}, {},
-                                  {{"SOURCE_DATE_EPOCH", "1000"}});
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        auto digest = Digest::parse(first_line(r.out));
-        EXPECT_TRUE(digest) << r.out;
-        return digest ? *digest : Digest();
-    }
-
-    std::unique_ptr<oci::Target> open(const std::string& repository) {
-        RemoteOptions remote;
-        remote.plain_http = true;
-        auto opened = ops::open_target(*Reference::parse(repository), std::nullopt, remote, ops::Access::push);
-        EXPECT_TRUE(opened);
-        return opened ? std::move(opened->target) : nullptr;
-    }
-
     // cosign sign with the signing config; returns the bundle it stored as a referrer.
     std::string cosign_sign(const std::string& repository, const std::string& signing_config,
                             const std::string& trusted_root) {
-        const auto digest = push(repository);
+        const auto digest = ts::push_example_artifact(repository);
         const auto config = dir / "signing_config.json";
         const auto root = dir / "signing_root.json";
         write_text(config, signing_config);
@@ -115,7 +92,7 @@ protected:
                                     "--allow-http-registry", repository + "@" + digest.str()},
                                    {}, cosign_env());
         EXPECT_EQ(r.exit_code, 0) << r.err;
-        auto target = open(repository);
+        auto target = ts::open_plain_http(repository);
         auto listing = ops::find_referrers(*target, digest, "");
         EXPECT_TRUE(listing);
         if (!listing) return {};
@@ -197,20 +174,12 @@ protected:
         int n = 0;
         for (const auto& c : cases) {
             const auto repository = registry->address() + "/services/case-" + std::to_string(++n);
-            const auto digest = push(repository);
-            auto target = open(repository);
+            const auto digest = ts::push_example_artifact(repository);
+            auto target = ts::open_plain_http(repository);
             ASSERT_TRUE(target);
             auto bundle = nlohmann::json::parse(good_bundle);
             if (c.change_bundle) c.change_bundle(bundle);
-            auto fetched = target->fetch_manifest(digest.str());
-            ASSERT_TRUE(fetched && *fetched);
-            const Descriptor subject{(*fetched)->manifest.media_type,
-                                     digest,
-                                     static_cast<std::int64_t>((*fetched)->bytes.size()),
-                                     "",
-                                     {},
-                                     std::nullopt};
-            ASSERT_EQ(ts::put_bundle_referrer(*target, subject, bundle.dump()), "");
+            ASSERT_EQ(ts::put_bundle_referrer(*target, ts::manifest_descriptor(*target, digest), bundle.dump()), "");
             const auto root = dir / ("root-" + std::to_string(n) + ".json");
             write_text(root, ts::services_trusted_root(tsa, rekor, c.root));
             const auto bundle_file = dir / ("bundle-" + std::to_string(n) + ".json");
@@ -272,6 +241,27 @@ TEST_F(SigstoreServices, KeyAndTimestampWithoutALog) {
         cosign_sign(registry->address() + "/services/other", ts::services_signing_config(*tsa, nullptr), root);
     const auto other_timestamps = nlohmann::json::parse(other)["verificationMaterial"]["timestampVerificationData"];
     const auto other_authority = ts::make_timestamp_authority(now() - 86400, now() + 86400);
+
+    // inspect --trusted-root: per signature, the checks passed and the time used.
+    const auto root_file = dir / "inspect-root.json";
+    write_text(root_file, root);
+    const auto inspected = run_karmor({"oci", "inspect", registry->address() + "/services/signed:v1", "--key",
+                                       (dir / "cosign.pub").string(), "--trusted-root", root_file.string(),
+                                       "--insecure-ignore-tlog", "--use-signed-timestamps"});
+    EXPECT_EQ(inspected.exit_code, 0) << inspected.err;
+    EXPECT_NE(inspected.out.find("signed at "), std::string::npos) << inspected.out;
+    EXPECT_NE(inspected.out.find("(RFC 3161 timestamp of " + tsa->url() + ")"), std::string::npos) << inspected.out;
+    EXPECT_NE(inspected.out.find("passed well-formed signature timestamp payload digest"), std::string::npos)
+        << inspected.out;
+    const auto json = run_karmor({"oci", "verify", "-i", registry->address() + "/services/signed:v1", "--key",
+                                  (dir / "cosign.pub").string(), "--trusted-root", root_file.string(),
+                                  "--insecure-ignore-tlog", "--use-signed-timestamps", "--output", "json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const auto report = nlohmann::json::parse(json.out)["signatures"][0];
+    EXPECT_EQ(report["signingTimes"].size(), 1u) << json.out;
+    EXPECT_NE(std::find(report["checksPassed"].begin(), report["checksPassed"].end(), "timestamp"),
+              report["checksPassed"].end())
+        << json.out;
 
     std::vector<Case> cases;
     cases.push_back({"good: cosign's timestamp, no log", true, "", nullptr, {}});

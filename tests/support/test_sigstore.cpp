@@ -20,13 +20,17 @@
 #include <ctime>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
+
 #include "oci/manifest_json.hpp"
 #include "oci/target.hpp"
+#include "ops/open_target.hpp"
 #include "ops/referrers.hpp"
 #include "ops/referrers_index.hpp"
 #include "signing/legacy_signatures.hpp"
 #include "signing/sigstore_bundle.hpp"
 #include "signing/simple_signing.hpp"
+#include "support/process.hpp"
 #include "util/encoding.hpp"
 #include "util/hashing.hpp"
 #include "util/time.hpp"
@@ -279,6 +283,16 @@ Certificate make_tsa_leaf(const EcKey& key, const Certificate& issuer, const EcK
     return to_certificate(x.get(), not_before, not_after);
 }
 
+std::string private_key_pem(EVP_PKEY* key) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    check(PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1, "PEM_write_bio_PrivateKey");
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(length));
+    BIO_free(bio);
+    return out;
+}
+
 int fixed_time(TS_RESP_CTX*, void* data, long* seconds, long* microseconds) {
     *seconds = static_cast<long>(*static_cast<const std::int64_t*>(data));
     *microseconds = 0;
@@ -316,14 +330,7 @@ std::string EdKey::raw_public() const {
 }
 
 std::string EdKey::private_pem() const {
-    BIO* bio = BIO_new(BIO_s_mem());
-    check(PEM_write_bio_PrivateKey(bio, static_cast<EVP_PKEY*>(key_.get()), nullptr, nullptr, 0, nullptr, nullptr) == 1,
-          "PEM_write_bio_PrivateKey");
-    char* data = nullptr;
-    const long length = BIO_get_mem_data(bio, &data);
-    std::string out(data, static_cast<std::size_t>(length));
-    BIO_free(bio);
-    return out;
+    return private_key_pem(static_cast<EVP_PKEY*>(key_.get()));
 }
 
 std::string EdKey::sign(std::string_view message) const {
@@ -398,14 +405,7 @@ std::string EcKey::sign(std::string_view message) const {
 }
 
 std::string EcKey::private_pem() const {
-    BIO* bio = BIO_new(BIO_s_mem());
-    check(PEM_write_bio_PrivateKey(bio, static_cast<EVP_PKEY*>(evp()), nullptr, nullptr, 0, nullptr, nullptr) == 1,
-          "PEM_write_bio_PrivateKey");
-    char* data = nullptr;
-    const long length = BIO_get_mem_data(bio, &data);
-    std::string out(data, static_cast<std::size_t>(length));
-    BIO_free(bio);
-    return out;
+    return private_key_pem(static_cast<EVP_PKEY*>(evp()));
 }
 
 std::string EcKey::key_id() const {
@@ -983,6 +983,38 @@ std::vector<Case> standard_cases() {
     for (auto& c : cases)
         if (!c.good) c.check = checks.at(c.name);  // a new case without its check is a fixture bug
     return cases;
+}
+
+// ---- the signed artifact ----
+
+Digest push_example_artifact(const std::string& repository) {
+    const auto policy = std::filesystem::path(KARMOR_SOURCE_DIR) / "examples" / "policies" / "ksp-block-shell.yaml";
+    const auto r = run_karmor({"oci", "push", "-i", repository + ":v1", "-p", policy.string(), "-q"}, {},
+                              {{"SOURCE_DATE_EPOCH", "1000"}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto digest = Digest::parse(r.out.substr(0, r.out.find('\n')));
+    EXPECT_TRUE(digest) << r.out;
+    return digest ? *digest : Digest();
+}
+
+std::unique_ptr<oci::Target> open_plain_http(const std::string& repository) {
+    RemoteOptions remote;
+    remote.plain_http = true;
+    auto opened = ops::open_target(*Reference::parse(repository), std::nullopt, remote, ops::Access::push);
+    EXPECT_TRUE(opened);
+    return opened ? std::move(opened->target) : nullptr;
+}
+
+Descriptor manifest_descriptor(oci::Target& target, const Digest& digest) {
+    auto fetched = target.fetch_manifest(digest.str());
+    EXPECT_TRUE(fetched && *fetched);
+    if (!fetched || !*fetched) return {};
+    return Descriptor{(*fetched)->manifest.media_type,
+                      digest,
+                      static_cast<std::int64_t>((*fetched)->bytes.size()),
+                      "",
+                      {},
+                      std::nullopt};
 }
 
 // ---- placing material in a registry ----

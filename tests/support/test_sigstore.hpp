@@ -269,6 +269,15 @@ struct Case {
 // Every link of issue 16 broken once, and the good signatures (URI and e-mail SAN).
 std::vector<Case> standard_cases();
 
+// The artifact the keyless and Sigstore-services tests sign: examples/policies/ksp-block-shell.yaml
+// pushed by the karmor binary to REPOSITORY:v1 (SOURCE_DATE_EPOCH=1000, so always the same
+// digest); its digest, or an empty Digest after a failed test assertion.
+Digest push_example_artifact(const std::string& repository);
+// A registry repository on 127.0.0.1 over plain HTTP, opened for pushing.
+std::unique_ptr<oci::Target> open_plain_http(const std::string& repository);
+// The descriptor of the manifest `digest` of `target` (what a referrer's subject names).
+Descriptor manifest_descriptor(oci::Target& target, const Digest& digest);
+
 // Placing material in a registry (the artifact itself is pushed with karmor first).
 // The bundle as a referrer of `subject` (OCI 1.1 referrer, listed in the fallback tag).
 // Returns an empty string, or what failed.
