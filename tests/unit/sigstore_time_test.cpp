@@ -9,7 +9,11 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "signing/checkpoint.hpp"
+#include "signing/keyless.hpp"
+#include "signing/log_entry_bodies.hpp"
 #include "signing/keys.hpp"
 #include "signing/rfc3161.hpp"
 #include "signing/signature_schemes.hpp"
@@ -17,6 +21,7 @@
 #include "signing/trusted_root.hpp"
 #include "support/test_sigstore.hpp"
 #include "util/encoding.hpp"
+#include "util/hashing.hpp"
 
 namespace karmor::signing {
 namespace {
@@ -237,6 +242,155 @@ TEST(KeyTypes, HashedrekordSignaturesVerifyOverTheDigest) {
     Pkey rsa(EVP_RSA_gen(2048));
     EXPECT_EQ(hashedrekord_hash_for(rsa.get(), "PKIX_RSA_PKCS1V15_2048_SHA256"), "sha256");
     EXPECT_EQ(hashedrekord_hash_for(rsa.get(), "PKIX_RSA_PKCS1V15_4096_SHA256"), "");
+}
+
+// ---- the rules for logs and timestamps (signing_time) ----
+
+struct Pipeline {
+    ts::TestSigstore& sigstore = shared_sigstore();
+    std::shared_ptr<const TrustedRoot> root = std::make_shared<const TrustedRoot>(root_of(sigstore));
+    VerificationPolicy policy;
+    ExpectedSubject expected;
+    Pipeline() {
+        auto keyless = std::make_shared<KeylessPolicy>();
+        keyless->identity.exact = ts::default_identity;
+        keyless->issuer.exact = ts::github_issuer;
+        policy.keyless = keyless;
+        policy.trusted_root = root;
+        expected.digest = Digest::sha256_of("the manifest");
+        expected.repository = "registry.karmor.test/team/policies";
+    }
+    SignatureCandidate candidate(const std::string& json) const {
+        SignatureCandidate out;
+        out.format = SignatureFormat::bundle;
+        auto bundle = parse_sigstore_bundle(json);
+        EXPECT_TRUE(bundle) << (bundle ? "" : bundle.error().message);
+        out.payload = bundle->payload;
+        out.payload_type = bundle->payload_type;
+        out.der_signatures = bundle->der_signatures;
+        out.certificate_der = bundle->certificate_der;
+        out.tlog_entries = bundle->tlog_entries;
+        out.rfc3161_timestamps = bundle->rfc3161_timestamps;
+        out.bundle_version = bundle->version;
+        return out;
+    }
+    SignatureVerdict verify(const SignatureCandidate& c) const { return verify_image_signature(c, policy, expected); }
+    ts::SignOptions options() const { return {}; }
+};
+
+TEST(LogAndTimestampRules, TheSameEntryTwiceDoesNotCountTwice) {
+    // Stops meeting a threshold of N logs with N copies of one entry.
+    Pipeline p;
+    auto c = p.candidate(p.sigstore.make_bundle(p.expected.repository, p.expected.digest).json);
+    ASSERT_TRUE(p.verify(c).verified) << p.verify(c).reason;
+    c.tlog_entries.push_back(c.tlog_entries.front());
+    const auto verdict = p.verify(c);
+    EXPECT_EQ(verdict.failed_check, check::transparency_log) << verdict.reason;
+    EXPECT_NE(verdict.reason.find("twice"), std::string::npos) << verdict.reason;
+}
+
+TEST(LogAndTimestampRules, AnEntryThatIsThereMustVerifyEvenWhenNoneIsRequired) {
+    // Stops a forged entry slipping through under --insecure-ignore-tlog: waiving the
+    // requirement does not make a bad entry acceptable.
+    Pipeline p;
+    p.policy.transparency.ignore_tlog = true;
+    ts::SignOptions options;
+    options.knobs.timestamp = true;
+    options.knobs.bad_set = true;
+    const auto verdict =
+        p.verify(p.candidate(p.sigstore.make_bundle(p.expected.repository, p.expected.digest, options).json));
+    EXPECT_EQ(verdict.failed_check, check::signed_entry_timestamp) << verdict.reason;
+    // And without any entry, the timestamp alone gives the time.
+    auto c = p.candidate(p.sigstore
+                             .make_bundle(p.expected.repository, p.expected.digest,
+                                          [] {
+                                              ts::SignOptions o;
+                                              o.knobs.timestamp = true;
+                                              return o;
+                                          }())
+                             .json);
+    c.tlog_entries.clear();
+    const auto without_log = p.verify(c);
+    EXPECT_TRUE(without_log.verified) << without_log.failed_check << ": " << without_log.reason;
+    ASSERT_EQ(without_log.signing_times.size(), 1u);
+    EXPECT_NE(without_log.signing_times.front().source.find("RFC 3161"), std::string::npos);
+    // Not waived, the missing entry is refused.
+    p.policy.transparency.ignore_tlog = false;
+    EXPECT_EQ(p.verify(c).failed_check, check::transparency_log);
+}
+
+TEST(LogAndTimestampRules, UseSignedTimestampsRequiresOne) {
+    Pipeline p;
+    p.policy.transparency.use_signed_timestamps = true;
+    const auto c = p.candidate(p.sigstore.make_bundle(p.expected.repository, p.expected.digest).json);
+    EXPECT_EQ(p.verify(c).failed_check, check::timestamp);
+    ts::SignOptions options;
+    options.knobs.timestamp = true;
+    EXPECT_TRUE(
+        p.verify(p.candidate(p.sigstore.make_bundle(p.expected.repository, p.expected.digest, options).json)).verified);
+}
+
+TEST(LogAndTimestampRules, ARekorV2EntryWithASetOrWithoutAProofIsRefused) {
+    // Rekor v2 never writes a SET: one there is forged. Its inclusion proof is its only evidence.
+    Pipeline p;
+    ts::SignOptions options;
+    options.knobs.rekor_v2 = true;
+    options.knobs.timestamp = true;
+    auto c = p.candidate(p.sigstore.make_bundle(p.expected.repository, p.expected.digest, options).json);
+    ASSERT_TRUE(p.verify(c).verified) << p.verify(c).reason;
+    auto with_set = c;
+    with_set.tlog_entries.front().signed_entry_timestamp = "forged";
+    EXPECT_EQ(p.verify(with_set).failed_check, check::signed_entry_timestamp);
+    auto without_proof = c;
+    without_proof.tlog_entries.front().inclusion_proof.reset();
+    EXPECT_EQ(p.verify(without_proof).failed_check, check::inclusion_proof);
+}
+
+TEST(LogAndTimestampRules, AV01BundleNeedsASetAndAV02BundleAProof) {
+    Pipeline p;
+    auto c = p.candidate(p.sigstore.make_bundle(p.expected.repository, p.expected.digest).json);
+    auto v1 = c;
+    v1.bundle_version = 1;
+    v1.tlog_entries.front().signed_entry_timestamp.clear();
+    EXPECT_EQ(p.verify(v1).failed_check, check::signed_entry_timestamp);
+    auto v2 = c;
+    v2.bundle_version = 2;
+    v2.tlog_entries.front().inclusion_proof.reset();
+    EXPECT_EQ(p.verify(v2).failed_check, check::inclusion_proof);
+}
+
+TEST(LogAndTimestampRules, ADsseV002EntryRecordsTheEnvelopeBySignatureAndVerifier) {
+    // dsse 0.0.2, as early Rekor v2 logs wrote it: the payload hash and each signature with its
+    // verifier; another signature or verifier is another envelope's entry.
+    SignedContent content;
+    content.dsse = true;
+    content.payload = "{\"the\":\"statement\"}";
+    content.payload_type = "application/vnd.in-toto+json";
+    content.signature = "the signature";
+    content.certificate_der = shared_sigstore().intermediate().der;
+    const auto body = [&](const std::string& payload, const std::string& signature, const std::string& der) {
+        nlohmann::json spec = {
+            {"payloadHash", {{"algorithm", "SHA2_256"}, {"digest", util::base64_encode(util::sha256_raw(payload))}}},
+            {"signatures",
+             {{{"content", util::base64_encode(signature)},
+               {"verifier",
+                {{"keyDetails", "PKIX_ECDSA_P384_SHA_384"},
+                 {"x509Certificate", {{"rawBytes", util::base64_encode(der)}}}}}}}}};
+        return nlohmann::json{{"apiVersion", "0.0.2"}, {"kind", "dsse"}, {"spec", {{"dsseV002", spec}}}}.dump();
+    };
+    std::string why;
+    EXPECT_TRUE(
+        entry_records(body(content.payload, content.signature, content.certificate_der), "dsse", "0.0.2", content, why))
+        << why;
+    EXPECT_FALSE(
+        entry_records(body("other", content.signature, content.certificate_der), "dsse", "0.0.2", content, why));
+    EXPECT_FALSE(entry_records(body(content.payload, "other", content.certificate_der), "dsse", "0.0.2", content, why));
+    EXPECT_FALSE(entry_records(body(content.payload, content.signature, shared_sigstore().root().der), "dsse", "0.0.2",
+                               content, why));
+    // A body with a field Rekor v2 does not write has another reading.
+    auto extra = nlohmann::json::parse(body(content.payload, content.signature, content.certificate_der));
+    extra["integratedTime"] = 1;
+    EXPECT_FALSE(entry_records(extra.dump(), "dsse", "0.0.2", content, why));
 }
 
 // ---- the trusted root as shipped, bundle versions ----
