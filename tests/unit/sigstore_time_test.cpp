@@ -149,6 +149,19 @@ TEST(CheckpointV2, TheLogsLineUnderItsHostVerifiesAndWitnessesAreIgnored) {
     // Witnesses alone are not the log.
     EXPECT_FALSE(
         verify_checkpoint(body + "\n" + line("witness.example", witness, body), log, CheckpointStyle::rekor_v2));
+    // An ECDSA log key: the note names it by the first 4 bytes of the SHA-256 of its DER key.
+    const auto ecdsa = ts::EcKey::generate();
+    TrustedLog ecdsa_log;
+    ecdsa_log.base_url = "https://log2.karmor.test";
+    ecdsa_log.key_details = "PKIX_ECDSA_P256_SHA_256";
+    const auto ecdsa_der = ecdsa.public_der();
+    const auto* ecdsa_data = reinterpret_cast<const unsigned char*>(ecdsa_der.data());
+    ecdsa_log.key.reset(d2i_PUBKEY(nullptr, &ecdsa_data, static_cast<long>(ecdsa_der.size())), EVP_PKEY_free);
+    ecdsa_log.key_id = ecdsa.key_id();
+    const auto ecdsa_note = body + "\n\xe2\x80\x94 " + host + " " +
+                            util::base64_encode(ecdsa.key_id().substr(0, 4) + ecdsa.sign(body)) + "\n";
+    EXPECT_TRUE(verify_checkpoint(ecdsa_note, ecdsa_log, CheckpointStyle::rekor_v2));
+    EXPECT_FALSE(verify_checkpoint(ecdsa_note, log, CheckpointStyle::rekor_v2));
     EXPECT_EQ(url_host("https://log2025-1.rekor.sigstore.dev"), "log2025-1.rekor.sigstore.dev");
     EXPECT_EQ(url_host("http://127.0.0.1:3000/"), "127.0.0.1");
 }
