@@ -468,6 +468,9 @@ std::string TestSigstore::timestamp(std::string_view bytes, std::int64_t time, b
                            static_cast<int>(digest.size()));
     TS_REQ_set_version(request, 1);
     TS_REQ_set_msg_imprint(request, imprint);
+    // Both setters keep copies.
+    X509_ALGOR_free(algorithm);
+    TS_MSG_IMPRINT_free(imprint);
     TS_REQ_set_cert_req(request, embed_certificate ? 1 : 0);
     unsigned char* request_der = nullptr;
     const int request_length = i2d_TS_REQ(request, &request_der);
