@@ -10,6 +10,8 @@
 #                        JavaScript verifier) run by node >= 20.17 from the npm registry
 #   timestamp-server     github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server@v2.1.3
 #   rekor-server-posix   github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0 (Rekor v2)
+#   apiextensions-apiserver  k8s.io/apiextensions-apiserver@v0.37.2: the Kubernetes API server of
+#                        custom resources, for `apply --kube` (with Debian's etcd)
 # The cache is $KARMOR_PEERS_DIR, default ~/.cache/karmor-peers. Prints the bin directory on the
 # last line of stdout; tests find the programs there through KARMOR_PEERS_BIN.
 # Needs Go >= 1.25 and the Go module proxy the first time (a few minutes, most of it cosign);
@@ -78,6 +80,11 @@ if [ ! -x "$dir/referrers-registry" ]; then
   (cd "$source_dir" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$dir/referrers-registry" .) >&2
 fi
 ln -sfn "$dir/referrers-registry" "$bin/referrers-registry"
+
+# The Kubernetes API server of the `apply --kube` tests (shared/KUBE-TEST-SERVER.md): the
+# standalone server of custom resources, the code that serves them inside kube-apiserver. Its own
+# block: a cold build takes about 9 minutes on 2 cores (a 120 MB binary); later runs reuse it.
+install_module apiextensions-apiserver k8s.io/apiextensions-apiserver@v0.37.2
 
 # Sigstore's JavaScript verifier, installed from the npm registry into the cache (versions pinned
 # in its package.json), reinstalled when that directory changes. Optional like cosign-v2: without

@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev
   docker-registry skopeo apache2-utils openssl ca-certificates jq hyperfine time tinyproxy
   python3-grpcio  # the test double of the KubeArmor daemon's gRPC PolicyService (tests/support/kubearmor_daemon.py)
+  etcd-server  # the storage of the real Kubernetes API server of the `apply --kube` tests
 )
 
 missing=()
@@ -30,9 +31,9 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-# The docker-registry and tinyproxy packages enable system services (ports 5000 and 8888);
-# tests start their own on ports the kernel picks.
-for service in docker-registry tinyproxy; do
+# The docker-registry, tinyproxy and etcd-server packages enable system services (ports 5000,
+# 8888, 2379); tests start their own on ports the kernel picks.
+for service in docker-registry tinyproxy etcd; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     $sudo systemctl stop "$service" || true
   fi

@@ -82,12 +82,17 @@ struct DeliveryReport {
     bool refused() const;  // some delivery has a refusal status
 };
 
-struct ApplyOptions {
+// Where `apply` takes its policies from: what both deliveries (to the daemon, into a cluster)
+// pull, verify and validate the same way before anything is sent.
+struct PolicySource {
     Reference reference;
     std::optional<LayoutReference> layout;        // --oci-layout
     std::optional<SignatureRequirements> verify;  // checked before anything is sent
     LoadOptions load;
     RemoteOptions remote;
+};
+
+struct ApplyOptions : PolicySource {
     DeliveryOptions delivery;
 };
 

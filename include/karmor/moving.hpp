@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,17 +51,24 @@ struct TagOptions {
     Reference reference;
     std::optional<LayoutReference> layout;
     std::vector<std::string> new_tags;  // in the same repository (or layout)
+    // Move a tag that holds something other than KubeArmor policies (refused otherwise, as push
+    // refuses it: SPEC §6).
+    bool force = false;
     RemoteOptions remote;
 };
 
 struct TagResult {
     Descriptor manifest;
-    std::vector<std::string> tagged;     // a PUT was sent
-    std::vector<std::string> unchanged;  // already held this digest: nothing sent
+    std::string where;                       // the repository (or layout), for messages
+    std::vector<std::string> tagged;         // a PUT was sent
+    std::vector<std::string> unchanged;      // already held this digest: nothing sent
+    std::map<std::string, Digest> replaced;  // tags that held another digest, and which
 };
 
 // Puts the exact manifest bytes of REF under each new tag; a tag that already holds that
-// digest gets no PUT, so registries with immutable tags do not refuse a repeated run.
+// digest gets no PUT, so registries with immutable tags do not refuse a repeated run. A tag
+// that holds anything but a KubeArmor artifact is moved only with `force`; every tag is checked
+// before the first is moved.
 Result<TagResult> tag_reference(const TagOptions& options);
 
 // What a copy did, manifest by manifest and blob by blob.
@@ -92,12 +101,16 @@ struct CopyOptions {
     // one, else the source's tag, else untagged.
     std::optional<std::string> destination_tag;
     bool recursive = false;  // -r: referrers and cosign tags, recursively
+    // Move a destination tag that holds something other than KubeArmor policies (SPEC §6).
+    bool force = false;
 };
 
 struct CopyResult {
     Descriptor manifest;
-    std::string source;       // for messages
-    std::string destination;  // REF@DIGEST or DIR@DIGEST
+    std::string source;              // for messages
+    std::string destination;         // REF@DIGEST or DIR@DIGEST
+    std::string destination_tag;     // REF:TAG or DIR:TAG that now names it; empty when untagged
+    std::optional<Digest> replaced;  // what the destination tag held before, when it held another digest
     CopyStats stats;
 };
 
@@ -106,7 +119,9 @@ Result<CopyResult> copy_artifact(const CopyOptions& options);
 
 struct SaveOptions {
     std::vector<Reference> references;
-    std::filesystem::path output;  // the tar file
+    std::filesystem::path output;           // the tar file (replaced only with `force`) …
+    std::ostream* output_stream = nullptr;  // … or this stream (save -o -)
+    bool force = false;
     bool recursive = false;
     RemoteOptions remote;
 };
@@ -123,17 +138,24 @@ Result<SaveResult> save_archive(const SaveOptions& options);
 
 struct ArchiveLoadOptions {
     std::filesystem::path input;  // the tar file
-    Reference repository;         // its tag is ignored
+    Reference repository;         // its tag and digest are not used: see `tag`
+    // Not empty: the archive's one tagged manifest (or, without tags, its only manifest) goes
+    // under this tag instead of the archive's (`load --to REPO:TAG`).
+    std::string tag;
+    // Move a tag that holds something other than KubeArmor policies (SPEC §6).
+    bool force = false;
     RemoteOptions remote;
 };
 
 struct LoadResult {
     std::vector<std::pair<std::string, Digest>> loaded;  // tag (or "") and digest
+    std::map<std::string, Digest> replaced;              // tags that held another digest, and which
     CopyStats stats;
 };
 
 // Pushes everything an archive written by save (or skopeo, or ORAS) holds into one
-// repository: tagged manifests under their tags, the rest by digest, referrers indexed.
+// repository: tagged manifests under their tags (or the tag of `repository`), the rest by
+// digest, referrers indexed.
 Result<LoadResult> load_archive(const ArchiveLoadOptions& options);
 
 // One side of a diff: policy files and directories, or what a reference (or layout) holds.

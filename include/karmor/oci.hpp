@@ -124,7 +124,7 @@ struct InspectOptions {
 
 // referrers_index: an index that lists what is attached to an image (the OCI 1.1 fallback tag
 // sha256-<hex>), not a multi-platform image.
-enum class ReferenceKind { kubearmor_artifact, image, index, other, referrers_index };
+enum class ReferenceKind { kubearmor_artifact, image, index, other, referrers_index, signature };
 const char* to_string(ReferenceKind kind);
 
 // One entry of the policy index in a KubeArmor artifact's config.
@@ -145,6 +145,9 @@ struct ArtifactInfo {
     std::string artifact_type;      // empty when absent
     std::string config_media_type;  // empty for an index
     std::string created;            // org.opencontainers.image.created, empty when absent
+    // `created` lies in the future (beyond a 5-minute clock skew): among attached artifacts,
+    // this one ranks after all others (docs/user-guide.md).
+    bool future_dated = false;
     std::map<std::string, std::string> annotations;
     std::optional<Descriptor> subject;
     std::vector<Descriptor> layers;     // an image manifest's

@@ -37,6 +37,10 @@ struct RemoteOptions {
     const std::atomic<bool>* cancel = nullptr;
     // Receives one line per HTTP exchange (-v). Secrets are redacted before it is called.
     std::function<void(const std::string&)> trace;
+    // Receives what the user should know although the operation goes on (an attachment dated
+    // in the future that was passed over, a corrupt state file replaced with --force); the CLI
+    // prints each as a warning on stderr. Unset: dropped.
+    std::function<void(const std::string&)> warn;
 };
 
 }  // namespace karmor

@@ -22,6 +22,8 @@ enum class ErrorKind {
     // A signature that is missing, does not verify under the given keys or does not name what
     // was asked for (SPEC §9): verification fails closed.
     verification,
+    // `follow --once --exec CMD`: CMD failed after the directory was switched.
+    hook,
 };
 
 // One problem of an input with its place, for tools that read errors as data (--output json).

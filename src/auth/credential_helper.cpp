@@ -15,27 +15,14 @@
 #include <cstring>
 #include <sstream>
 
+#include "util/file_descriptor.hpp"
+
 extern char** environ;
 
 namespace karmor::auth {
 namespace {
 
-// One owner per file descriptor.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    ~Fd() { reset(); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_;
-};
+using Fd = util::FileDescriptor;
 
 struct Pipe {
     Fd read_end;

@@ -32,9 +32,14 @@ Unexpected<Error> archive_failure(archive* a, const std::string& what) {
     return unexpected(Error(ErrorKind::io, what + ": " + (message ? message : "unknown libarchive error")));
 }
 
-Unexpected<Error> refused(const std::string& where, const std::string& why) {
-    return unexpected(Error(ErrorKind::validation, where + ": unsafe policy archive: " + why,
-                            "the artifact was not made by a trustworthy tool; nothing was written"));
+Unexpected<Error> refused(const std::string& where, const std::string& why, const ArchiveContext& context) {
+    return unexpected(
+        Error(ErrorKind::validation, where + ": unsafe " + context.what + ": " + why, context.refusal_hint));
+}
+
+// " (raise --max-file-size)" where the flag can lift the limit.
+std::string raise(const char* flag, const ArchiveContext& context) {
+    return context.limit_flags ? std::string(" (raise ") + flag + ")" : std::string();
 }
 
 // Entry names as other tools write them ("./a.yaml", "dir/a.yaml") are fine; anything that
@@ -87,8 +92,8 @@ Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::in
         const std::string name(file.name);
         libarchive().archive_entry_clear(entry.get());
         libarchive().archive_entry_set_pathname(entry.get(), name.c_str());
-        libarchive().archive_entry_set_filetype(entry.get(), AE_IFREG);
-        libarchive().archive_entry_set_perm(entry.get(), 0644);
+        libarchive().archive_entry_set_filetype(entry.get(), file.directory ? AE_IFDIR : AE_IFREG);
+        libarchive().archive_entry_set_perm(entry.get(), file.directory ? 0755 : 0644);
         libarchive().archive_entry_set_uid(entry.get(), 0);
         libarchive().archive_entry_set_gid(entry.get(), 0);
         libarchive().archive_entry_set_mtime(entry.get(), mtime, 0);
@@ -116,15 +121,17 @@ Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_
 }
 
 Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,
-                                              const ArchiveLimits& limits) {
+                                              const ArchiveLimits& limits, const ArchiveContext& context) {
     if (auto loaded = load_libarchive(); !loaded) return unexpected(std::move(loaded).error());
     ArchiveReader reader(libarchive().archive_read_new());
     archive* a = reader.get();
     libarchive().archive_read_support_filter_gzip(a);
     libarchive().archive_read_support_format_tar(a);
     if (libarchive().archive_read_open_memory(a, bytes.data(), bytes.size()) != ARCHIVE_OK)
-        return refused(where, std::string("not a tar.gz archive: ") +
-                                  (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""));
+        return refused(where,
+                       std::string("not a tar archive: ") +
+                           (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""),
+                       context);
 
     std::vector<ArchiveEntry> entries;
     std::set<std::string> names;
@@ -136,32 +143,38 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
         if (status == ARCHIVE_EOF) break;
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN)
             return refused(where,
-                           std::string("corrupt archive: ") +
-                               (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""));
+                           std::string(count == 0 ? "not a tar archive: " : "corrupt archive: ") +
+                               (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""),
+                           context);
         if (++count > limits.max_entries)
             return refused(where,
-                           "more than " + std::to_string(limits.max_entries) + " entries (raise --max-policies)");
+                           "more than " + std::to_string(limits.max_entries) + " entries" +
+                               raise("--max-policies", context),
+                           context);
         const char* raw_name = libarchive().archive_entry_pathname(header);
         const std::string name = normalized_name(raw_name ? raw_name : "");
         if (!is_safe_entry_name(raw_name ? raw_name : ""))
             return refused(where,
-                           "entry \"" + std::string(raw_name ? raw_name : "") + "\" is absolute or contains \"..\"");
+                           "entry \"" + std::string(raw_name ? raw_name : "") + "\" is absolute or contains \"..\"",
+                           context);
         if (libarchive().archive_entry_hardlink(header) != nullptr)
-            return refused(where, "entry \"" + name + "\" is a hard link");
+            return refused(where, "entry \"" + name + "\" is a hard link", context);
         const auto type = libarchive().archive_entry_filetype(header);
         if (type == AE_IFDIR) continue;
         if (type != AE_IFREG) {
             const char* what = type == AE_IFLNK   ? "a symbolic link"
                                : type == AE_IFIFO ? "a FIFO"
                                                   : "a device or special file";
-            return refused(where, "entry \"" + name + "\" is " + what);
+            return refused(where, "entry \"" + name + "\" is " + what, context);
         }
-        if (name.empty()) return refused(where, "an entry has an empty name");
-        if (!names.insert(name).second) return refused(where, "entry \"" + name + "\" appears twice");
+        if (name.empty()) return refused(where, "an entry has an empty name", context);
+        if (!names.insert(name).second) return refused(where, "entry \"" + name + "\" appears twice", context);
         if (libarchive().archive_entry_size_is_set(header) &&
             static_cast<std::uint64_t>(libarchive().archive_entry_size(header)) > limits.max_entry_bytes)
-            return refused(where, "entry \"" + name + "\" is larger than " + std::to_string(limits.max_entry_bytes) +
-                                      " bytes (raise --max-file-size)");
+            return refused(where,
+                           "entry \"" + name + "\" is larger than " + std::to_string(limits.max_entry_bytes) +
+                               " bytes" + raise("--max-file-size", context),
+                           context);
         ArchiveEntry entry{name, {}};
         char buffer[65536];
         while (true) {
@@ -170,14 +183,19 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
             if (n < 0)
                 return refused(where,
                                "corrupt entry \"" + name + "\": " +
-                                   (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""));
+                                   (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""),
+                               context);
             total += static_cast<std::uint64_t>(n);
             if (entry.content.size() + static_cast<std::size_t>(n) > limits.max_entry_bytes)
-                return refused(where, "entry \"" + name + "\" is larger than " +
-                                          std::to_string(limits.max_entry_bytes) + " bytes (raise --max-file-size)");
+                return refused(where,
+                               "entry \"" + name + "\" is larger than " + std::to_string(limits.max_entry_bytes) +
+                                   " bytes" + raise("--max-file-size", context),
+                               context);
             if (total > limits.max_total_bytes)
-                return refused(where, "the archive expands to more than " + std::to_string(limits.max_total_bytes) +
-                                          " bytes (raise --max-total-size)");
+                return refused(where,
+                               "the archive expands to more than " + std::to_string(limits.max_total_bytes) + " bytes" +
+                                   raise("--max-total-size", context),
+                               context);
             entry.content.append(buffer, static_cast<std::size_t>(n));
         }
         entries.push_back(std::move(entry));

@@ -18,9 +18,11 @@ struct ArchiveEntry {
 };
 
 // A file to write: views, so that building an archive of 100,000 policies does not copy them.
+// `directory`: a directory entry (mode 0755, no content) instead of a file.
 struct ArchiveFile {
     std::string_view name;
     std::string_view content;
+    bool directory = false;
 };
 
 // The defaults are InputLimits' (karmor/policy.hpp): the bounds of push and pull.
@@ -30,8 +32,8 @@ struct ArchiveLimits {
     std::uint64_t max_total_bytes = 1ull << 30;  // all files, decompressed
 };
 
-// Entries in the given order, mode 0644, uid/gid 0, no user or group names, the given
-// mtime; gzip without file name or timestamp. Same entries → same bytes.
+// Entries in the given order, mode 0644 (directories 0755), uid/gid 0, no user or group
+// names, the given mtime; gzip without file name or timestamp. Same entries → same bytes.
 // A set `cancel` stops it between files (ErrorKind::cancelled).
 Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level = 6,
                                  const std::atomic<bool>* cancel = nullptr);
@@ -39,9 +41,17 @@ Result<std::string> write_tar_gz(const std::vector<ArchiveFile>& files, std::int
 // The same, as a plain tar (an OCI image layout for `save`, SPEC §11).
 Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_t mtime);
 
+// How refusals read: what the archive is, what to do about a refused one, and whether the
+// limit flags of push and pull (--max-file-size, …) can lift a limit.
+struct ArchiveContext {
+    std::string what = "policy archive";
+    std::string refusal_hint = "the artifact was not made by a trustworthy tool; nothing was written";
+    bool limit_flags = true;
+};
+
 // Regular files only (of a tar.gz or a plain tar): absolute names, `..`, links, devices, FIFOs and repeated names are
 // refused, as are archives over `limits`. Directory entries are skipped.
 Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,
-                                              const ArchiveLimits& limits = {});
+                                              const ArchiveLimits& limits = {}, const ArchiveContext& context = {});
 
 }  // namespace karmor::bundle

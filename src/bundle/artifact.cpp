@@ -7,7 +7,12 @@ namespace karmor::bundle {
 namespace {
 
 constexpr int config_format_version = 1;
-constexpr const char* bundle_title = "policies.tar.gz";
+// The archive's entries lie under this directory, and the layer is titled after it and marked
+// for unpacking: what `oras push REF dir/` makes, so that `oras pull` writes the policy files
+// into ./policies/ instead of leaving a tarball (issue 22). Archives of earlier versions have
+// the files at the top and the title "policies.tar.gz"; both read the same.
+constexpr std::string_view bundle_directory = "policies";
+constexpr const char* oras_unpack_annotation = "io.deis.oras.content.unpack";
 
 Blob make_blob(std::string media_type, std::string bytes, std::map<std::string, std::string> annotations = {}) {
     Blob blob;
@@ -85,15 +90,20 @@ Result<BuiltArtifact> build_artifact(const std::vector<Policy>& policies, const 
         util::parallel_for(policies.size(), [&](std::size_t i) {
             if (!serialized_text(policies[i], options.format)) texts[i] = serialize_policy(policies[i], options.format);
         });
-        std::vector<ArchiveFile> files(policies.size());
+        const std::string directory_entry = std::string(bundle_directory) + "/";
+        std::vector<std::string> entry_names(policies.size());
+        std::vector<ArchiveFile> files(policies.size() + 1);
+        files[0] = {directory_entry, {}, /*directory=*/true};
         for (std::size_t i = 0; i < policies.size(); ++i) {
             const auto* ready = serialized_text(policies[i], options.format);
-            files[i] = {file_names[i], ready ? *ready : texts[i]};
+            entry_names[i] = directory_entry + file_names[i];
+            files[i + 1] = {entry_names[i], ready ? *ready : texts[i]};
         }
         auto archive = write_tar_gz(files, options.archive_mtime, options.compression_level, options.cancel);
         if (!archive) return unexpected(std::move(archive).error());
         artifact.layers.push_back(
-            make_blob(media_type::kubearmor_layer_tar_gzip, std::move(*archive), {{annotation::title, bundle_title}}));
+            make_blob(media_type::kubearmor_layer_tar_gzip, std::move(*archive),
+                      {{annotation::title, std::string(bundle_directory)}, {oras_unpack_annotation, "true"}}));
     }
 
     Manifest& m = artifact.manifest;
@@ -126,16 +136,39 @@ bool is_kubearmor_artifact(const Manifest& m) {
     return true;
 }
 
+namespace {
+
+// cosign's legacy `.sig` and `.att` manifests are image manifests (an image config, so they
+// would pass for images): their layers say what they are.
+const char* cosign_kind(const Manifest& m) {
+    for (const auto& layer : m.layers) {
+        if (layer.media_type == "application/vnd.dev.cosign.simplesigning.v1+json") return "a cosign signature";
+        if (layer.media_type == "application/vnd.dsse.envelope.v1+json") return "a cosign attestation";
+    }
+    return nullptr;
+}
+
+}  // namespace
+
 bool is_container_image(const Manifest& m) {
-    if (m.is_index() || !m.config) return false;
+    if (m.is_index() || !m.config || cosign_kind(m)) return false;
     return m.config->media_type == media_type::oci_image_config ||
            m.config->media_type == media_type::docker_image_config;
 }
 
+bool is_signature(const Manifest& m) {
+    if (m.is_index()) return false;
+    if (cosign_kind(m)) return true;
+    const std::string type = !m.artifact_type.empty() ? m.artifact_type : m.config ? m.config->media_type : "";
+    return type.find("sigstore.bundle") != std::string::npos || type.find("cosign") != std::string::npos;
+}
+
 std::string describe_artifact(const Manifest& m) {
     if (m.is_index()) return "an image index (a multi-platform image)";
+    if (const auto* kind = cosign_kind(m)) return kind;
     const std::string config = m.config ? m.config->media_type : "";
     const std::string type = !m.artifact_type.empty() ? m.artifact_type : config;
+    if (type.find("sigstore.bundle") != std::string::npos) return "a Sigstore signature bundle";
     if (config == media_type::oci_image_config || config == media_type::docker_image_config) return "a container image";
     if (type == media_type::helm_config) return "a Helm chart";
     if (type.find("cosign") != std::string::npos || type.find("sigstore") != std::string::npos) return "a signature";

@@ -54,6 +54,8 @@ std::string build_config(const std::vector<Policy>& policies, const std::vector<
 bool is_policy_layer(const std::string& media_type);
 bool is_kubearmor_artifact(const Manifest& manifest);
 bool is_container_image(const Manifest& manifest);
+// A cosign signature or attestation (a `.sig`/`.att` tag) or a Sigstore bundle.
+bool is_signature(const Manifest& manifest);
 // "a container image", "a Helm chart", … for messages about artifacts we refuse.
 std::string describe_artifact(const Manifest& manifest);
 

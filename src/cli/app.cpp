@@ -80,7 +80,20 @@ void add_oci_commands(CLI::App& oci, Action& action, int argc, char** argv) {
     for (const auto& command : oci_commands) command.add(oci, action);
 }
 
+// --help-all: CLI11 expands one level of subcommands; every command's own help is printed
+// instead, flags and examples included (issue 22).
+void print_every_help(const CLI::App& command, const std::string& path, std::ostream& out) {
+    for (const auto* sub : command.get_subcommands([](const CLI::App*) { return true; })) {
+        out << "\n" << std::string(100, '-') << "\n" << sub->help(path) << std::flush;
+        print_every_help(*sub, path + " " + sub->get_name(), out);
+    }
+}
+
 }  // namespace
+
+void Streams::warn(const std::string& text) {
+    if (!quiet) err << "Warning: " << text << "\n";
+}
 
 const std::atomic<bool>& interruption_flag() {
     return interrupted;
@@ -100,6 +113,7 @@ int exit_code_for(ErrorKind kind) {
         case ErrorKind::io: return exit_io;
         case ErrorKind::cancelled: return exit_interrupted;
         case ErrorKind::verification: return exit_verification;
+        case ErrorKind::hook: return exit_hook_failed;
     }
     return exit_internal;
 }
@@ -136,7 +150,7 @@ int run(int argc, char** argv, Streams io) {
                "  karmor oci verify -i localhost:5000/myimage:latest --key cosign.pub\n\n"
                "Exit codes: 0 ok, 2 usage, 3 validation, 4 not found, 5 authentication, 6 network/registry,\n"
                "7 local I/O, 8 signature verification failed, 9 the KubeArmor daemon refused a policy,\n"
-               "130 interrupted. See `man karmor-oci`.\n");
+               "10 a `follow --once --exec` command failed, 130 interrupted. See `man karmor-oci`.\n");
     add_oci_commands(*oci, action, argc, argv);
     add_version_command(app, action);
     add_completion_command(app, action);
@@ -145,25 +159,29 @@ int run(int argc, char** argv, Streams io) {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e, io.out, io.err);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e, io.out, io.err);
+    } catch (const CLI::CallForAllHelp&) {
+        io.out << app.help();
+        print_every_help(app, "karmor", io.out);
+        return exit_ok;
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e, io.out, io.err);
     } catch (const CLI::ParseError& e) {
         const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
-        const auto unknown = find_unknown_word(app, args);
-        Error error(ErrorKind::usage, unknown.message.empty() ? e.what() : unknown.message,
-                    unknown.hint.empty() ? "run `karmor --help` or `karmor oci COMMAND --help` for the flags"
-                                         : unknown.hint + " (`karmor oci COMMAND --help` lists the flags)");
         io.errors_as_json = wants_json_output(args);
-        return report_error(error, io);
+        return report_error(usage_error_for(app, args, e), io);
     }
     if (!action) return exit_usage;
     install_interrupt_handlers();
+    // Commands set it from their --output flag too; this covers an error before they do.
+    io.errors_as_json = wants_json_output(std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
     try {
         return action(io);
     } catch (const std::exception& e) {
-        io.err << "Error: internal error: " << e.what() << "\n";
+        // A bug, never the user's input (issue 22): said as such, in JSON too when asked for.
+        Error error(ErrorKind::usage, std::string("internal error (a bug in karmor): ") + e.what(),
+                    "please report it with the command line that caused it");
+        io.err << "Error: " << error.message << "\nHint: " << error.hint << "\n";
+        if (io.errors_as_json) print_error_json(error, exit_internal, io.out);
         return exit_internal;
     }
 }

@@ -30,6 +30,7 @@ enum ExitCode : int {
     exit_io = 7,
     exit_verification = 8,   // signature verification failed (SPEC §9)
     exit_refused = 9,        // the KubeArmor daemon refused a policy (SPEC §12)
+    exit_hook_failed = 10,   // follow --once: the --exec command failed after the switch
     exit_interrupted = 130,  // 128 + SIGINT, as shells report it
 };
 
@@ -43,6 +44,10 @@ struct Streams {
     bool out_is_terminal = false;
     // --output json: report_error also writes the error as one JSON document on `out`.
     bool errors_as_json = false;
+    // -q: no warnings on `err` (warn() drops them); results and errors still go out.
+    bool quiet = false;
+    // "Warning: TEXT" on err, unless -q.
+    void warn(const std::string& text);
 };
 
 // The flags every command that talks to a registry shares (SPEC §2 "Remote options").
@@ -56,7 +61,8 @@ struct RemoteFlags {
     std::string username;
     bool password_stdin = false;
     bool verbose = false;
-    std::string timeout;  // --timeout DURATION: 30s, 2m, 500ms
+    std::string timeout;       // --timeout DURATION: 30s, 2m, 500ms
+    std::string command_line;  // "karmor oci pull", for hints (set by add_to)
 
     // `with_credentials` false: the command reads credentials itself (login).
     void add_to(CLI::App& command, bool with_credentials = true);
@@ -67,24 +73,36 @@ struct RemoteFlags {
     Result<RemoteOptions> resolve_connection(Streams& io) const;
 };
 
+// How a command takes its reference, for the hints of parse_target.
+struct TargetSyntax {
+    std::string layout_flag = "--oci-layout";  // the flag that makes REF a layout (copy: --to-oci-layout)
+    bool creates_layout = false;               // a destination: the layout need not exist yet
+    std::string files_hint;                    // what to say when REF is a local file
+};
+
 // The reference a command works on: REF as the first argument or -i/--image REF (the seed's
-// flag), and --oci-layout. `oci://REF` is REF; a URL is refused with what to do.
+// flag), and --oci-layout. `oci://REF` and `docker://REF` are REF; a URL, one of skopeo's other
+// transports, or a reference without a registry that is (or looks like) a local path is refused
+// with what to do, before anything goes to Docker Hub.
 struct TargetFlags {
     std::string positional;
     std::string image;
     bool oci_layout = false;
 
-    void add_to(CLI::App& command, const std::string& description);
+    // `with_layout` false: the command takes no --oci-layout (follow).
+    void add_to(CLI::App& command, const std::string& description, bool with_layout = true);
     std::string text() const;  // the reference as given
     Result<void> resolve(Reference& reference, std::optional<LayoutReference>& layout) const;
-    // A registry operation on REF failed and REF also names a local directory: say --oci-layout.
+    // A registry operation on REF failed and REF also names a local directory (or means Docker
+    // Hub without saying so): the hint says --oci-layout.
     void explain(Error& error) const;
 };
 
 // -i REF: a registry reference, or with --oci-layout a layout directory DIR[:TAG|@DIGEST].
 // Sets exactly one of `reference` and `layout`.
 Result<void> parse_target(const std::string& text, bool oci_layout, Reference& reference,
-                          std::optional<LayoutReference>& layout);
+                          std::optional<LayoutReference>& layout, const TargetSyntax& syntax = {});
+void explain_target(const std::string& text, bool oci_layout, Error& error, const TargetSyntax& syntax = {});
 
 // A command registers its flags and returns the action to run once parsing succeeded.
 using Action = std::function<int(Streams&)>;
@@ -122,6 +140,15 @@ void add_save_command(CLI::App& oci, Action& action);
 void add_load_command(CLI::App& oci, Action& action);
 void add_diff_command(CLI::App& oci, Action& action);
 
+// Every path flag checks its value with this (issue 22): an empty path is a usage error, never
+// the current directory. existing_file() also wants the file to exist.
+CLI::Validator non_empty_path();
+CLI::Validator existing_file();
+// A value that ends up in JSON (annotations, identities, user names) must be UTF-8 text.
+Result<void> require_utf8(const std::string& value, const std::string& flag);
+// "1 policy", "2 policies": `plural` defaults to `singular` + "s".
+std::string counted(std::size_t count, const std::string& singular, const std::string& plural = {});
+
 // Prints the error (message, details, hint) to err and returns its exit code.
 int report_error(const Error& error, Streams& io);
 int exit_code_for(ErrorKind kind);
@@ -135,6 +162,10 @@ struct UnknownWord {
 UnknownWord find_unknown_word(const CLI::App& app, const std::vector<std::string>& args);
 // --output json is among `args`: errors are reported as JSON too, even those of parsing.
 bool wants_json_output(const std::vector<std::string>& args);
+// The usage error for a command line that CLI11 refused. It never repeats a word that no flag
+// took (it may be a password typed where it does not belong), says that -p/--password is not
+// taken, and its hints name the command (`karmor oci push --help`).
+Error usage_error_for(const CLI::App& app, const std::vector<std::string>& args, const CLI::ParseError& error);
 // {"error": {message, hint, kind, exitCode, details, problems: [{file, line, column, field, message}]}}
 void print_error_json(const Error& error, int exit_code, std::ostream& out);
 

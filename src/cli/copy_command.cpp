@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "cli/output_flags.hpp"
+#include "util/json_text.hpp"
 #include "karmor/moving.hpp"
 
 namespace karmor::cli {
@@ -12,11 +14,25 @@ struct CopyFlags {
     std::string source;
     std::string destination;
     bool recursive = false;
+    bool force = false;
     bool from_oci_layout = false;
     bool to_oci_layout = false;
-    std::string output = "text";
+    OutputFlags output;
     RemoteFlags remote;
 };
+
+TargetSyntax source_syntax() {
+    TargetSyntax syntax;
+    syntax.layout_flag = "--from-oci-layout";
+    return syntax;
+}
+
+TargetSyntax destination_syntax() {
+    TargetSyntax syntax;
+    syntax.layout_flag = "--to-oci-layout";
+    syntax.creates_layout = true;
+    return syntax;
+}
 
 // What the user wrote after the repository: a tag, a digest, or nothing.
 enum class Named { nothing, tag, digest };
@@ -42,12 +58,16 @@ nlohmann::ordered_json stats_json(const CopyStats& s) {
 }
 
 int run_copy(const CopyFlags& flags, Streams& io) {
+    flags.output.apply_to(io);
     CopyOptions options;
     options.recursive = flags.recursive;
-    if (auto t = parse_target(flags.source, flags.from_oci_layout, options.source.reference, options.source.layout); !t)
+    options.force = flags.force;
+    if (auto t = parse_target(flags.source, flags.from_oci_layout, options.source.reference, options.source.layout,
+                              source_syntax());
+        !t)
         return report_error(t.error(), io);
     if (auto t = parse_target(flags.destination, flags.to_oci_layout, options.destination.reference,
-                              options.destination.layout);
+                              options.destination.layout, destination_syntax());
         !t)
         return report_error(t.error(), io);
     if (!flags.to_oci_layout) {
@@ -72,23 +92,39 @@ int run_copy(const CopyFlags& flags, Streams& io) {
     }
 
     auto result = copy_artifact(options);
-    if (!result) return report_error(result.error(), io);
+    if (!result) {
+        auto error = std::move(result).error();
+        // Which side failed is not known here: the hint about layouts is given for each side.
+        explain_target(flags.source, flags.from_oci_layout, error, source_syntax());
+        explain_target(flags.destination, flags.to_oci_layout, error, destination_syntax());
+        return report_error(error, io);
+    }
     const auto& s = result->stats;
-    if (flags.output == "json") {
+    if (flags.output.json()) {
         nlohmann::ordered_json out = {{"source", result->source},
                                       {"destination", result->destination},
-                                      {"digest", result->manifest.digest.str()},
-                                      {"stats", stats_json(s)}};
-        io.out << out.dump(2) << "\n";
+                                      {"digest", result->manifest.digest.str()}};
+        if (!result->destination_tag.empty()) out["tag"] = result->destination_tag;
+        if (result->replaced) out["replaced"] = result->replaced->str();
+        out["stats"] = stats_json(s);
+        io.out << util::dump_json(out, 2) << "\n";
         return exit_ok;
     }
     io.out << result->manifest.digest.str() << "\n";
-    io.err << "Copied " << result->source << " to " << result->destination << ": " << s.manifests_copied
-           << " manifests sent (" << s.manifests_present << " already there), " << s.blobs_copied << " blobs uploaded, "
-           << s.blobs_mounted << " mounted, " << s.blobs_present << " already there";
-    if (flags.recursive) io.err << "; " << s.referrers << " referrers, " << s.signature_tags << " signature tags";
-    io.err << "\n";
-    for (const auto& missing : s.missing) io.err << "Warning: listed as a referrer but missing: " << missing << "\n";
+    if (flags.output.summary()) {
+        io.err << "Copied " << result->source << " to "
+               << (result->destination_tag.empty() ? result->destination : result->destination_tag) << ": "
+               << counted(static_cast<std::size_t>(s.manifests_copied), "manifest") << " sent (" << s.manifests_present
+               << " already there), " << counted(static_cast<std::size_t>(s.blobs_copied), "blob") << " uploaded, "
+               << s.blobs_mounted << " mounted, " << s.blobs_present << " already there";
+        if (flags.recursive)
+            io.err << "; " << counted(static_cast<std::size_t>(s.referrers), "referrer") << ", "
+                   << counted(static_cast<std::size_t>(s.signature_tags), "signature tag");
+        io.err << "\n";
+        if (result->replaced)
+            io.err << "Moved the tag " << result->destination_tag << " from " << result->replaced->str() << "\n";
+    }
+    for (const auto& missing : s.missing) io.warn("listed as a referrer but missing: " + missing);
     return exit_ok;
 }
 
@@ -106,9 +142,11 @@ void add_copy_command(CLI::App& oci, Action& action) {
     cmd->add_flag("-r,--recursive", flags->recursive,
                   "also the referrers (attached policies, signatures, SBOMs), recursively, and cosign's "
                   "sha256-<hex>.sig/.att/.sbom tags");
+    cmd->add_flag("--force", flags->force,
+                  "move DST's tag when it holds something other than KubeArmor policies (an image, a chart, …)");
     cmd->add_flag("--from-oci-layout", flags->from_oci_layout, "SRC is a local OCI image layout");
     cmd->add_flag("--to-oci-layout", flags->to_oci_layout, "DST is a local OCI image layout");
-    cmd->add_option("--output", flags->output, "text or json (with counts)")->check(CLI::IsMember({"text", "json"}));
+    flags->output.add_to(*cmd, "source, destination, digest and counts");
     flags->remote.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci copy -r dev.example.com/shop/cart:1.4 prod.example.com/shop/cart:1.4\n"

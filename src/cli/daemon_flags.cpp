@@ -3,23 +3,23 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "util/duration.hpp"
+#include "util/json_text.hpp"
+
 namespace karmor::cli {
 namespace {
-
-Result<long> parse_timeout(const std::string& text) {
-    std::size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    const std::string unit = text.substr(digits);
-    const long scale = unit == "ms" ? 1 : unit.empty() || unit == "s" ? 1000 : unit == "m" ? 60'000 : 0;
-    if (digits == 0 || digits > 7 || scale == 0 || std::stol(text.substr(0, digits)) == 0)
-        return unexpected(Error(ErrorKind::usage, "--grpc-timeout " + text + ": not a duration",
-                                "give a number with ms, s or m, e.g. --grpc-timeout 30s"));
-    return std::stol(text.substr(0, digits)) * scale;
-}
 
 std::string env_or_empty(const char* name) {
     const char* value = std::getenv(name);
     return value ? value : "";
+}
+
+}  // namespace
+
+Result<long> parse_timeout_flag(const std::string& flag, const std::string& text) {
+    auto duration = util::parse_duration(text, flag);
+    if (!duration) return unexpected(std::move(duration).error());
+    return static_cast<long>(duration->count());
 }
 
 nlohmann::ordered_json identity_json(const PolicyIdentity& identity) {
@@ -35,22 +35,22 @@ nlohmann::ordered_json identities_json(const std::vector<PolicyIdentity>& identi
     return out;
 }
 
-}  // namespace
-
 void DaemonFlags::add_to(CLI::App& command) {
     command.add_option("--grpc", address,
                        "the KubeArmor daemon's gRPC address HOST:PORT (default: $KUBEARMOR_SERVICE, else "
                        "localhost:32767)");
     command.add_option("--tls-ca", tls_ca, "speak TLS to the daemon and verify it with this CA (PEM)")
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     command.add_option("--tls-cert", tls_cert, "client certificate for the daemon (PEM; mutual TLS)")
-        ->check(CLI::ExistingFile);
-    command.add_option("--tls-key", tls_key, "the client certificate's key (PEM)")->check(CLI::ExistingFile);
+        ->check(existing_file());
+    command.add_option("--tls-key", tls_key, "the client certificate's key (PEM)")->check(existing_file());
     command.add_option("--grpc-timeout", timeout, "deadline of each call to the daemon, e.g. 10s")
         ->capture_default_str();
-    command.add_option("--state", state,
-                       "the applied-set file: what the daemon was given (default: $STATE_DIRECTORY, "
-                       "$XDG_STATE_HOME/karmor or ~/.local/state/karmor, one file per daemon address)");
+    command
+        .add_option("--state", state,
+                    "the applied-set file: what the daemon was given (default: $STATE_DIRECTORY, "
+                    "$XDG_STATE_HOME/karmor or ~/.local/state/karmor, one file per daemon address)")
+        ->check(non_empty_path());
     command.add_flag("--prune", prune, "send DELETED for policies applied before that the artifact no longer has");
 }
 
@@ -70,7 +70,7 @@ Result<DeliveryOptions> DaemonFlags::resolve() const {
     options.daemon.tls_ca = tls_ca;
     options.daemon.tls_cert = tls_cert;
     options.daemon.tls_key = tls_key;
-    auto milliseconds = parse_timeout(timeout);
+    auto milliseconds = parse_timeout_flag("--grpc-timeout", timeout);
     if (!milliseconds) return unexpected(std::move(milliseconds).error());
     options.daemon.timeout_ms = *milliseconds;
     options.daemon.cancel = &interruption_flag();
@@ -118,7 +118,7 @@ int report_delivery(const DeliveryReport& report, const OutputFlags& output, boo
         auto out = delivery_json(report);
         out["dryRun"] = dry_run;
         if (report.stopped) out["error"] = {{"message", report.stopped->message}, {"hint", report.stopped->hint}};
-        io.out << (one_line ? out.dump() : out.dump(2)) << "\n";
+        io.out << util::dump_json(out, one_line ? -1 : 2) << "\n";
     } else {
         for (const auto& d : report.deliveries)
             io.out << d.identity.str() << " " << to_string(d.event) << " "

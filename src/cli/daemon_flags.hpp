@@ -37,4 +37,10 @@ int report_delivery(const DeliveryReport& report, const OutputFlags& output, boo
                     bool one_line = false);
 nlohmann::ordered_json delivery_json(const DeliveryReport& report);
 
+// FLAG's value as milliseconds: a number with ms, s (the default) or m, not 0.
+Result<long> parse_timeout_flag(const std::string& flag, const std::string& text);
+// {"kind", "namespace" (when there is one), "name"}, and a list of them.
+nlohmann::ordered_json identity_json(const PolicyIdentity& identity);
+nlohmann::ordered_json identities_json(const std::vector<PolicyIdentity>& identities);
+
 }  // namespace karmor::cli

@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "cli/cli.hpp"
+#include "cli/output_flags.hpp"
+#include "util/json_text.hpp"
 #include "karmor/moving.hpp"
 
 namespace karmor::cli {
@@ -18,7 +20,7 @@ struct DiffFlags {
     std::vector<std::string> before_files;
     std::vector<std::string> after_files;
     bool recursive = false;
-    std::string output = "text";
+    OutputFlags output;
     bool oci_layout = false;
     RemoteFlags remote;
 };
@@ -39,10 +41,13 @@ Result<PolicySetSource> side_from(const std::string& argument, const std::vector
         side.files.emplace_back(argument);
         return side;
     }
-    if (auto t = parse_target(argument, flags.oci_layout, side.reference, side.layout); !t)
+    // An operand that looks like a file and is missing is a missing file, not a Docker Hub name.
+    if (auto t = parse_target(argument, flags.oci_layout, side.reference, side.layout); !t) {
+        if (t.error().kind != ErrorKind::usage) return unexpected(std::move(t).error());
         return unexpected(Error(
             t.error().kind, "'" + argument + "' is neither a file or directory nor a reference: " + t.error().message,
             t.error().hint));
+    }
     auto remote = flags.remote.resolve(io, side.layout ? std::string() : side.reference.registry());
     if (!remote) return unexpected(std::move(remote).error());
     side.remote = std::move(*remote);
@@ -56,6 +61,7 @@ std::vector<std::string> names(const std::vector<PolicyIdentity>& identities) {
 }
 
 int run_diff(const DiffFlags& flags, Streams& io) {
+    flags.output.apply_to(io);
     DiffOptions options;
     options.recursive = flags.recursive;
     const bool before_from_flags = !flags.before_files.empty();
@@ -79,20 +85,22 @@ int run_diff(const DiffFlags& flags, Streams& io) {
 
     auto result = diff_policies(options);
     if (!result) return report_error(result.error(), io);
-    if (flags.output == "json") {
+    if (flags.output.json()) {
         nlohmann::ordered_json changed = nlohmann::ordered_json::array();
         for (const auto& c : result->changed) changed.push_back({{"policy", c.identity.str()}, {"diff", c.diff}});
         nlohmann::ordered_json out = {{"before", options.before.name},     {"after", options.after.name},
                                       {"equal", result->equal()},          {"added", names(result->added)},
                                       {"removed", names(result->removed)}, {"changed", changed},
                                       {"unchanged", result->unchanged}};
-        io.out << out.dump(2) << "\n";
+        io.out << util::dump_json(out, 2) << "\n";
     } else {
         for (const auto& id : result->removed) io.out << "removed: " << id.str() << "\n";
         for (const auto& id : result->added) io.out << "added:   " << id.str() << "\n";
         for (const auto& c : result->changed) io.out << "changed: " << c.identity.str() << "\n";
         for (const auto& c : result->changed) io.out << "\n" << c.diff;
-        if (result->equal()) io.err << "The policies are the same (" << result->unchanged << ")\n";
+        if (result->equal() && flags.output.summary())
+            io.err << "The policies are the same ("
+                   << counted(static_cast<std::size_t>(result->unchanged), "policy", "policies") << ")\n";
     }
     return result->equal() ? exit_ok : exit_different;
 }
@@ -105,11 +113,12 @@ void add_diff_command(CLI::App& oci, Action& action) {
                                            "equal, 1 different, 2 or more error");
     cmd->add_option("before", flags->before, "A: a reference, a directory or a policy file");
     cmd->add_option("after", flags->after, "B: a reference, a directory or a policy file");
-    cmd->add_option("--before-file", flags->before_files, "policy file or directory for side A (repeatable)");
-    cmd->add_option("-p,--after-file", flags->after_files, "policy file or directory for side B (repeatable)");
+    cmd->add_option("--before-file", flags->before_files, "policy file or directory for side A (repeatable)")
+        ->check(non_empty_path());
+    cmd->add_option("-p,--after-file", flags->after_files, "policy file or directory for side B (repeatable)")
+        ->check(non_empty_path());
     cmd->add_flag("--recursive", flags->recursive, "descend into subdirectories of directories");
-    cmd->add_option("--output", flags->output, "text (a unified diff of each change) or json")
-        ->check(CLI::IsMember({"text", "json"}));
+    flags->output.add_to(*cmd, "added, removed and changed policies with their diffs; text is a unified diff");
     cmd->add_flag("--oci-layout", flags->oci_layout, "references are local OCI image layouts DIR[:TAG|@DIGEST]");
     flags->remote.add_to(*cmd);
     cmd->footer("\nExit codes: 0 the same, 1 different, 2 or more an error (as diff(1)).\n"

@@ -2,6 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "cli/output_flags.hpp"
+#include "util/json_text.hpp"
 #include "cli/signature_flags.hpp"
 #include "karmor/oci.hpp"
 #include "oci/manifest_json.hpp"
@@ -11,7 +13,7 @@ namespace {
 
 struct InspectFlags {
     TargetFlags target;
-    std::string output = "text";
+    OutputFlags output;
     std::vector<std::string> keys;
     std::string signed_identity;
     KeylessFlags keyless;
@@ -37,6 +39,7 @@ nlohmann::ordered_json artifact_json(const ArtifactInfo& a) {
     if (!a.artifact_type.empty()) out["artifactType"] = a.artifact_type;
     if (!a.config_media_type.empty()) out["configMediaType"] = a.config_media_type;
     if (!a.created.empty()) out["created"] = a.created;
+    if (a.future_dated) out["futureDated"] = true;
     out["annotations"] = a.annotations;
     if (a.subject) out["subject"] = oci::descriptor_to_json(*a.subject);
     if (!a.layers.empty()) {
@@ -125,7 +128,7 @@ void print_text(const InspectResult& r, std::ostream& out) {
         out << "Attached KubeArmor artifacts: " << r.attached.size() << " (from " << r.referrers_source << ")\n";
         for (const auto& attached : r.attached) {
             out << "  " << attached.digest.str() << "  created " << (attached.created.empty() ? "?" : attached.created)
-                << "\n";
+                << (attached.future_dated ? "  (in the future: ranks after the others)" : "") << "\n";
             print_policies(attached, "    ", out);
         }
     }
@@ -135,7 +138,7 @@ void print_text(const InspectResult& r, std::ostream& out) {
 }
 
 int run_inspect(const InspectFlags& flags, Streams& io) {
-    io.errors_as_json = flags.output == "json";
+    flags.output.apply_to(io);
     InspectOptions options;
     if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return report_error(target.error(), io);
@@ -154,7 +157,7 @@ int run_inspect(const InspectFlags& flags, Streams& io) {
         flags.target.explain(error);
         return report_error(error, io);
     }
-    if (flags.output == "json") {
+    if (flags.output.json()) {
         nlohmann::ordered_json out = {
             {"reference", result->location}, {"kind", to_string(result->kind)}, {"description", result->description}};
         const auto artifact = artifact_json(result->artifact);
@@ -167,7 +170,7 @@ int run_inspect(const InspectFlags& flags, Streams& io) {
         out["signatures"] = nlohmann::ordered_json::array();
         for (const auto& s : result->signatures) out["signatures"].push_back(signature_report_json(s));
         out["signatureProblems"] = result->signature_problems;
-        io.out << out.dump(2) << "\n";
+        io.out << util::dump_json(out, 2) << "\n";
     } else {
         print_text(*result, io.out);
     }
@@ -180,10 +183,9 @@ void add_inspect_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<InspectFlags>();
     auto* cmd = oci.add_subcommand("inspect", "show what a reference holds, and the policies attached to an image");
     flags->target.add_to(*cmd, "reference to inspect, e.g. localhost:5000/shop/cart:1.4");
-    cmd->add_option("--output", flags->output, "text for people, json for scripts")
-        ->check(CLI::IsMember({"text", "json"}));
+    flags->output.add_to(*cmd, "what the reference is, its annotations, policies, attachments and signatures");
     cmd->add_option("--key", flags->keys, "public key NAME.pub: show which signatures verify under it (repeatable)")
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     cmd->add_option("--signed-identity", flags->signed_identity,
                     "with --key: REGISTRY/REPO the signatures must name instead of REF's");
     flags->keyless.add_to(*cmd);

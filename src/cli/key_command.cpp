@@ -4,8 +4,10 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "cli/output_flags.hpp"
 #include "signing/encrypted_key.hpp"
 #include "util/atomic_file.hpp"
+#include "util/json_text.hpp"
 
 namespace karmor::cli {
 namespace {
@@ -13,6 +15,7 @@ namespace {
 struct KeyGenerateFlags {
     std::string prefix = "cosign";  // cosign's default: cosign.key and cosign.pub
     bool force = false;
+    OutputFlags output;
 };
 
 // An existing file is replaced only with --force or a "y" typed on the terminal, as cosign asks.
@@ -30,6 +33,7 @@ Result<void> allow_overwrite(const std::filesystem::path& file, const KeyGenerat
 }
 
 int run_key_generate(const KeyGenerateFlags& flags, Streams& io) {
+    flags.output.apply_to(io);
     if (flags.prefix.empty() || flags.prefix.back() == '/')
         return report_error(
             Error(ErrorKind::usage, "--output-key-prefix needs a file name, e.g. release or keys/release"), io);
@@ -48,8 +52,14 @@ int run_key_generate(const KeyGenerateFlags& flags, Streams& io) {
         return report_error(written.error(), io);
     if (auto written = util::write_file_atomically(public_file, pair->public_pem, 0644); !written)
         return report_error(written.error(), io);
-    io.err << "Private key written to " << private_file.string() << "\n"
-           << "Public key written to " << public_file.string() << "\n";
+    if (flags.output.json()) {
+        io.out << util::dump_json({{"privateKey", private_file.string()}, {"publicKey", public_file.string()}}, 2)
+               << "\n";
+        return exit_ok;
+    }
+    if (flags.output.summary())
+        io.err << "Private key written to " << private_file.string() << "\n"
+               << "Public key written to " << public_file.string() << "\n";
     io.out << private_file.string() << "\n" << public_file.string() << "\n";
     return exit_ok;
 }
@@ -63,9 +73,11 @@ void add_key_command(CLI::App& oci, Action& action) {
     auto* generate = key->add_subcommand(
         "generate", "write a new key pair: NAME.key (encrypted with a password, as cosign does) and NAME.pub");
     generate->add_option("--output-key-prefix", flags->prefix, "write NAME.key and NAME.pub")
+        ->check(non_empty_path())
         ->option_text("NAME")
         ->default_str("cosign");
     generate->add_flag("--force", flags->force, "replace existing files without asking");
+    flags->output.add_to(*generate, "the two files written");
     generate->footer("\nThe password comes from KARMOR_PASSWORD, else COSIGN_PASSWORD, else a prompt on the "
                      "terminal (asked twice).\nExample:\n  KARMOR_PASSWORD=... karmor oci key generate "
                      "--output-key-prefix release");

@@ -4,7 +4,9 @@
 #include <istream>
 
 #include "cli/cli.hpp"
+#include "cli/output_flags.hpp"
 #include "karmor/credentials.hpp"
+#include "util/json_text.hpp"
 
 namespace karmor::cli {
 namespace {
@@ -14,6 +16,7 @@ struct LoginFlags {
     std::string username;
     bool password_stdin = false;
     RemoteFlags remote;
+    OutputFlags output;
 };
 
 std::string trim_line_end(std::string line) {
@@ -50,6 +53,8 @@ Result<Credentials> read_credentials(const LoginFlags& flags, Streams& io) {
 }
 
 int run_login(const LoginFlags& flags, Streams& io) {
+    flags.output.apply_to(io);
+    if (auto text = require_utf8(flags.username, "-u/--username"); !text) return report_error(text.error(), io);
     auto options = flags.remote.resolve_connection(io);
     if (!options) return report_error(options.error(), io);
     auto credentials = read_credentials(flags, io);
@@ -59,7 +64,10 @@ int run_login(const LoginFlags& flags, Streams& io) {
     if (auto checked = verify_credentials(flags.registry, *options); !checked) return report_error(checked.error(), io);
     auto stored = store_credentials(registry, *credentials, flags.remote.registry_config);
     if (!stored) return report_error(stored.error(), io);
-    io.err << "Login succeeded: credentials for " << registry << " stored in " << *stored << "\n";
+    if (flags.output.json())
+        io.out << util::dump_json({{"registry", registry}, {"storedIn", *stored}}, 2) << "\n";
+    else if (!flags.output.quiet)
+        io.err << "Login succeeded: credentials for " << registry << " stored in " << *stored << "\n";
     return exit_ok;
 }
 
@@ -73,6 +81,9 @@ void add_login_command(CLI::App& oci, Action& action) {
     cmd->add_option("-u,--username", flags->username, "registry user name (prompted for on a terminal)");
     cmd->add_flag("--password-stdin", flags->password_stdin, "read the password from standard input");
     flags->remote.add_to(*cmd, false);
+    flags->output.add_to(*cmd, "the registry and where the credentials were stored");
+    cmd->footer("\nThe password is never taken from the command line (it would be in your shell history and in "
+                "`ps`):\n  echo \"$PASSWORD\" | karmor oci login registry.example.com -u USER --password-stdin\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_login(*flags, io); }; });
 }
 

@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "util/json_text.hpp"
 #include "cli/limit_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress_line.hpp"
@@ -25,16 +26,15 @@ void report_stale_files(const PullResult& result, Streams& io) {
     for (const auto& file : result.pruned_files)
         io.err << "Removed " << file.string() << " (no longer in the artifact)\n";
     for (const auto& file : result.stale_files)
-        io.err << "Warning: " << file.string()
-               << " was written by an earlier pull and is no longer in the artifact; --prune removes it\n";
+        io.warn(file.string() + " was written by an earlier pull and is no longer in the artifact; --prune removes it");
     for (const auto& file : result.modified_stale)
-        io.err << "Warning: " << file.string()
-               << " was written by an earlier pull, is no longer in the artifact and was changed since; kept "
-                  "(--prune --force removes it)\n";
+        io.warn(file.string() +
+                " was written by an earlier pull, is no longer in the artifact and was changed since; kept "
+                "(--prune --force removes it)");
 }
 
 int run_pull(const PullFlags& flags, Streams& io) {
-    io.errors_as_json = flags.format.json();
+    flags.format.apply_to(io);
     PullOptions options;
     if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return report_error(target.error(), io);
@@ -42,6 +42,12 @@ int run_pull(const PullFlags& flags, Streams& io) {
         return report_error(Error(ErrorKind::usage, "-o - and --output json both want stdout",
                                   "write the policies to a directory, or drop --output json"),
                             io);
+    // Nothing is silently ignored: these work on files in a directory, and -o - writes none.
+    for (const auto& [set, flag] : {std::pair{flags.prune, "--prune"}, std::pair{flags.force, "--force"}})
+        if (set && flags.output == "-")
+            return report_error(Error(ErrorKind::usage, std::string(flag) + " needs a directory: -o - writes to stdout",
+                                      "pull into a directory (-o DIR), or drop " + std::string(flag)),
+                                io);
     if (flags.output == "-")
         options.stream = &io.out;
     else
@@ -58,7 +64,7 @@ int run_pull(const PullFlags& flags, Streams& io) {
     auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
-    if (flags.skip_validation) io.err << "Warning: --skip-validation: pulled policies are not validated\n";
+    if (flags.skip_validation) io.warn("--skip-validation: pulled policies are not validated");
 
     // With -o - on a terminal the policies would be written across the line.
     const bool show_progress = io.err_is_terminal && flags.format.summary() && !(options.stream && io.out_is_terminal);
@@ -87,7 +93,7 @@ int run_pull(const PullFlags& flags, Streams& io) {
             for (const auto& s : result->signatures) signatures.push_back(signature_report_json(s));
             out["signatures"] = std::move(signatures);
         }
-        io.out << out.dump(2) << "\n";
+        io.out << util::dump_json(out, 2) << "\n";
         return exit_ok;
     }
     if (!flags.format.summary()) {
@@ -98,8 +104,8 @@ int run_pull(const PullFlags& flags, Streams& io) {
     if (options.verify) {
         std::size_t verified = 0;
         for (const auto& s : result->signatures) verified += s.verified ? 1 : 0;
-        io.err << "Verified " << result->location << ": " << verified << " of " << result->signatures.size()
-               << " signatures passed every check\n";
+        io.err << "Verified " << result->location << ": " << verified << " of "
+               << counted(result->signatures.size(), "signature") << " passed every check\n";
     }
     const auto count = result->policies.size();
     io.err << "Pulled " << count << (count == 1 ? " policy" : " policies") << " from " << result->location;
@@ -129,7 +135,8 @@ void add_pull_command(CLI::App& oci, Action& action) {
                          "reference to pull, e.g. localhost:5000/team/policies:v1, or an image with policies attached");
     cmd->add_option("-o,--output-dir,-d,--directory", flags->output,
                     "directory to write the policies to; - writes one YAML stream to stdout")
-        ->required();
+        ->required()
+        ->check(non_empty_path());
     cmd->add_flag("--force", flags->force, "replace files that exist with other content");
     cmd->add_flag("--prune", flags->prune,
                   "remove files an earlier pull wrote that this artifact no longer has (edited ones need --force)");

@@ -3,6 +3,7 @@
 #include <istream>
 
 #include "cli/cli.hpp"
+#include "util/json_text.hpp"
 #include "cli/limit_flags.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress_line.hpp"
@@ -52,17 +53,17 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
     options.attach = flags.attach;
     for (const auto& input : flags.inputs) options.inputs.emplace_back(input);
     options.format = flags.format == "json" ? PolicyFormat::json : PolicyFormat::yaml;
-    for (const auto& pair : flags.annotations) {
-        const auto eq = pair.find('=');
-        if (eq == std::string::npos || eq == 0)
-            return unexpected(Error(ErrorKind::usage, "annotation \"" + pair + "\" is not KEY=VALUE",
-                                    "for example -a org.opencontainers.image.source=https://example.com/repo"));
-        options.annotations[pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
+    auto annotations = parse_key_values(flags.annotations, "-a");
+    if (!annotations) return unexpected(std::move(annotations).error());
+    options.annotations = std::move(*annotations);
     // Provenance (SPEC §11): where the policies come from, as Flux and ORAS show it.
     for (const auto& [key, value] : {std::pair{"org.opencontainers.image.source", flags.source},
                                      std::pair{"org.opencontainers.image.revision", flags.revision}}) {
         if (value.empty()) continue;
+        if (auto text =
+                require_utf8(value, key == std::string("org.opencontainers.image.source") ? "--source" : "--revision");
+            !text)
+            return unexpected(std::move(text).error());
         if (const auto it = options.annotations.find(key); it != options.annotations.end() && it->second != value)
             return unexpected(Error(ErrorKind::usage, std::string(key) + " is given twice, with different values",
                                     "pass it either with -a or with --source/--revision"));
@@ -94,10 +95,8 @@ Result<PushOptions> to_options(const PushFlags& flags, Streams& io) {
                                     "raise --max-file-size, or put the policies in files"));
         options.load.standard_input = std::move(text);
     }
-    if (!flags.output.quiet) {
-        std::ostream* err = &io.err;
-        options.load.on_skipped = [err](const Diagnostic& skipped) { *err << "Warning: " << skipped.str() << "\n"; };
-    }
+    Streams* streams = &io;
+    options.load.on_skipped = [streams](const Diagnostic& skipped) { streams->warn(skipped.str()); };
     if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
         auto seconds = source_date_epoch(epoch);
         if (!seconds) return unexpected(std::move(seconds).error());
@@ -147,12 +146,12 @@ std::string these_policies(std::size_t count) {
 }
 
 int run_push(const PushFlags& flags, Streams& io) {
-    io.errors_as_json = flags.output.json();
+    flags.output.apply_to(io);
     auto options = to_options(flags, io);
     if (!options) return report_error(options.error(), io);
     if (!flags.sign_key.empty() && (options->dry_run || options->layout))
         return report_error(Error(ErrorKind::usage, "--sign works only for a real push to a registry",
-                                  "for a layout, sign afterwards: karmor oci sign --oci-layout -i DIR@DIGEST --key KEY "
+                                  "for a layout, sign afterwards: karmor oci sign --oci-layout DIR@DIGEST --key KEY "
                                   "--signed-identity REGISTRY/REPO"),
                             io);
     // The key (and its password) before the push: a bad key must not leave an unsigned artifact behind.
@@ -162,7 +161,7 @@ int run_push(const PushFlags& flags, Streams& io) {
         if (!loaded) return report_error(loaded.error(), io);
         sign_key = std::move(*loaded);
     }
-    if (flags.skip_validation) io.err << "Warning: --skip-validation: policies are pushed without schema validation\n";
+    if (flags.skip_validation) io.warn("--skip-validation: policies are pushed without schema validation");
     const bool show_progress = io.err_is_terminal && flags.output.summary();
     ProgressLine progress(io.err, show_progress, options->dry_run ? "dry run" : "pushing");
     ProgressTicker ticker(progress, show_progress);
@@ -193,7 +192,7 @@ int run_push(const PushFlags& flags, Streams& io) {
                     {{"format", s.format}, {"location", s.location}, {"alreadyPresent", s.already_present}});
             out["signatures"] = std::move(signatures);
         }
-        io.out << out.dump(2) << "\n";
+        io.out << util::dump_json(out, 2) << "\n";
         return exit_ok;
     }
     if (signed_result && flags.output.summary()) {
@@ -222,8 +221,8 @@ int run_push(const PushFlags& flags, Streams& io) {
                << ") already holds " << these_policies(count) << "; nothing was pushed\n";
     } else if (options->attach) {
         io.err << "Attached " << policies << " to " << target << " (" << result->subject->digest.str() << ") as "
-               << result->location << " (" << result->blobs_uploaded << " blobs uploaded, " << result->blobs_skipped
-               << " already there; ";
+               << result->location << " (" << counted(static_cast<std::size_t>(result->blobs_uploaded), "blob")
+               << " uploaded, " << result->blobs_skipped << " already there; ";
         switch (result->indexing) {
             case ReferrersIndexing::fallback_tag: io.err << "listed in the tag " << result->referrers_tag; break;
             case ReferrersIndexing::registry: io.err << "indexed by the registry's referrers API"; break;
@@ -231,7 +230,8 @@ int run_push(const PushFlags& flags, Streams& io) {
         }
         io.err << ")\n";
     } else {
-        io.err << "Pushed " << policies << " to " << target << " (" << result->blobs_uploaded << " blobs uploaded, "
+        io.err << "Pushed " << policies << " to " << target << " ("
+               << counted(static_cast<std::size_t>(result->blobs_uploaded), "blob") << " uploaded, "
                << result->blobs_skipped << " already there)\n";
     }
     io.out << result->manifest_digest.str() << "\n";
@@ -246,6 +246,7 @@ void add_push_command(CLI::App& oci, Action& action) {
     flags->target.add_to(*cmd, "target reference, e.g. localhost:5000/team/policies:v1");
     cmd->add_option("-p,--policy", flags->inputs, "policy file or directory (repeatable); - reads standard input")
         ->required()
+        ->check(non_empty_path())
         ->allow_extra_args(false);  // one value per -p, so that `-p a.yaml REF` leaves REF alone
     cmd->add_option("--format", flags->format, "serialization of the policies in the artifact")
         ->check(CLI::IsMember({"yaml", "json"}));
@@ -258,7 +259,7 @@ void add_push_command(CLI::App& oci, Action& action) {
         ->excludes(force);
     cmd->add_option("--sign", flags->sign_key,
                     "sign what was pushed (also when it was already there) with this private key, as `sign` does")
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     cmd->add_option("--signature-format", flags->signature_format, "with --sign: legacy, bundle or both")
         ->check(CLI::IsMember({"legacy", "bundle", "both"}));
     cmd->add_option("--source", flags->source,

@@ -5,44 +5,35 @@
 #include "cli/cli.hpp"
 #include "karmor/credentials.hpp"
 #include "oci/redact.hpp"
+#include "util/duration.hpp"
 
 namespace karmor::cli {
-namespace {
-
-// "500ms", "30s", "2m", "1h", or a number of seconds.
-Result<long> parse_duration(const std::string& text) {
-    std::size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    const std::string unit = text.substr(digits);
-    long scale = unit == "ms"                  ? 1
-                 : unit.empty() || unit == "s" ? 1000
-                 : unit == "m"                 ? 60'000
-                 : unit == "h"                 ? 3'600'000
-                                               : 0;
-    if (digits == 0 || digits > 7 || scale == 0 || std::stol(text.substr(0, digits)) == 0)
-        return unexpected(Error(ErrorKind::usage, "--timeout " + text + ": not a duration",
-                                "give a number with ms, s, m or h, e.g. --timeout 30s"));
-    return std::stol(text.substr(0, digits)) * scale;
-}
-
-}  // namespace
 
 void RemoteFlags::add_to(CLI::App& command, bool with_credentials) {
+    for (const auto* app = &command; app; app = app->get_parent())
+        command_line = app->get_name() + (command_line.empty() ? "" : " " + command_line);
     command.add_flag("--plain-http", plain_http, "speak plain HTTP to the registry (any host)");
     command.add_flag("--insecure", insecure, "skip TLS certificate verification");
     command.add_option("--ca-file", ca_file, "PEM file of CA certificates to trust for the registry")
-        ->check(CLI::ExistingFile);
-    command.add_option("--cert-file", cert_file, "client TLS certificate (PEM)")->check(CLI::ExistingFile);
-    command.add_option("--key-file", key_file, "client TLS key (PEM)")->check(CLI::ExistingFile);
-    command.add_option("--registry-config", registry_config,
-                       "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json or "
-                       "~/.docker/config.json)");
+        ->check(existing_file());
+    command.add_option("--cert-file", cert_file, "client TLS certificate (PEM)")->check(existing_file());
+    command.add_option("--key-file", key_file, "client TLS key (PEM)")->check(existing_file());
+    command
+        .add_option("--registry-config", registry_config,
+                    "Docker config.json with credentials (default: $DOCKER_CONFIG/config.json or "
+                    "~/.docker/config.json)")
+        ->check(non_empty_path());
     if (with_credentials) {
         command.add_option("-u,--username", username, "registry user name (with --password-stdin)");
         command.add_flag("--password-stdin", password_stdin, "read the registry password from standard input");
     }
     command.add_flag("-v,--verbose", verbose, "trace every HTTP request on stderr (secrets redacted)");
-    command.add_option("--timeout", timeout, "give up on the registry after this long, e.g. 30s or 2m (default: none)")
+    command
+        .add_option("--timeout", timeout,
+                    "give up on the registry after this long, retries included, e.g. 30s or 2m (default: no overall "
+                    "limit, but a connection attempt, TLS handshake included, gives up after 15 s and a request that "
+                    "moves no byte for 60 s is abandoned; each is tried 4 times, except a server on this machine that "
+                    "never answers)")
         ->option_text("DURATION");
 }
 
@@ -57,14 +48,16 @@ Result<RemoteOptions> RemoteFlags::resolve_connection(Streams& io) const {
         return unexpected(Error(ErrorKind::usage, "--cert-file and --key-file go together", "pass both or neither"));
     options.cancel = &interruption_flag();
     if (!timeout.empty()) {
-        auto milliseconds = parse_duration(timeout);
-        if (!milliseconds) return unexpected(std::move(milliseconds).error());
-        options.timeout_ms = *milliseconds;
+        auto duration = util::parse_duration(timeout, "--timeout");
+        if (!duration) return unexpected(std::move(duration).error());
+        options.timeout_ms = static_cast<long>(duration->count());
     }
     if (verbose) {
         std::ostream* err = &io.err;
         options.trace = [err](const std::string& line) { *err << "karmor: " << line << "\n"; };
     }
+    Streams* streams = &io;
+    options.warn = [streams](const std::string& text) { streams->warn(oci::redact_text(text)); };
     return options;
 }
 
@@ -82,8 +75,9 @@ Result<RemoteOptions> RemoteFlags::resolve(Streams& io, const std::string& regis
         return options;
     }
     if (!username.empty())
-        return unexpected(Error(ErrorKind::usage, "-u/--username needs --password-stdin",
-                                "pipe the password in: echo \"$PASSWORD\" | karmor oci ... -u USER --password-stdin"));
+        return unexpected(
+            Error(ErrorKind::usage, "-u/--username needs --password-stdin",
+                  "pipe the password in: echo \"$PASSWORD\" | " + command_line + " … -u USER --password-stdin"));
     if (registry.empty()) return options;  // an OCI layout: no registry, no credentials
     // Flags win; without them, what `karmor oci login` (or docker login) stored, read only
     // when the registry asks (a 401). A config that cannot be read or a credential helper that
@@ -93,16 +87,15 @@ Result<RemoteOptions> RemoteFlags::resolve(Streams& io, const std::string& regis
         Credentials found;
     };
     auto lookup = std::make_shared<Lookup>();
-    std::ostream* err = &io.err;
-    options->find_credentials = [lookup, err, registry, config = registry_config]() {
+    options->find_credentials = [lookup, warn = options->warn, registry, config = registry_config]() {
         if (!lookup->done) {
             lookup->done = true;
             auto stored = find_credentials(registry, config);
             if (stored)
                 lookup->found = std::move(*stored);
             else
-                *err << "Warning: cannot read the credentials for " << registry << ": "
-                     << oci::redact_text(stored.error().message) << "; going on without them\n";
+                warn("cannot read the credentials for " + registry + ": " + stored.error().message +
+                     "; going on without them");
         }
         return lookup->found;
     };

@@ -1,5 +1,6 @@
 // karmor oci sign (SPEC §9): cosign-compatible signatures of an artifact, in both formats by default.
 #include "cli/cli.hpp"
+#include "util/json_text.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/signature_flags.hpp"
 #include "karmor/signing.hpp"
@@ -8,12 +9,11 @@ namespace karmor::cli {
 namespace {
 
 struct SignFlags {
-    std::string reference;
+    TargetFlags target;
     std::string key;
     std::vector<std::string> annotations;
     std::string signature_format = "both";
     std::string signed_identity;
-    bool oci_layout = false;
     RemoteFlags remote;
     OutputFlags output;
 };
@@ -25,8 +25,9 @@ SignatureFormats to_formats(const std::string& text) {
 }
 
 int run_sign(const SignFlags& flags, Streams& io) {
+    flags.output.apply_to(io);
     SignOptions options;
-    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+    if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return report_error(target.error(), io);
     auto annotations = parse_key_values(flags.annotations, "-a");
     if (!annotations) return report_error(annotations.error(), io);
@@ -35,12 +36,18 @@ int run_sign(const SignFlags& flags, Streams& io) {
     options.password = key_password_source(io, flags.key);
     options.formats = to_formats(flags.signature_format);
     options.signed_identity = flags.signed_identity;
+    if (auto text = require_utf8(flags.signed_identity, "--signed-identity"); !text)
+        return report_error(text.error(), io);
     auto remote = flags.remote.resolve(io, options.reference.registry());
     if (!remote) return report_error(remote.error(), io);
     options.remote = std::move(*remote);
 
     auto result = sign_artifact(options);
-    if (!result) return report_error(result.error(), io);
+    if (!result) {
+        auto error = std::move(result).error();
+        flags.target.explain(error);
+        return report_error(error, io);
+    }
     print_sign_result(*result, flags.output, io);
     return exit_ok;
 }
@@ -61,7 +68,7 @@ void print_sign_result(const SignResult& result, const OutputFlags& output, Stre
             signatures.push_back(std::move(entry));
         }
         out["signatures"] = std::move(signatures);
-        io.out << out.dump(2) << "\n";
+        io.out << util::dump_json(out, 2) << "\n";
         return;
     }
     if (output.summary()) {
@@ -83,24 +90,22 @@ void add_sign_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<SignFlags>();
     auto* cmd = oci.add_subcommand("sign", "sign an artifact with a key, as cosign does (legacy .sig tag and "
                                            "Sigstore bundle referrer)");
-    cmd->add_option("-i,--image", flags->reference, "reference to sign; a tag is resolved to its digest once")
-        ->required();
+    flags->target.add_to(*cmd, "reference to sign; a tag is resolved to its digest once");
     cmd->add_option("--key", flags->key,
                     "private key: cosign's NAME.key (password from KARMOR_PASSWORD or "
                     "COSIGN_PASSWORD), or an unencrypted PKCS#8/SEC1 PEM ECDSA P-256 key")
         ->required()
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     cmd->add_option("-a,--annotation", flags->annotations, "signed annotation KEY=VALUE (repeatable)");
     cmd->add_option("--signature-format", flags->signature_format,
                     "legacy (cosign 2: sha256-<hex>.sig tag), bundle (cosign 3: Sigstore bundle referrer) or both")
         ->check(CLI::IsMember({"legacy", "bundle", "both"}));
     cmd->add_option("--signed-identity", flags->signed_identity,
                     "REGISTRY/REPO the signature names (default: REF's; required with --oci-layout)");
-    cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
     flags->remote.add_to(*cmd);
     flags->output.add_to(*cmd);
     cmd->footer("\nExamples:\n"
-                "  karmor oci sign -i registry.example.com/team/policies:v3 --key cosign.key\n"
+                "  karmor oci sign registry.example.com/team/policies:v3 --key cosign.key\n"
                 "  karmor oci sign -i localhost:5000/p:v1 --key k.pem -a env=prod --signature-format legacy\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_sign(*flags, io); }; });
 }

@@ -9,7 +9,7 @@ void KeylessFlags::add_to(CLI::App& command) {
         .add_option("--trusted-root", trusted_root,
                     "Sigstore trusted_root.json: verify keyless (certificate) signatures offline against its CAs, "
                     "transparency logs and CT logs; needs --certificate-identity and --certificate-oidc-issuer")
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     command.add_option("--certificate-identity", identity,
                        "keyless: the certificate's SAN (URI or e-mail) must be exactly this");
     command.add_option("--certificate-identity-regexp", identity_regexp,
@@ -101,7 +101,7 @@ void VerifyKeyFlags::add_to(CLI::App& command, const std::string& verb) {
         .add_option("--verify-key", keys,
                     verb + " only if a cosign signature verifies under this public key (repeatable; checked before "
                            "anything is written; exit code 8 otherwise)")
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     command.add_option("--verify-annotation", annotations,
                        "with --verify-key or --trusted-root: require the signed annotation KEY=VALUE (repeatable)");
     command.add_option("--signed-identity", signed_identity,
@@ -134,11 +134,16 @@ Result<std::map<std::string, std::string>> parse_key_values(const std::vector<st
                                                             const std::string& flag) {
     std::map<std::string, std::string> out;
     for (const auto& pair : pairs) {
+        if (auto text = require_utf8(pair, flag); !text) return unexpected(std::move(text).error());
         const auto eq = pair.find('=');
         if (eq == std::string::npos || eq == 0)
             return unexpected(Error(ErrorKind::usage, flag + " \"" + pair + "\" is not KEY=VALUE",
                                     "for example " + flag + " team=security"));
-        out[pair.substr(0, eq)] = pair.substr(eq + 1);
+        // A key given twice would keep one of the values silently (issue 22): say which.
+        const auto key = pair.substr(0, eq);
+        if (!out.emplace(key, pair.substr(eq + 1)).second)
+            return unexpected(Error(ErrorKind::usage, flag + " " + key + " is given twice",
+                                    "give each key once: " + flag + " " + key + "=VALUE"));
     }
     return out;
 }

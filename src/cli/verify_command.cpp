@@ -1,6 +1,8 @@
 // karmor oci verify (SPEC §9): which signatures verify under which key, in which format; exit
 // code 8 when none does.
 #include "cli/cli.hpp"
+#include "cli/output_flags.hpp"
+#include "util/json_text.hpp"
 #include "cli/signature_flags.hpp"
 #include "karmor/signing.hpp"
 
@@ -8,19 +10,19 @@ namespace karmor::cli {
 namespace {
 
 struct VerifyFlags {
-    std::string reference;
+    TargetFlags target;
     std::vector<std::string> keys;
     std::vector<std::string> annotations;
     std::string signed_identity;
     KeylessFlags keyless;
-    std::string output = "text";
-    bool oci_layout = false;
+    OutputFlags output;
     RemoteFlags remote;
 };
 
 int run_verify(const VerifyFlags& flags, Streams& io) {
+    flags.output.apply_to(io);
     VerifyOptions options;
-    if (auto target = parse_target(flags.reference, flags.oci_layout, options.reference, options.layout); !target)
+    if (auto target = flags.target.resolve(options.reference, options.layout); !target)
         return report_error(target.error(), io);
     auto annotations = parse_key_values(flags.annotations, "-a");
     if (!annotations) return report_error(annotations.error(), io);
@@ -40,23 +42,28 @@ int run_verify(const VerifyFlags& flags, Streams& io) {
     options.remote = std::move(*remote);
 
     auto result = verify_artifact(options);
-    if (!result) return report_error(result.error(), io);
-    if (flags.output == "json") {
+    if (!result) {
+        auto error = std::move(result).error();
+        flags.target.explain(error);
+        return report_error(error, io);
+    }
+    if (flags.output.json()) {
         nlohmann::ordered_json out = {
             {"reference", result->location}, {"digest", result->digest.str()}, {"verified", result->verified()}};
         auto signatures = nlohmann::ordered_json::array();
         for (const auto& s : result->signatures) signatures.push_back(signature_report_json(s));
         out["signatures"] = std::move(signatures);
         out["problems"] = result->problems;
-        io.out << out.dump(2) << "\n";
+        io.out << util::dump_json(out, 2) << "\n";
         return exit_ok;
     }
     std::size_t verified = 0;
     for (const auto& s : result->signatures) verified += s.verified ? 1 : 0;
-    io.err << "Verified " << result->location << ": " << verified << " of " << result->signatures.size()
-           << (result->signatures.size() == 1 ? " signature" : " signatures") << " passed every check\n";
+    if (flags.output.summary())
+        io.err << "Verified " << result->location << ": " << verified << " of "
+               << counted(result->signatures.size(), "signature") << " passed every check\n";
     print_signature_reports(result->signatures, "", io.out);
-    for (const auto& problem : result->problems) io.err << "Warning: " << problem << "\n";
+    for (const auto& problem : result->problems) io.warn(problem);
     return exit_ok;
 }
 
@@ -66,22 +73,19 @@ void add_verify_command(CLI::App& oci, Action& action) {
     auto flags = std::make_shared<VerifyFlags>();
     auto* cmd = oci.add_subcommand("verify", "verify the cosign signatures of an artifact (exit code 8 when none "
                                              "verifies)");
-    cmd->add_option("-i,--image", flags->reference, "reference to verify; a tag is resolved to its digest once")
-        ->required();
+    flags->target.add_to(*cmd, "reference to verify; a tag is resolved to its digest once");
     cmd->add_option("--key", flags->keys,
                     "public key NAME.pub (PEM); repeatable, any one suffices (or --trusted-root for keyless)")
-        ->check(CLI::ExistingFile);
+        ->check(existing_file());
     cmd->add_option("-a,--annotation", flags->annotations, "require the signed annotation KEY=VALUE (repeatable)");
     cmd->add_option("--signed-identity", flags->signed_identity,
                     "REGISTRY/REPO the signatures must name instead of REF's (a mirror; required with --oci-layout)");
-    cmd->add_option("--output", flags->output, "text for people, json for scripts")
-        ->check(CLI::IsMember({"text", "json"}));
-    cmd->add_flag("--oci-layout", flags->oci_layout, "REF is a local OCI image layout DIR[:TAG|@DIGEST]");
+    flags->output.add_to(*cmd, "the verdict of every signature");
     flags->keyless.add_to(*cmd);
     flags->remote.add_to(*cmd);
     cmd->footer(
         "\nExamples:\n"
-        "  karmor oci verify -i registry.example.com/team/policies:v3 --key cosign.pub\n"
+        "  karmor oci verify registry.example.com/team/policies:v3 --key cosign.pub\n"
         "  karmor oci verify -i mirror.example.com/policies:v3 --key a.pub --key b.pub "
         "--signed-identity registry.example.com/team/policies -a env=prod --output json\n"
         "  karmor oci verify -i ghcr.io/OWNER/policies:v3 --trusted-root trusted_root.json "

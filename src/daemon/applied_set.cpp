@@ -10,6 +10,7 @@
 
 #include "karmor/digest.hpp"
 #include "util/atomic_file.hpp"
+#include "util/json_text.hpp"
 
 namespace karmor::daemon {
 
@@ -64,7 +65,7 @@ Result<void> write_applied_set(const fs::path& file, const AppliedSet& set) {
     if (ec)
         return unexpected(Error(ErrorKind::io, "cannot create " + file.parent_path().string() + ": " + ec.message(),
                                 "pass --state FILE in a writable directory"));
-    return util::write_file_atomically(file, json.dump(1) + "\n", 0644);
+    return util::write_file_atomically(file, util::dump_json(json, 1) + "\n", 0644);
 }
 
 std::string rpc_for_kind(const std::string& kind) {

@@ -6,6 +6,7 @@
 
 #include "karmor/digest.hpp"
 #include "util/atomic_file.hpp"
+#include "util/json_text.hpp"
 
 namespace karmor::follow {
 
@@ -66,8 +67,9 @@ Result<std::optional<PullState>> read_pull_state(const fs::path& directory) {
 
 namespace {
 
+// The reference names a layout directory as given, and paths are bytes (util/json_text.hpp).
 void append_json_string(std::string& out, const std::string& text) {
-    out += nlohmann::ordered_json(text).dump();
+    out += nlohmann::ordered_json(util::to_lossless_utf8(text)).dump();
 }
 
 }  // namespace

@@ -50,22 +50,47 @@ Result<void> write_follow_state(const fs::path& state_directory, const FollowSta
     return util::write_file_atomically(state_directory / follow_state_file_name, json.dump(1) + "\n", 0644);
 }
 
-Result<std::optional<fs::path>> current_version(const fs::path& directory) {
+namespace {
+
+bool is_digest_hex(const std::string& name) {
+    return (name.size() == 64 || name.size() == 128) && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// `target` (where DIR's link points, resolved against DIR's parent) is DIR.versions/<hex>.
+bool is_version_of(const fs::path& target, const fs::path& versions) {
+    if (!is_digest_hex(target.filename().string())) return false;
+    const auto parent = target.lexically_normal().parent_path();
+    if (parent == versions.lexically_normal()) return true;
+    std::error_code ec;  // the same directory by another path (absolute, through a symlink)
+    return fs::equivalent(parent, versions, ec);
+}
+
+}  // namespace
+
+Result<std::optional<fs::path>> current_version(const fs::path& directory, const fs::path& versions) {
     std::error_code ec;
     const auto status = fs::symlink_status(directory, ec);
     if (!fs::exists(status)) return std::optional<fs::path>();
+    const auto move_it_away =
+        "move it away (follow makes DIR a symlink to DIR.versions/<digest>/ and switches only such a link), or "
+        "pick another -o";
     if (fs::is_symlink(status)) {
         const auto link = fs::read_symlink(directory, ec);
         if (ec)
             return unexpected(Error(ErrorKind::io, "cannot read the link " + directory.string() + ": " + ec.message()));
-        return std::optional<fs::path>(link.is_absolute() ? link : directory.parent_path() / link);
+        const auto target = link.is_absolute() ? link : directory.parent_path() / link;
+        if (is_version_of(target, versions)) return std::optional<fs::path>(target);
+        return unexpected(Error(ErrorKind::io,
+                                "cannot follow into " + directory.string() + ": it is a symlink to " + link.string() +
+                                    ", which karmor follow did not make (it points outside " + versions.string() + ")",
+                                move_it_away));
     }
     if (fs::is_directory(status) && fs::is_empty(directory, ec) && fs::remove(directory, ec))
         return std::optional<fs::path>();
     return unexpected(Error(ErrorKind::io,
                             "cannot follow into " + directory.string() +
                                 ": it exists and is not a symlink that karmor follow manages",
-                            "move it away (follow makes DIR a symlink to DIR.versions/<digest>), or pick another -o"));
+                            move_it_away));
 }
 
 Result<void> switch_to(const fs::path& directory, const fs::path& version) {
@@ -114,7 +139,7 @@ void remove_old_versions(const fs::path& versions, const std::vector<std::string
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(versions, ec)) {
         const auto name = entry.path().filename().string();
-        const bool version = name.size() >= 64 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+        const bool version = is_digest_hex(name);
         const bool temporary = name.starts_with(".round-");
         if ((version && !kept.contains(name)) || temporary) fs::remove_all(entry.path(), ec);
     }

@@ -24,10 +24,14 @@ inline constexpr const char* follow_state_file_name = "follow-state.json";
 Result<std::optional<FollowState>> read_follow_state(const std::filesystem::path& state_directory);
 Result<void> write_follow_state(const std::filesystem::path& state_directory, const FollowState& state);
 
-// The version directory DIR points to now; std::nullopt when DIR does not exist. An error when
-// DIR exists and is not a symlink (except an empty directory, which is removed: there is
-// nothing a reader could lose).
-Result<std::optional<std::filesystem::path>> current_version(const std::filesystem::path& directory);
+// The version directory DIR points to now; std::nullopt when DIR does not exist. DIR may be an
+// empty directory (removed: there is nothing a reader could lose) or a symlink to a version in
+// `versions` (DIR.versions/<digest hex>, as follow makes it, or as a rollback by hand does,
+// relative or absolute; the version may be gone). Anything else is the user's and an error: a
+// directory with files, a file, a symlink elsewhere (to a directory of files, dangling, to an
+// empty directory).
+Result<std::optional<std::filesystem::path>> current_version(const std::filesystem::path& directory,
+                                                             const std::filesystem::path& versions);
 
 // Points DIR at `version` (a directory beside DIR, referred to relatively so the tree can be
 // moved or mounted elsewhere): a temporary symlink renamed over DIR, then the parent synced.

@@ -46,7 +46,7 @@ bool is_layout_entry(const std::string& name) {
 
 }  // namespace
 
-Result<std::int64_t> write_layout_archive(const fs::path& directory, const fs::path& archive) {
+Result<std::string> layout_archive(const fs::path& directory) {
     std::vector<std::pair<std::string, std::string>> files;
     std::error_code ec;
     for (fs::recursive_directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
@@ -61,7 +61,15 @@ Result<std::int64_t> write_layout_archive(const fs::path& directory, const fs::p
     std::sort(files.begin(), files.end());
     std::vector<bundle::ArchiveFile> entries;
     for (const auto& [name, content] : files) entries.push_back({name, content});
-    auto tar = bundle::write_tar(entries, 0);
+    return bundle::write_tar(entries, 0);
+}
+
+Result<std::int64_t> write_layout_archive(const fs::path& directory, const fs::path& archive, bool replace) {
+    std::error_code ec;
+    if (!replace && fs::exists(fs::symlink_status(archive, ec)))
+        return unexpected(Error(ErrorKind::io, archive.string() + " already exists; not replaced",
+                                "pass --force to replace it, or name another file"));
+    auto tar = layout_archive(directory);
     if (!tar) return unexpected(std::move(tar).error());
     auto temporary = archive;
     temporary += ".partial";
@@ -89,7 +97,11 @@ Result<void> read_layout_archive(const fs::path& archive, const fs::path& direct
     archive_limits.max_entry_bytes = limits.max_entry_bytes;
     archive_limits.max_total_bytes = limits.max_total_bytes;
     // read_tar_gz reads plain tars too (libarchive detects the compression).
-    auto entries = bundle::read_tar_gz(*bytes, archive.string(), archive_limits);
+    bundle::ArchiveContext context;
+    context.what = "OCI layout archive";
+    context.refusal_hint = "pass a tar written by `karmor oci save` or `skopeo copy … oci-archive:FILE`";
+    context.limit_flags = false;
+    auto entries = bundle::read_tar_gz(*bytes, archive.string(), archive_limits, context);
     if (!entries) return unexpected(std::move(entries).error());
     bool has_index = false;
     for (const auto& entry : *entries) {

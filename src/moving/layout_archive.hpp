@@ -18,9 +18,14 @@ struct LayoutArchiveLimits {
     std::uint64_t max_total_bytes = 4ull << 30;
 };
 
-// Writes the layout in `directory` to `archive` (replaced atomically): entries sorted by
-// name, mtime 0, so the same layout gives the same bytes. Returns the archive's size.
-Result<std::int64_t> write_layout_archive(const std::filesystem::path& directory, const std::filesystem::path& archive);
+// The layout in `directory` as a tar: entries sorted by name, mtime 0, so the same layout
+// gives the same bytes.
+Result<std::string> layout_archive(const std::filesystem::path& directory);
+
+// Writes that tar to `archive`, atomically. An existing file is an error unless `replace`.
+// Returns the archive's size.
+Result<std::int64_t> write_layout_archive(const std::filesystem::path& directory, const std::filesystem::path& archive,
+                                          bool replace);
 
 // Unpacks `archive` into the empty directory `directory`.
 Result<void> read_layout_archive(const std::filesystem::path& archive, const std::filesystem::path& directory,

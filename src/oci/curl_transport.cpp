@@ -155,6 +155,11 @@ CURL* new_curl_handle(std::string& load_error) {
 class CurlTransport final : public HttpTransport {
 public:
     explicit CurlTransport(const TransportOptions& options) : options_(options), handle_(new_curl_handle(load_error_)) {
+        if (handle_) {
+            curl_slist* list = nullptr;
+            for (const auto& entry : options_.connect_to) list = libcurl().curl_slist_append(list, entry.c_str());
+            connect_to_.reset(list);
+        }
         const char* directory = nullptr;
         if (handle_ && libcurl().curl_easy_getinfo(handle_.get(), CURLINFO_CAPATH, &directory) == CURLE_OK &&
             directory && *directory) {
@@ -201,7 +206,8 @@ public:
         libcurl().curl_easy_setopt(h, CURLOPT_USERAGENT, "karmor-oci/" KARMOR_VERSION);
         // Set from the environment explicitly (an empty proxy is a direct connection):
         // libcurl's own reading ignores HTTP_PROXY and would proxy loopback.
-        const auto proxy = proxy_for(request.url, [](const char* name) { return std::getenv(name); });
+        auto proxy = proxy_for(request.url, [](const char* name) { return std::getenv(name); });
+        if (options_.proxy) proxy = {*options_.proxy, options_.proxy->empty() ? "" : "proxy-url"};
         libcurl().curl_easy_setopt(h, CURLOPT_PROXY, proxy.proxy.c_str());
         libcurl().curl_easy_setopt(h, CURLOPT_NOPROXY, "");  // decided above
         result.proxy = proxy.proxy.empty() ? std::string() : proxy.proxy + " (" + proxy.variable + ")";
@@ -258,7 +264,12 @@ public:
             libcurl().curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
             libcurl().curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
         }
-        if (!options_.ca_file.empty()) {
+        if (!options_.ca_pem.empty()) {
+            // Only this CA, as a kubeconfig's certificate-authority means (Go's RootCAs): the
+            // system's bundle and directory would otherwise be trusted too.
+            libcurl().curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
+            libcurl().curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
+        } else if (!options_.ca_file.empty()) {
             libcurl().curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
         } else if (system_ca_directory_) {
             // The system's hashed certificate directory instead of its bundle: OpenSSL reads
@@ -268,6 +279,18 @@ public:
         }
         if (!options_.cert_file.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLCERT, options_.cert_file.c_str());
         if (!options_.key_file.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLKEY, options_.key_file.c_str());
+        // From memory: libcurl copies a blob (CURL_BLOB_COPY), so nothing here must outlive the call.
+        const auto set_blob = [h](CURLoption option, const std::string& pem) {
+            if (pem.empty()) return;
+            curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+            libcurl().curl_easy_setopt(h, option, &blob);
+        };
+        set_blob(CURLOPT_CAINFO_BLOB, options_.ca_pem);
+        set_blob(CURLOPT_SSLCERT_BLOB, options_.cert_pem);
+        set_blob(CURLOPT_SSLKEY_BLOB, options_.key_pem);
+        if (!options_.cert_pem.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        if (!options_.key_pem.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+        if (connect_to_) libcurl().curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to_.get());
 
         if (request.method == "HEAD") {
             libcurl().curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -285,6 +308,11 @@ public:
             libcurl().curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
         } else {
             libcurl().curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+            if (!request.body.empty()) {  // DELETE with DeleteOptions (the Kubernetes API)
+                libcurl().curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+                libcurl().curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                                           static_cast<curl_off_t>(request.body.size()));
+            }
         }
 
         const CURLcode code = libcurl().curl_easy_perform(h);
@@ -306,6 +334,7 @@ private:
     TransportOptions options_;
     std::string load_error_;  // libcurl could not be loaded: every request fails with this
     CurlEasy handle_;
+    CurlSlist connect_to_;
     bool system_ca_directory_ = false;  // libcurl's default CA directory exists
 };
 

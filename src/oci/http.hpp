@@ -76,6 +76,17 @@ struct TransportOptions {
     std::string ca_file;
     std::string cert_file;
     std::string key_file;
+    // The same from memory (PEM), as a kubeconfig's certificate-authority-data and
+    // client-certificate-data give them; each replaces its file counterpart when set.
+    std::string ca_pem;
+    std::string cert_pem;
+    std::string key_pem;
+    // Set: this proxy URL (http, https, socks5) for every request instead of the environment's
+    // (a kubeconfig's proxy-url); "" inside means a direct connection.
+    std::optional<std::string> proxy;
+    // "HOST:PORT:CONNECT-HOST:CONNECT-PORT" entries (CURLOPT_CONNECT_TO): the URL names the host
+    // that TLS verifies and sends as SNI, the connection goes elsewhere (tls-server-name).
+    std::vector<std::string> connect_to;
     long connect_timeout_ms = 15'000;
     long low_speed_limit_bytes = 1;    // a transfer slower than this …
     long low_speed_time_seconds = 60;  // … for this long is abandoned

@@ -11,6 +11,7 @@
 #include "oci/manifest_json.hpp"
 #include "oci/redact.hpp"
 #include "util/encoding.hpp"
+#include "util/retry.hpp"
 
 namespace karmor::oci {
 namespace {
@@ -50,15 +51,15 @@ std::string path_of(const std::string& url) {
 }
 
 long retry_after_ms(const HttpResponse& response) {
-    const auto value = response.header("Retry-After");
-    if (value.empty()) return -1;
-    try {
-        std::size_t used = 0;
-        const long seconds = std::stol(value, &used);
-        if (used == value.size() && seconds >= 0) return std::min(seconds * 1000, max_retry_after_ms);
-    } catch (const std::exception&) {
-    }
-    return -1;  // an HTTP date: fall back to our own backoff
+    return util::retry_after_milliseconds(response.header("Retry-After"), max_retry_after_ms);
+}
+
+// The time to connect ran out (libcurl counts the TLS handshake in it): "Connection timed out
+// after …", "SSL connection timeout". A transfer that stalled later says "Operation too slow".
+bool timed_out_connecting(const HttpResult& result) {
+    return result.transport == TransportStatus::timeout &&
+           (result.transport_error.find("SSL connection timeout") != std::string::npos ||
+            result.transport_error.find("Connection timed out") != std::string::npos);
 }
 
 std::string describe_transport(TransportStatus s) {
@@ -87,13 +88,7 @@ std::string RegistryClient::base_url() const {
 }
 
 bool RegistryClient::wait_before_retry(long milliseconds) const {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (options_.cancel && options_.cancel->load()) return false;
-        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-            std::chrono::milliseconds(50), deadline - std::chrono::steady_clock::now()));
-    }
-    return !(options_.cancel && options_.cancel->load());
+    return util::sleep_unless_cancelled(milliseconds, options_.cancel);
 }
 
 // Every line, not only URLs the client knows to be sensitive: a redirect's path and query,
@@ -171,6 +166,20 @@ Error RegistryClient::transport_error(const HttpRequest& request, const HttpResu
         case TransportStatus::tls_handshake_failed:
             error.hint = "if the registry speaks plain HTTP, pass --plain-http";
             break;
+        case TransportStatus::timeout:
+            // libcurl's "SSL connection timeout" is a server that took the connection and never
+            // answered the TLS handshake: a plain-HTTP registry answers one at once (with an
+            // error), so this server hangs, whatever it speaks (issue 22).
+            if (timed_out_connecting(result)) {
+                error.message = redact_text(registry_ + ": " + request.method + " " + path_of(request.url) +
+                                            ": the server accepted the connection but answered nothing within the "
+                                            "connection time limit (15 s, TLS handshake included)");
+                error.hint = "check that the address is the registry's and that it is not stuck; --timeout bounds "
+                             "the whole wait";
+            } else {
+                error.hint = "the registry stopped sending (no byte for 60 s); --timeout bounds the whole wait";
+            }
+            break;
         default: break;
     }
     return error;
@@ -202,8 +211,12 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
             }
             // A refused connection to this machine is not a network hiccup: nothing listens
             // there, and retrying only makes the user wait.
+            // Nor is a server on this machine that takes the connection and never answers: it is
+            // stuck, and three more attempts only made the user wait a minute (issue 22).
             const bool refused_locally =
-                loopback_ && outcome.transport == TransportStatus::connect_failed && outcome.proxy.empty();
+                loopback_ && outcome.proxy.empty() &&
+                (outcome.transport == TransportStatus::connect_failed ||
+                 (outcome.transport == TransportStatus::timeout && timed_out_connecting(outcome)));
             const bool out_of_time = options_.deadline && std::chrono::steady_clock::now() >= *options_.deadline;
             if (out_of_time && outcome.transport == TransportStatus::timeout) {
                 Error error = transport_error(request, outcome);

@@ -1,11 +1,9 @@
 // SPEC §12: pull (by digest, verified), validate, then deliver the difference to the applied
 // set through the KubeArmor daemon's gRPC service.
-#include <sstream>
-
 #include "daemon/applied_set.hpp"
 #include "daemon/policy_service.hpp"
 #include "karmor/apply.hpp"
-#include "karmor/oci.hpp"
+#include "ops/apply_source.hpp"
 
 namespace karmor {
 namespace {
@@ -132,39 +130,16 @@ Result<DeliveryReport> deliver(const std::vector<Policy>& policies, const Digest
 }  // namespace
 
 Result<DeliveryReport> apply_policies(const ApplyOptions& options) {
-    // Pull's path, into memory: by digest, verified before anything is read, every layer's
-    // digest and size checked, every policy validated.
-    std::ostringstream stream;
-    PullOptions pull;
-    pull.reference = options.reference;
-    pull.layout = options.layout;
-    pull.stream = &stream;
-    pull.verify = options.verify;
-    pull.load = options.load;
-    pull.remote = options.remote;
-    auto pulled = pull_policies(pull);
+    auto pulled = ops::pull_for_apply(options);
     if (!pulled) return unexpected(std::move(pulled).error());
-
-    std::vector<Diagnostic> problems;
-    LoadOptions load;
-    load.limits = options.load.limits;
-    load.skip_validation = true;  // validated by the pull; this only rebuilds the documents
-    auto policies = parse_policy_text(stream.str(), pulled->location, load, problems);
-    if (!problems.empty()) {
-        Error error(ErrorKind::validation, pulled->location + ": the policies do not read back; nothing was sent");
-        add_diagnostics(error, problems);
-        return unexpected(std::move(error));
-    }
-    auto report = deliver(policies, pulled->manifest_digest, pulled->location, options.delivery);
+    auto report = deliver(pulled->policies, pulled->digest, pulled->location, options.delivery);
     if (report) report->signatures = std::move(pulled->signatures);
     return report;
 }
 
 Result<DeliveryReport> apply_policy_directory(const std::filesystem::path& directory, const Digest& digest,
                                               const std::string& location, const DeliveryOptions& options) {
-    LoadOptions load;
-    load.skip_validation = true;  // follow validated them before switching to this directory
-    auto policies = load_policy_files({directory}, load);
+    auto policies = ops::load_followed_directory(directory);
     if (!policies) return unexpected(std::move(policies).error());
     return deliver(*policies, digest, location, options);
 }

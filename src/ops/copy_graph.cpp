@@ -2,6 +2,7 @@
 
 #include "ops/referrers.hpp"
 #include "ops/referrers_index.hpp"
+#include "ops/tag_guard.hpp"
 
 namespace karmor::ops {
 namespace {
@@ -13,7 +14,7 @@ std::string media_type_of(const oci::FetchedManifest& fetched) {
 }  // namespace
 
 Result<Descriptor> CopyGraph::copy(const std::string& reference, const std::string& tag) {
-    auto copied = copy_manifest(reference, tag, recursive_);
+    auto copied = copy_manifest(reference, tag, recursive_, /*guard=*/true);
     if (!copied) return unexpected(std::move(copied).error());
     if (!*copied)
         return unexpected(Error(ErrorKind::not_found, source_.describe(reference) + ": not found",
@@ -22,11 +23,19 @@ Result<Descriptor> CopyGraph::copy(const std::string& reference, const std::stri
 }
 
 Result<std::optional<CopyGraph::Copied>> CopyGraph::copy_manifest(const std::string& reference, const std::string& tag,
-                                                                  bool follow) {
+                                                                  bool follow, bool guard) {
     auto fetched = source_.fetch_manifest(reference);
     if (!fetched) return unexpected(std::move(fetched).error());
     if (!*fetched) return std::optional<Copied>();
     const auto& manifest = **fetched;
+    // Checked before anything is written, with what the tag holds read once.
+    std::optional<TagMove> tag_move;
+    if (guard && !tag.empty()) {
+        auto move = check_tag_move(destination_, tag, manifest.digest, force_);
+        if (!move) return unexpected(std::move(move).error());
+        if (move->replaced) replaced_[tag] = *move->replaced;
+        tag_move = *move;
+    }
     Copied copied;
     copied.descriptor.digest = manifest.digest;
     copied.descriptor.media_type = media_type_of(manifest);
@@ -70,9 +79,15 @@ Result<std::optional<CopyGraph::Copied>> CopyGraph::copy_manifest(const std::str
         }
     }
     if (!tag.empty() && !tag_done) {
-        auto current = destination_.resolve_manifest(tag);
-        if (!current) return unexpected(std::move(current).error());
-        if (!*current || (*current)->digest != manifest.digest) {
+        bool holds_it = false;
+        if (tag_move) {
+            holds_it = tag_move->unchanged;
+        } else {
+            auto current = destination_.resolve_manifest(tag);
+            if (!current) return unexpected(std::move(current).error());
+            holds_it = *current && (*current)->digest == manifest.digest;
+        }
+        if (!holds_it) {
             auto stored = destination_.put_manifest(tag, copied.descriptor.media_type, manifest.bytes);
             if (!stored) return unexpected(std::move(stored).error());
             ++stats_.tags_set;

@@ -15,6 +15,18 @@ nlohmann::ordered_json sorted(const nlohmann::ordered_json& document) {
     return nlohmann::ordered_json::parse(nlohmann::json::parse(document.dump()).dump());
 }
 
+// The loader speaks for push ("nothing was pushed", "fix the policies"); a diff pushes nothing
+// and only reads: its messages say so (issue 22).
+Error for_diff(Error error, const std::string& side) {
+    constexpr std::string_view pushed = "; nothing was pushed";
+    if (const auto at = error.message.find(pushed); at != std::string::npos) error.message.erase(at, pushed.size());
+    error.message = "cannot read side " + side + ": " + error.message;
+    if (error.kind != ErrorKind::cancelled)
+        error.hint = "diff compares KubeArmor policies: name files or directories that hold them (each needs "
+                     "apiVersion, kind and metadata.name), or a reference";
+    return error;
+}
+
 Result<std::vector<Policy>> load_side(const PolicySetSource& side, bool recursive) {
     LoadOptions load;
     load.recursive = recursive;
@@ -24,7 +36,7 @@ Result<std::vector<Policy>> load_side(const PolicySetSource& side, bool recursiv
     std::vector<Diagnostic> problems;
     if (!side.files.empty()) {
         auto loaded = load_policy_files(side.files, load);
-        if (!loaded) return unexpected(std::move(loaded).error());
+        if (!loaded) return unexpected(for_diff(std::move(loaded).error(), side.name));
         policies = std::move(*loaded);
     } else {
         // Pull checks digests and validates; the YAML stream it writes is then parsed like a file.
@@ -40,7 +52,9 @@ Result<std::vector<Policy>> load_side(const PolicySetSource& side, bool recursiv
     }
     find_duplicate_policies(policies, problems);
     if (!problems.empty()) {
-        Error error(ErrorKind::validation, side.name + ": " + std::to_string(problems.size()) + " problem(s)",
+        Error error(ErrorKind::validation,
+                    side.name + ": " + std::to_string(problems.size()) +
+                        (problems.size() == 1 ? " problem" : " problems"),
                     "fix the policies, then compare again");
         for (const auto& p : problems) error.details.push_back(p.str());
         return unexpected(std::move(error));

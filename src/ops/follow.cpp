@@ -1,12 +1,12 @@
 // SPEC §10: one round of `follow`: HEAD the reference; on a new digest pull it into a new
 // version directory, then switch DIR to it as a whole.
-#include <sys/file.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <map>
 #include <random>
+#include <utility>
 
+#include "follow/lock.hpp"
 #include "follow/pull_state.hpp"
 #include "follow/versions.hpp"
 #include "karmor/follow.hpp"
@@ -20,32 +20,6 @@ namespace karmor {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One follower per DIR at a time: two would remove each other's temporary directories.
-class RoundLock {
-public:
-    static Result<RoundLock> take(const fs::path& versions) {
-        const auto path = versions / ".lock";
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            if (fd >= 0) ::close(fd);
-            return unexpected(Error(ErrorKind::io, "cannot lock " + path.string() + ": another follow is working on it",
-                                    "run one `karmor oci follow` per directory"));
-        }
-        return RoundLock(fd);
-    }
-    RoundLock(RoundLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    RoundLock(const RoundLock&) = delete;
-    RoundLock& operator=(const RoundLock&) = delete;
-    RoundLock& operator=(RoundLock&&) = delete;
-    ~RoundLock() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-
-private:
-    explicit RoundLock(int fd) : fd_(fd) {}
-    int fd_;
-};
 
 // Identity → content hash, from what pull recorded in a version directory.
 std::map<PolicyIdentity, std::string> recorded_policies(const std::optional<fs::path>& version) {
@@ -100,7 +74,57 @@ fs::path follow_versions_directory(const fs::path& directory) {
     return normal.parent_path() / (normal.filename().string() + ".versions");
 }
 
-Result<FollowRound> follow_once(const FollowOptions& options) {
+FollowLock::FollowLock(FollowLock&& other) noexcept
+    : versions_(std::move(other.versions_)), descriptors_(std::exchange(other.descriptors_, {})) {}
+
+FollowLock& FollowLock::operator=(FollowLock&& other) noexcept {
+    if (this != &other) {
+        release();
+        versions_ = std::move(other.versions_);
+        descriptors_ = std::exchange(other.descriptors_, {});
+    }
+    return *this;
+}
+
+FollowLock::~FollowLock() {
+    release();
+}
+
+void FollowLock::release() {
+    for (const int fd : descriptors_) ::close(fd);
+    descriptors_.clear();
+}
+
+Result<FollowLock> lock_follow_directory(const FollowOptions& options) {
+    auto directory = options.directory.lexically_normal();
+    if (!directory.has_filename()) directory = directory.parent_path();
+    FollowLock lock;
+    lock.versions_ = follow_versions_directory(directory);
+    // A state directory elsewhere is locked too (first: it is the one more likely to exist, and a
+    // refused follower then creates nothing): two followers sharing one would overwrite each
+    // other's state.
+    std::vector<fs::path> locked;
+    if (!options.state_directory.empty() &&
+        options.state_directory.lexically_normal() != lock.versions_.lexically_normal())
+        locked.push_back(options.state_directory);
+    locked.push_back(lock.versions_);
+    std::error_code ec;
+    auto holder = follow::this_process_as_holder();
+    holder.reference = options.reference.str();
+    holder.semver = options.semver;
+    for (const auto& where : locked) {
+        fs::create_directories(where, ec);
+        if (ec)
+            return unexpected(Error(ErrorKind::io, "cannot create " + where.string() + ": " + ec.message(),
+                                    "check that the directory holding " + where.filename().string() + " is writable"));
+        auto fd = follow::take_lock(where, holder, directory);
+        if (!fd) return unexpected(std::move(fd).error());  // the destructor releases what was taken
+        lock.descriptors_.push_back(*fd);
+    }
+    return lock;
+}
+
+Result<FollowRound> follow_once(const FollowOptions& options, const FollowLock& lock) {
     const auto cancelled = [&] { return options.remote.cancel && options.remote.cancel->load(); };
     const auto interrupted = [] {
         return unexpected(Error(ErrorKind::cancelled, "interrupted; the directory is unchanged"));
@@ -108,16 +132,13 @@ Result<FollowRound> follow_once(const FollowOptions& options) {
     auto directory = options.directory.lexically_normal();
     if (!directory.has_filename()) directory = directory.parent_path();
     const auto versions = follow_versions_directory(directory);
+    if (lock.versions_directory() != versions)
+        return unexpected(Error(ErrorKind::io, "follow of " + directory.string() + " without its lock",
+                                "take it with lock_follow_directory first"));
     const auto state_directory = options.state_directory.empty() ? versions : options.state_directory;
     std::error_code ec;
-    fs::create_directories(versions, ec);
-    if (ec)
-        return unexpected(Error(ErrorKind::io, "cannot create " + versions.string() + ": " + ec.message(),
-                                "check that the directory holding " + directory.string() + " is writable"));
-    auto lock = RoundLock::take(versions);
-    if (!lock) return unexpected(std::move(lock).error());
 
-    auto current = follow::current_version(directory);
+    auto current = follow::current_version(directory, versions);
     if (!current) return unexpected(std::move(current).error());
     auto state = follow::read_follow_state(state_directory);
     if (!state) return unexpected(std::move(state).error());
@@ -129,12 +150,15 @@ Result<FollowRound> follow_once(const FollowOptions& options) {
     auto& target = *opened->target;
     std::string where = options.reference.str();
     std::string manifest_reference = opened->manifest_reference();
+    // What the reports name: the tag followed, with the digest of the artifact DIR holds.
+    Reference followed = options.reference;
     if (!options.semver.empty()) {
         // One more request a round: the tag list (every page of it).
         auto chosen = highest_tag_in_range(target, options.semver);
         if (!chosen) return unexpected(std::move(chosen).error());
         manifest_reference = *chosen;
         where = target.describe(manifest_reference);
+        followed = options.reference.with_tag(*chosen);
     }
     auto resolved = target.resolve_manifest(manifest_reference);
     if (!resolved) return unexpected(std::move(resolved).error());
@@ -156,7 +180,7 @@ Result<FollowRound> follow_once(const FollowOptions& options) {
         if (idle) {
             FollowRound round;
             round.digest = *applied;
-            round.location = options.reference.with_digest(round.digest).str();
+            round.location = followed.with_digest(round.digest).str();
             round.version_directory = **current;
             return round;
         }
@@ -191,7 +215,7 @@ Result<FollowRound> follow_once(const FollowOptions& options) {
     const auto version = versions / hex;
     FollowRound round;
     round.digest = pulled->manifest_digest;
-    round.location = pulled->location;
+    round.location = followed.with_digest(round.digest).str();
     round.signatures = std::move(pulled->signatures);
     round.version_directory = version;
     const bool already_there = current_is_whole && (**current).filename() == hex;

@@ -48,6 +48,7 @@ ReferenceKind classify(const Manifest& m, const std::string& tag) {
     if (bundle::is_kubearmor_artifact(m)) return ReferenceKind::kubearmor_artifact;
     if (ops::is_referrers_index(m, tag)) return ReferenceKind::referrers_index;
     if (m.is_index()) return ReferenceKind::index;
+    if (bundle::is_signature(m)) return ReferenceKind::signature;
     if (bundle::is_container_image(m)) return ReferenceKind::image;
     return ReferenceKind::other;
 }
@@ -121,6 +122,10 @@ std::string describe_kind(ReferenceKind kind, const Manifest& m, const std::stri
                                                [](const Descriptor& d) { return d.platform_json.has_value(); });
             return platforms ? "an image index (a multi-platform image)" : "an image index";
         }
+        case ReferenceKind::signature: {
+            const auto signed_digest = ops::signed_subject(m, tag);
+            return bundle::describe_artifact(m) + (signed_digest ? " of " + signed_digest->str() : std::string());
+        }
         default: return bundle::describe_artifact(m);
     }
 }
@@ -134,6 +139,7 @@ const char* to_string(ReferenceKind kind) {
         case ReferenceKind::index: return "index";
         case ReferenceKind::other: return "other";
         case ReferenceKind::referrers_index: return "referrers-index";
+        case ReferenceKind::signature: return "signature";
     }
     return "other";
 }
@@ -171,12 +177,14 @@ Result<InspectResult> inspect_reference(const InspectOptions& options) {
         auto listing = ops::find_referrers(target, fetched.digest, media_type::kubearmor_config);
         if (!listing) return unexpected(std::move(listing).error());
         result.referrers_source = listing->source;
+        const auto now = ops::now_seconds();
         for (const auto& referrer : listing->referrers) {
             auto attached = target.fetch_manifest(referrer.digest.str());
             if (!attached) return unexpected(std::move(attached).error());
             if (!*attached) continue;  // listed but gone: a stale fallback index
             auto attached_info = describe(target, **attached);
             if (!attached_info) return unexpected(std::move(attached_info).error());
+            attached_info->future_dated = ops::is_future_dated(referrer, now);
             result.attached.push_back(std::move(*attached_info));
         }
     }

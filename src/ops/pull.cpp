@@ -1,6 +1,7 @@
 // SPEC §2 pull, §4 reading artifacts of other tools, §5 file names, §6 pulling from an image,
 // §8 verification.
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "bundle/artifact.hpp"
@@ -30,8 +31,32 @@ Error invalid_artifact(const std::string& where, std::vector<Diagnostic> problem
 
 // SPEC §6: the reference is an image (or anything but a KubeArmor artifact): the newest
 // KubeArmor artifact attached to it, verified to name it as its subject.
+// An attached artifact dated in the future ranks after the others (ops::sort_newest_first);
+// passing one over, or taking one because nothing else is there, is said aloud.
+void warn_about_future_dates(const std::vector<Descriptor>& referrers, const std::string& where,
+                             const std::function<void(const std::string&)>& warn) {
+    if (!warn || referrers.empty()) return;
+    const auto now = ops::now_seconds();
+    const auto created = [](const Descriptor& d) {
+        const auto it = d.annotations.find(annotation::created);
+        return it == d.annotations.end() ? std::string("no date") : "created " + it->second;
+    };
+    const auto& taken = referrers.front();
+    for (const auto& d : referrers) {
+        if (!ops::is_future_dated(d, now) || d.digest == taken.digest) continue;
+        warn("the artifact " + d.digest.str() + " attached to " + where + " is dated in the future (" + created(d) +
+             ", more than " + std::to_string(ops::max_clock_skew_seconds / 60) +
+             " minutes ahead of this machine's clock), so it ranks after the others; took " + taken.digest.str() +
+             " (" + created(taken) + ")");
+    }
+    if (ops::is_future_dated(taken, now))
+        warn("every artifact attached to " + where + " is dated in the future; took the latest, " + taken.digest.str() +
+             " (" + created(taken) + "): check the clocks of this machine and of the pusher");
+}
+
 Result<oci::FetchedManifest> newest_attached(oci::Target& target, const oci::FetchedManifest& image,
-                                             const std::string& where) {
+                                             const std::string& where,
+                                             const std::function<void(const std::string&)>& warn) {
     auto listing = ops::find_referrers(target, image.digest, media_type::kubearmor_config);
     if (!listing) return unexpected(std::move(listing).error());
     const auto what = bundle::describe_artifact(image.manifest);
@@ -44,6 +69,7 @@ Result<oci::FetchedManifest> newest_attached(oci::Target& target, const oci::Fet
                                     listing->source + ")",
                                 "attach policies with `karmor oci push --attach -i " + where + " -p POLICIES`"));
     }
+    warn_about_future_dates(listing->referrers, where, warn);
     const auto& newest = listing->referrers.front();
     auto fetched = target.fetch_manifest(newest.digest.str());
     if (!fetched) return unexpected(std::move(fetched).error());
@@ -171,8 +197,20 @@ Result<PullResult> pull_policies(const PullOptions& options) {
                             options.reference.with_tag("").with_digest(*subject).str() + " -o DIR"
                       : "pull from the image it belongs to; `karmor oci inspect` lists what is attached"));
     }
+    if (bundle::is_signature(artifact.manifest)) {
+        // A `.sig` tag is no place to attach policies to: say what it signs instead (issue 22).
+        const auto signed_digest = ops::signed_subject(artifact.manifest, required->opened.tag);
+        return unexpected(Error(
+            ErrorKind::usage,
+            where + " is " + bundle::describe_artifact(artifact.manifest) +
+                (signed_digest ? " of " + signed_digest->str() : std::string()) + ", not KubeArmor policies",
+            signed_digest && !options.layout ? "pull what it signs: karmor oci pull " +
+                                                   options.reference.with_tag("").with_digest(*signed_digest).str() +
+                                                   " -o DIR; `karmor oci verify` checks signatures"
+                                             : "pull what it signs; `karmor oci verify` checks signatures"));
+    }
     if (!bundle::is_kubearmor_artifact(artifact.manifest)) {
-        auto attached = newest_attached(target, artifact, where);
+        auto attached = newest_attached(target, artifact, where, options.remote.warn);
         if (!attached) return unexpected(std::move(attached).error());
         result.subject = attached->manifest.subject;
         artifact = std::move(*attached);
@@ -211,7 +249,19 @@ Result<PullResult> pull_policies(const PullOptions& options) {
 
     const auto& directory = options.output_directory;
     auto earlier = follow::read_pull_state(directory);
-    if (!earlier) return unexpected(std::move(earlier).error());
+    if (!earlier) {
+        // --force replaces what it cannot read (issue 22): the state is karmor's bookkeeping, and
+        // without it every file is treated as one karmor did not write (so --force is needed anyway).
+        if (!options.force) {
+            auto error = std::move(earlier).error();
+            error.hint += std::string(error.hint.empty() ? "" : "; or ") + "pull with --force to replace it";
+            return unexpected(std::move(error));
+        }
+        if (options.remote.warn)
+            options.remote.warn(earlier.error().message + "; --force: replacing it, so the files of earlier pulls "
+                                                          "are no longer known as karmor's");
+        earlier = std::optional<follow::PullState>();
+    }
     follow::PullState state{result.manifest_digest.str(), result.location, {}};
     state.files.reserve(policies->size());
     std::vector<ops::OutputFile> files;

@@ -1,5 +1,4 @@
 // SPEC §2 push, §4 the artifact, §6 no clobbering and --attach.
-#include <chrono>
 
 #include "bundle/artifact.hpp"
 #include "karmor/oci.hpp"
@@ -7,6 +6,7 @@
 #include "ops/referrers.hpp"
 #include "ops/referrers_index.hpp"
 #include "ops/remote.hpp"
+#include "ops/tag_guard.hpp"
 #include "ops/transfer_tally.hpp"
 
 namespace karmor {
@@ -168,11 +168,11 @@ Result<void> push_to_tag(oci::Target& target, const std::string& tag, const bund
             result.manifest_digest = (*existing)->digest;
             return {};
         }
-        if (!bundle::is_kubearmor_artifact(current) && !force)
-            return unexpected(Error(ErrorKind::usage,
-                                    target.describe(tag) + " holds " + bundle::describe_artifact(current) + " (" +
-                                        (*existing)->digest.str() + "); pushing would replace it",
-                                    "use --attach to store the policies beside it, or --force to replace the tag"));
+        if (auto allowed = ops::allow_tag_replacement(
+                target, tag, **existing, force,
+                "use --attach to store the policies beside it, or --force to replace the tag");
+            !allowed)
+            return unexpected(std::move(allowed).error());
     }
     if (auto uploaded = upload_blobs(target, artifact, progress, result); !uploaded) return uploaded;
     auto stored = target.put_manifest(tag, media_type::oci_manifest, artifact.manifest_bytes);
@@ -190,13 +190,29 @@ Result<PushResult> push_policies(const PushOptions& options) {
                                     options.reference.repository() + ":v1; or pass --attach to attach to it"));
     // `created` decides which attached artifact a pull takes (SPEC §6): a value that is not a
     // date-time would sort as the oldest, or, in other tools, not at all.
-    if (const auto created = options.annotations.find(annotation::created);
-        created != options.annotations.end() && !ops::parse_rfc3339(created->second))
+    // A date in the future would rank it above everything attached later, for as long as the
+    // date lasts: refused beyond the clock skew that ranking allows (ops::max_clock_skew_seconds).
+    const auto now = ops::now_seconds();
+    if (const auto created = options.annotations.find(annotation::created); created != options.annotations.end()) {
+        const auto time = ops::parse_rfc3339(created->second);
+        if (!time)
+            return unexpected(Error(ErrorKind::usage,
+                                    "annotation " + std::string(annotation::created) + "=\"" + created->second +
+                                        "\" is not an RFC 3339 date-time",
+                                    "give a time such as 2026-11-27T17:00:00Z, or drop it: push sets it to the "
+                                    "current time (or to $SOURCE_DATE_EPOCH)"));
+        if (time->seconds > now + ops::max_clock_skew_seconds)
+            return unexpected(Error(ErrorKind::usage,
+                                    "annotation " + std::string(annotation::created) + "=\"" + created->second +
+                                        "\" lies in the future (this machine's clock says " + ops::rfc3339(now) + ")",
+                                    "drop it: push sets it to the current time; a later date would outrank every "
+                                    "artifact attached after it"));
+    }
+    if (options.source_date_epoch && *options.source_date_epoch > now + ops::max_clock_skew_seconds)
         return unexpected(Error(ErrorKind::usage,
-                                "annotation " + std::string(annotation::created) + "=\"" + created->second +
-                                    "\" is not an RFC 3339 date-time",
-                                "give a time such as 2026-11-27T17:00:00Z, or drop it: push sets it to the current "
-                                "time (or to $SOURCE_DATE_EPOCH)"));
+                                "SOURCE_DATE_EPOCH=" + std::to_string(*options.source_date_epoch) + " (" +
+                                    ops::rfc3339(*options.source_date_epoch) + ") lies in the future",
+                                "set it to a past time such as $(git log -1 --format=%ct), or unset it"));
     // Each policy becomes the text that is pushed as soon as it is validated (see
     // LoadOptions::serialize_as): parsed documents are not kept.
     LoadOptions load = options.load;
@@ -225,9 +241,7 @@ Result<PushResult> push_policies(const PushOptions& options) {
     build.format = options.format;
     build.tar_layer = options.tar_layer;
     build.annotations = options.annotations;
-    const std::int64_t now = options.source_date_epoch.value_or(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    build.created = ops::rfc3339(now);
+    build.created = ops::rfc3339(options.source_date_epoch.value_or(now));
     build.archive_mtime = options.source_date_epoch.value_or(0);
     build.cancel = options.remote.cancel;
     if (is_cancelled()) return unexpected(interrupted());

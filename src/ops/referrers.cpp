@@ -45,7 +45,7 @@ Result<ReferrersListing> find_referrers(oci::Target& target, const Digest& subje
                 if (artifact_type.empty() || d.artifact_type == artifact_type) listing.referrers.push_back(d);
         }
     }
-    sort_newest_first(listing.referrers);
+    sort_newest_first(listing.referrers, now_seconds());
     return listing;
 }
 

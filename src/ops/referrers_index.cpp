@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "oci/manifest_json.hpp"
 
@@ -19,6 +20,15 @@ std::optional<Digest> referrers_tag_subject(const std::string& tag) {
     auto digest = Digest::parse(tag.substr(0, dash) + ":" + tag.substr(dash + 1));
     if (!digest) return std::nullopt;
     return *digest;
+}
+
+std::optional<Digest> signed_subject(const Manifest& manifest, const std::string& tag) {
+    if (manifest.subject) return manifest.subject->digest;
+    for (const std::string_view suffix : {".sig", ".att", ".sbom"}) {
+        if (tag.size() > suffix.size() && tag.compare(tag.size() - suffix.size(), suffix.size(), suffix) == 0)
+            return referrers_tag_subject(tag.substr(0, tag.size() - suffix.size()));
+    }
+    return std::nullopt;
 }
 
 bool is_referrers_index(const Manifest& manifest, const std::string& tag) {
@@ -142,9 +152,22 @@ std::optional<Timestamp> parse_rfc3339(const std::string& text) {
     return t;
 }
 
-void sort_newest_first(std::vector<Descriptor>& referrers) {
-    // A missing or unreadable time sorts as the oldest possible.
-    const auto key = [](const Descriptor& d) { return parse_rfc3339(created_of(d)).value_or(Timestamp{INT64_MIN, 0}); };
+std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+bool is_future_dated(const Descriptor& referrer, std::int64_t now) {
+    const auto created = parse_rfc3339(created_of(referrer));
+    return created && created->seconds > now + max_clock_skew_seconds;
+}
+
+void sort_newest_first(std::vector<Descriptor>& referrers, std::int64_t now) {
+    // A missing or unreadable time sorts as the oldest possible; a future one after all of them.
+    const auto key = [now](const Descriptor& d) {
+        const auto time = parse_rfc3339(created_of(d)).value_or(Timestamp{INT64_MIN, 0});
+        return std::pair{time.seconds <= now + max_clock_skew_seconds, time};
+    };
     std::stable_sort(referrers.begin(), referrers.end(), [&](const Descriptor& a, const Descriptor& b) {
         const auto ka = key(a), kb = key(b);
         if (ka != kb) return ka > kb;

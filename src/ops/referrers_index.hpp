@@ -20,6 +20,10 @@ std::string referrers_tag(const Digest& subject);
 // tag does not have that form.
 std::optional<Digest> referrers_tag_subject(const std::string& tag);
 
+// What a signature (or attestation) found at `tag` signs: its subject, else the digest that
+// cosign's tag sha256-<hex>.sig / .att / .sbom names; std::nullopt when neither says.
+std::optional<Digest> signed_subject(const Manifest& manifest, const std::string& tag);
+
 // `manifest` (found at `tag`) is a referrers index rather than a multi-platform image: it
 // sits on a fallback tag, or every entry names an artifact type and none a platform.
 bool is_referrers_index(const Manifest& manifest, const std::string& tag);
@@ -44,8 +48,20 @@ struct Timestamp {
 };
 std::optional<Timestamp> parse_rfc3339(const std::string& text);
 
+// A `created` more than this far ahead of the clock lies in the future (issue 22): push refuses
+// it, and choosing among attached artifacts ranks it after all others, so that a date such as
+// 2999-01-01 cannot pin the choice forever.
+inline constexpr std::int64_t max_clock_skew_seconds = 5 * 60;
+
+// The current time, in seconds since the epoch.
+std::int64_t now_seconds();
+
+// `referrer`'s org.opencontainers.image.created lies more than max_clock_skew_seconds after `now`.
+bool is_future_dated(const Descriptor& referrer, std::int64_t now);
+
 // Newest first by org.opencontainers.image.created; equal (or missing, which counts as
 // oldest) times are ordered by descending digest, so the choice is the same on every run.
-void sort_newest_first(std::vector<Descriptor>& referrers);
+// Future-dated ones (is_future_dated) come after all others, the latest of them first.
+void sort_newest_first(std::vector<Descriptor>& referrers, std::int64_t now);
 
 }  // namespace karmor::ops

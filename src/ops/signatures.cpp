@@ -144,7 +144,20 @@ Result<Verifier> load_verifier(const SignatureRequirements& requirements, const 
     if (requirements.keyless) {
         const auto& wanted = *requirements.keyless;
         auto root = signing::load_trusted_root(wanted.trusted_root);
-        if (!root) return unexpected(std::move(root).error());
+        if (!root) {
+            // The file is the user's configuration, not the artifact: a root that cannot be used
+            // is a usage error (exit 2), never a signature that failed (exit 8).
+            auto error = std::move(root).error();
+            if (error.kind == ErrorKind::verification) {
+                error.kind = ErrorKind::usage;
+                error.message = "--trusted-root " + wanted.trusted_root.string() + " cannot be used: " + error.message;
+                if (error.hint.empty())
+                    error.hint = "give the trusted_root.json of the Sigstore that issued the certificates (`cosign "
+                                 "trusted-root create` writes one; the public one comes from Sigstore's TUF "
+                                 "repository)";
+            }
+            return unexpected(std::move(error));
+        }
         verifier.trusted_root = std::make_shared<const signing::TrustedRoot>(std::move(*root));
         verifier.transparency.ignore_tlog = wanted.insecure_ignore_tlog;
         verifier.transparency.use_signed_timestamps = wanted.use_signed_timestamps;
@@ -273,8 +286,21 @@ Result<VerifyResult> verify_signatures(oci::Target& target, const signing::Expec
                          : " (" + std::to_string(result.signatures.size()) + " found, none passed every check)"),
                 verifier.keyless ? "check --trusted-root, --certificate-identity and --certificate-oidc-issuer (each "
                                    "signature's line says which check failed), -a and --signed-identity"
-                                 : "sign it with `karmor oci sign -i REF --key KEY`, or check --key, -a and "
-                                   "--signed-identity");
+                                 : "sign it with `karmor oci sign " + location +
+                                       " --key KEY`, or check --key, -a and --signed-identity");
+    // A signature made for another repository, whose key verified it: this is most likely a copy
+    // (a mirror, `copy`, `oras cp`), which --signed-identity accepts by name (issue 22).
+    for (const auto& report : result.signatures) {
+        if (report.failed_check != signing::check::identity || report.keys.empty()) continue;
+        const auto signed_for = Reference::parse(report.signed_identity);
+        if (!signed_for) continue;
+        const auto repository = signing::canonical_repository(signed_for->registry(), signed_for->repository());
+        error.hint = "a signature under your key names " + repository +
+                     ": if this is a copy of it, pass "
+                     "--signed-identity " +
+                     repository + " (and check -a)";
+        break;
+    }
     for (const auto& report : result.signatures)
         error.details.push_back(report.format + " " + report.source + ": " + report.failed_check + ": " +
                                 report.reason);

@@ -2,6 +2,7 @@
 #include "karmor/moving.hpp"
 #include "moving/tag_filter.hpp"
 #include "ops/open_target.hpp"
+#include "ops/tag_guard.hpp"
 
 namespace karmor {
 
@@ -57,14 +58,17 @@ Result<TagResult> tag_reference(const TagOptions& options) {
                                 "check the tag or digest; `karmor oci tags -i REPO` lists the tags"));
     TagResult result;
     result.manifest = **resolved;
-    std::optional<oci::FetchedManifest> manifest;  // read once, when a tag needs it
+    result.where = target.where();
+    // Every tag is checked before the first is moved: one that may not be moved leaves them all.
+    std::vector<std::string> to_move;
     for (const auto& tag : options.new_tags) {
-        auto current = target.resolve_manifest(tag);
-        if (!current) return unexpected(std::move(current).error());
-        if (*current && (*current)->digest == result.manifest.digest) {
-            result.unchanged.push_back(tag);
-            continue;
-        }
+        auto move = ops::check_tag_move(target, tag, result.manifest.digest, options.force);
+        if (!move) return unexpected(std::move(move).error());
+        if (move->replaced) result.replaced.emplace(tag, *move->replaced);
+        (move->unchanged ? result.unchanged : to_move).push_back(tag);
+    }
+    std::optional<oci::FetchedManifest> manifest;  // read once, when a tag needs it
+    for (const auto& tag : to_move) {
         if (!manifest) {
             // By digest, so that the bytes are checked and a tag moved meanwhile is not followed.
             auto fetched = target.fetch_manifest(result.manifest.digest.str());

@@ -4,6 +4,7 @@
 // every line must succeed, and a line that ends in jq must not print null.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -11,6 +12,7 @@
 
 #include "oci/http.hpp"
 #include "oci/registry_client.hpp"
+#include "support/kube_api_server.hpp"
 #include "support/kubearmor_daemon.hpp"
 #include "support/local_registry.hpp"
 #include "support/test_images.hpp"
@@ -110,6 +112,8 @@ struct Sandbox {
     std::unique_ptr<testing::LocalRegistry> registry;
     // What `karmor oci apply` examples deliver to: the daemon's default address is pointed here.
     std::unique_ptr<testing::FakeKubeArmorDaemon> daemon;
+    // What `apply --kube` examples apply to: a kubeconfig of the test API server, context "prod".
+    std::string kubeconfig;
     std::unique_ptr<oci::HttpTransport> transport = oci::make_curl_transport({});
     std::string seed_digest;
 
@@ -212,6 +216,7 @@ struct Sandbox {
         env["REGISTRY"] = registry->localhost();
         env["GIT_SHA"] = "0123abc";
         if (daemon) env["KUBEARMOR_SERVICE"] = daemon->address();
+        if (!kubeconfig.empty()) env["KUBECONFIG"] = kubeconfig;
         static const std::regex assignment("^([A-Z_]+)=\\$\\(");
         std::smatch match;
         std::string script = "set -eo pipefail\n" + command + "\n";
@@ -230,6 +235,12 @@ void run_examples(const std::vector<Example>& examples) {
     Sandbox sandbox(std::move(registry));
     KARMOR_START_DAEMON(daemon, testing::DaemonConfig{});
     sandbox.daemon = std::move(daemon);
+    if (std::any_of(examples.begin(), examples.end(),
+                    [](const Example& e) { return e.command.find("--kube") != std::string::npos; })) {
+        KARMOR_KUBE_API_SERVER(cluster);
+        write_text(sandbox.dir / "kubeconfig", cluster->admin_kubeconfig("prod"));
+        sandbox.kubeconfig = (sandbox.dir / "kubeconfig").string();
+    }
     for (const auto& example : examples) {
         const auto command = sandbox.localize(example.command);
         sandbox.seed_for(command);

@@ -237,11 +237,12 @@ TEST_F(KeylessCli, KeyFlagsAndKeylessFlagsAreCheckedTogether) {
                                     "--certificate-oidc-issuer", ts::github_issuer});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("not a regular expression"), std::string::npos) << r.err;
-    // A broken trusted root fails closed before any request.
+    // A broken trusted root fails closed before any request, as the user's configuration error
+    // it is (exit 2), not as an artifact that failed verification (issue 22).
     write_text(dir.path() / "broken.json", "{\"mediaType\":\"application/json\"}");
     r = verify(repository + ":v1", {"--trusted-root", (dir.path() / "broken.json").string(), "--certificate-identity",
                                     ts::default_identity, "--certificate-oidc-issuer", ts::github_issuer});
-    EXPECT_EQ(r.exit_code, 8);
+    EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("media type"), std::string::npos) << r.err;
     // A key-based signature is refused with a trusted root alone (it has no certificate), and
     // the keyless one with a key alone.

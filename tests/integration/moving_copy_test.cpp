@@ -309,7 +309,7 @@ TEST(MovingCopy, CopyOfAnArtifactWhoseBlobsExistSendsNoBlob) {
     // The same policies under another tag and another creation time: a new manifest, same blobs.
     auto push =
         run_karmor({"oci", "push", "-i", a->localhost() + "/team/policies:v2", "-p", (work / "p.yaml").string()}, {},
-                   {{"SOURCE_DATE_EPOCH", "1800000000"}});
+                   {{"SOURCE_DATE_EPOCH", "1750000000"}});
     ASSERT_EQ(push.exit_code, 0) << push.err;
     const auto mark = b->requests().size();
     auto copy = run_karmor({"oci", "copy", "-r", a->localhost() + "/team/policies:v2",

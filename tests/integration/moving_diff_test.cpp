@@ -12,6 +12,7 @@
 namespace karmor {
 namespace {
 
+using testing::read_text;
 using testing::run_karmor;
 using testing::TempDir;
 using testing::write_text;
@@ -110,14 +111,23 @@ TEST(MovingPush, SourceRevisionAndATarLayerForFlux) {
     EXPECT_EQ(m.annotations.at("org.opencontainers.image.revision"), "main@sha1:0123abcd");
     ASSERT_EQ(m.layers.size(), 1u);
     EXPECT_EQ(m.layers[0].media_type, media_type::kubearmor_layer_tar_gzip);
-    // A plain tar.gz of YAML files at its top, which is what Flux unpacks.
+    // A plain tar.gz of YAML files under policies/, which Flux unpacks (its Kustomization then
+    // takes path ./policies) and ORAS too (the layer is titled and marked for unpacking).
+    EXPECT_EQ(m.layers[0].annotations.at("org.opencontainers.image.title"), "policies");
+    EXPECT_EQ(m.layers[0].annotations.at("io.deis.oras.content.unpack"), "true");
     auto blob = client.fetch_blob(m.layers[0], 1 << 20);
     ASSERT_TRUE(blob);
     auto entries = bundle::read_tar_gz(*blob, "layer");
     ASSERT_TRUE(entries);
     ASSERT_EQ(entries->size(), 1u);
-    EXPECT_EQ((*entries)[0].name, "ksp-shop-block-sh.yaml");
+    EXPECT_EQ((*entries)[0].name, "policies/ksp-shop-block-sh.yaml");
     EXPECT_EQ((*entries)[0].content, ksp("block-sh", "Block"));
+    TempDir flux;  // what Flux's tar extraction (and tar itself) makes of the layer
+    write_text(flux / "layer.tar.gz", *blob);
+    const auto untar =
+        testing::run_command({"tar", "-xzf", (flux / "layer.tar.gz").string(), "-C", flux.path().string()});
+    ASSERT_EQ(untar.exit_code, 0) << untar.err;
+    EXPECT_EQ(read_text(flux / "policies" / "ksp-shop-block-sh.yaml"), ksp("block-sh", "Block"));
 
     TempDir out;
     auto pull = run_karmor({"oci", "pull", "-i", ref, "-o", out.path().string()});

@@ -125,12 +125,35 @@ TEST(Artifact, SamePoliciesGiveTheSameBlobs) {
     EXPECT_EQ(one->layers[0].bytes, two->layers[0].bytes);
     EXPECT_EQ(one->manifest_bytes, two->manifest_bytes);
 
+    // As `oras push REF policies/` lays it out (issue 22): the files under one directory named
+    // like the layer's title, marked for unpacking, so `oras pull` writes the policy files.
+    EXPECT_EQ(one->layers[0].descriptor.annotations.at(annotation::title), "policies");
+    EXPECT_EQ(one->layers[0].descriptor.annotations.at("io.deis.oras.content.unpack"), "true");
     auto entries = read_tar_gz(one->layers[0].bytes, "layer");
     ASSERT_TRUE(entries);
-    ASSERT_EQ(entries->size(), 3u);
-    EXPECT_EQ((*entries)[0].name, "csp-c.yaml");
-    EXPECT_EQ((*entries)[1].name, "hsp-b.yaml");
-    EXPECT_EQ((*entries)[2].name, "ksp-default-a.yaml");
+    ASSERT_EQ(entries->size(), 3u);  // the directory entry is not a file
+    EXPECT_EQ((*entries)[0].name, "policies/csp-c.yaml");
+    EXPECT_EQ((*entries)[1].name, "policies/hsp-b.yaml");
+    EXPECT_EQ((*entries)[2].name, "policies/ksp-default-a.yaml");
+}
+
+// Artifacts of earlier versions hold the files at the top of the archive: they still read.
+TEST(Artifact, ReadsTheFlatArchivesOfEarlierVersions) {
+    const auto a = policy_text("KubeArmorPolicy", "a");
+    const auto b = policy_text("KubeArmorHostPolicy", "b");
+    const std::vector<ArchiveFile> flat = {{"hsp-b.yaml", b}, {"ksp-default-a.yaml", a}};
+    auto archive = write_tar_gz(flat, 0);
+    ASSERT_TRUE(archive);
+    FetchedLayer layer;
+    layer.descriptor.media_type = media_type::kubearmor_layer_tar_gzip;
+    layer.descriptor.annotations[annotation::title] = "policies.tar.gz";
+    layer.bytes = *archive;
+    std::vector<Diagnostic> problems;
+    const auto policies = read_policy_layers({layer}, {}, {}, problems);
+    EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.front().str());
+    ASSERT_EQ(policies.size(), 2u);
+    EXPECT_EQ(policies[0].identity.name, "b");
+    EXPECT_EQ(policies[1].identity.name, "a");
 }
 
 TEST(Artifact, ReadsLayersOfOtherTools) {

@@ -132,7 +132,7 @@ TEST(SortNewestFirst, ByCreatedTimeNotByText) {
         referrer("undated", "", ""),
         referrer("garbage", "yesterday", ""),
     };
-    sort_newest_first(list);
+    sort_newest_first(list, now_seconds());
     EXPECT_EQ(list[0].digest, digest_of("new-in-another-zone"));
     EXPECT_EQ(list[1].digest, digest_of("fraction"));
     EXPECT_EQ(list[2].digest, digest_of("old"));
@@ -144,10 +144,33 @@ TEST(SortNewestFirst, TiesAreBrokenByDigestWhateverTheInputOrder) {
     const auto a = referrer("a", "2026-01-01T00:00:00Z", "");
     const auto b = referrer("b", "2026-01-01T00:00:00Z", "");
     std::vector<Descriptor> one = {a, b}, other = {b, a};
-    sort_newest_first(one);
-    sort_newest_first(other);
+    sort_newest_first(one, now_seconds());
+    sort_newest_first(other, now_seconds());
     EXPECT_EQ(one, other);
     EXPECT_GT(one[0].digest.str(), one[1].digest.str());
+}
+
+// Issue 22: a date far ahead must not pin the choice; one within the allowed skew still counts.
+TEST(SortNewestFirst, FutureDatedRankAfterAllOthers) {
+    const std::int64_t now = 1'800'000'000;  // 2027-01-15T08:00:00Z
+    std::vector<Descriptor> list = {
+        referrer("far-future", "2999-01-01T00:00:00Z", ""),
+        referrer("near-future", "2030-01-01T00:00:00Z", ""),
+        referrer("within-skew", "2027-01-15T08:04:00Z", ""),
+        referrer("past", "2026-01-01T00:00:00Z", ""),
+        referrer("undated", "", ""),
+    };
+    sort_newest_first(list, now);
+    EXPECT_EQ(list[0].digest, digest_of("within-skew"));
+    EXPECT_EQ(list[1].digest, digest_of("past"));
+    EXPECT_EQ(list[2].digest, digest_of("undated"));
+    EXPECT_EQ(list[3].digest, digest_of("far-future"));  // the latest of the future ones first
+    EXPECT_EQ(list[4].digest, digest_of("near-future"));
+    EXPECT_TRUE(is_future_dated(list[3], now));
+    EXPECT_FALSE(is_future_dated(list[0], now));
+    EXPECT_FALSE(is_future_dated(list[2], now));
+    EXPECT_TRUE(is_future_dated(referrer("x", "2027-01-15T08:05:01Z", ""), now));
+    EXPECT_FALSE(is_future_dated(referrer("x", "2027-01-15T08:05:00Z", ""), now));
 }
 
 struct LayoutCase {
