@@ -7,7 +7,7 @@ build=${1:?usage: scripts/fuzz.sh BUILD_DIR [SECONDS]}
 seconds=${2:-30}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in reference_fuzz www_authenticate_fuzz manifest_fuzz policy_fuzz archive_fuzz key_envelope_fuzz keyless_material_fuzz; do
+for target in reference_fuzz www_authenticate_fuzz manifest_fuzz policy_fuzz archive_fuzz key_envelope_fuzz keyless_material_fuzz mirror_config_fuzz; do
   corpus="fuzz/corpus/${target%_fuzz}"
   mkdir -p "$work/$target"
   cp -r "$corpus"/. "$work/$target"/

@@ -11,6 +11,7 @@ packages=(
   build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format ccache
   libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-dev libyaml-cpp-dev libarchive-dev libssl-dev libsodium-dev
   libgtest-dev libgmock-dev
+  libtomlplusplus-dev  # registries.conf and containerd's hosts.toml (src/mirrors/), header only
   docker-registry skopeo apache2-utils openssl ca-certificates jq hyperfine time tinyproxy
   python3-grpcio  # the test double of the KubeArmor daemon's gRPC PolicyService (tests/support/kubearmor_daemon.py)
   etcd-server  # the storage of the real Kubernetes API server of the `apply --kube` tests

@@ -14,6 +14,25 @@ struct Credentials {
     bool empty() const { return username.empty() && password.empty() && identity_token.empty(); }
 };
 
+// SPEC §15: the mirrors a node's configuration names for a registry (registries.conf, containerd's
+// hosts.toml). Reads go through them in order, then to the registry itself; writes never do.
+struct MirrorOptions {
+    // Read the configuration at all (the CLI turns this on unless --no-mirrors). Off, every
+    // request goes to the registry named in the reference, as before.
+    bool enabled = false;
+    // A registries.conf to read instead of the containers tools' places
+    // ($CONTAINERS_REGISTRIES_CONF, ~/.config/containers/registries.conf,
+    // /etc/containers/registries.conf); their registries.conf.d drop-ins are read either way.
+    std::string registries_conf;
+    // containerd's hosts directory; "" for $KARMOR_HOSTS_DIR, else /etc/containerd/certs.d.
+    std::string hosts_dir;
+    // Credentials for a mirror, looked up by the mirror's host: the -u credentials of the
+    // registry in the reference are never sent to another host.
+    std::function<Credentials(const std::string& host)> find_credentials;
+    // One line when a mirror serves a reference, and when one fails and the next is tried.
+    std::function<void(const std::string&)> notice;
+};
+
 struct RemoteOptions {
     bool plain_http = false;  // --plain-http: HTTP for any host
     bool insecure = false;    // --insecure: skip certificate verification
@@ -41,6 +60,7 @@ struct RemoteOptions {
     // in the future that was passed over, a corrupt state file replaced with --force); the CLI
     // prints each as a warning on stderr. Unset: dropped.
     std::function<void(const std::string&)> warn;
+    MirrorOptions mirrors;
 };
 
 }  // namespace karmor

@@ -114,6 +114,7 @@ void add_apply_command(CLI::App& oci, Action& action) {
                   "every write without keeping it");
     flags->verify.add_to(*cmd, "apply");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     flags->format.add_to(*cmd);
     flags->limits.add_to(*cmd);
     cmd->footer("\nExamples:\n"

@@ -50,6 +50,16 @@ struct Streams {
     void warn(const std::string& text);
 };
 
+// SPEC §15: the node's mirror configuration, for the commands that read from a registry.
+struct MirrorFlags {
+    bool no_mirrors = false;
+    std::string hosts_dir;
+
+    void add_to(CLI::App& command);
+    // Sets options.mirrors: on unless --no-mirrors, and its lines go to err.
+    void apply(Streams& io, RemoteOptions& options) const;
+};
+
 // The flags every command that talks to a registry shares (SPEC §2 "Remote options").
 struct RemoteFlags {
     bool plain_http = false;
@@ -63,6 +73,9 @@ struct RemoteFlags {
     bool verbose = false;
     std::string timeout;       // --timeout DURATION: 30s, 2m, 500ms
     std::string command_line;  // "karmor oci pull", for hints (set by add_to)
+    // Registered by the commands that read (mirrors.add_to); the others still honour the
+    // configuration's `blocked`.
+    MirrorFlags mirrors;
 
     // `with_credentials` false: the command reads credentials itself (login).
     void add_to(CLI::App& command, bool with_credentials = true);

@@ -148,6 +148,7 @@ void add_copy_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--to-oci-layout", flags->to_oci_layout, "DST is a local OCI image layout");
     flags->output.add_to(*cmd, "source, destination, digest and counts");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci copy -r dev.example.com/shop/cart:1.4 prod.example.com/shop/cart:1.4\n"
                 "  karmor oci copy -r registry.example.com/team/policies:v3 --to-oci-layout ./airgap:v3\n"

@@ -121,6 +121,7 @@ void add_diff_command(CLI::App& oci, Action& action) {
     flags->output.add_to(*cmd, "added, removed and changed policies with their diffs; text is a unified diff");
     cmd->add_flag("--oci-layout", flags->oci_layout, "references are local OCI image layouts DIR[:TAG|@DIGEST]");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExit codes: 0 the same, 1 different, 2 or more an error (as diff(1)).\n"
                 "Examples:\n"
                 "  karmor oci diff registry.example.com/team/policies:v2 registry.example.com/team/policies:v3\n"

@@ -317,6 +317,7 @@ void add_follow_command(CLI::App& oci, Action& action) {
     flags->daemon.add_to(*cmd);
     flags->kube.add_to(*cmd);
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     flags->format.add_to(*cmd);
     cmd->footer("\nThe --exec command runs in its own process group, stdin /dev/null, stdout sent to stderr, with:\n"
                 "  KARMOR_REFERENCE  what DIR holds now, REPO:TAG@DIGEST (the tag followed: with --semver the\n"

@@ -190,6 +190,7 @@ void add_inspect_command(CLI::App& oci, Action& action) {
                     "with --key: REGISTRY/REPO the signatures must name instead of REF's");
     flags->keyless.add_to(*cmd);
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci inspect localhost:5000/myimage:latest\n"
                 "  karmor oci inspect registry.example.com/team/policies:v3 --output json | jq .policies\n");

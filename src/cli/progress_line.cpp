@@ -128,10 +128,14 @@ ProgressTicker::~ProgressTicker() {
 }
 
 void keep_trace_clear_of(ProgressLine& line, RemoteOptions& remote) {
-    if (!remote.trace) return;
-    remote.trace = [&line, trace = std::move(remote.trace)](const std::string& text) {
-        line.with_line_cleared([&] { trace(text); });
-    };
+    if (remote.trace)
+        remote.trace = [&line, trace = std::move(remote.trace)](const std::string& text) {
+            line.with_line_cleared([&] { trace(text); });
+        };
+    if (remote.mirrors.notice)
+        remote.mirrors.notice = [&line, notice = std::move(remote.mirrors.notice)](const std::string& text) {
+            line.with_line_cleared([&] { notice(text); });
+        };
 }
 
 }  // namespace karmor::cli

@@ -90,8 +90,8 @@ private:
     std::thread thread_;
 };
 
-// -v writes a trace line per request to stderr while the operation runs: route it around
-// the progress line.
+// -v writes a trace line per request to stderr while the operation runs, and the mirrors say
+// which one serves (SPEC §15): route both around the progress line.
 void keep_trace_clear_of(ProgressLine& line, RemoteOptions& remote);
 
 // 512 B, 1.5 KiB, 3.4 MiB, 1.2 GiB.

@@ -143,6 +143,7 @@ void add_pull_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--skip-validation", flags->skip_validation, "write policies without schema validation (warns)");
     flags->verify.add_to(*cmd, "pull");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     flags->format.add_to(*cmd);
     flags->limits.add_to(*cmd);
     cmd->footer("\nExamples:\n"

@@ -1,4 +1,5 @@
 #include <istream>
+#include <map>
 #include <memory>
 #include <ostream>
 
@@ -8,6 +9,24 @@
 #include "util/duration.hpp"
 
 namespace karmor::cli {
+namespace {
+
+// SPEC §15: a mirror's credentials are what login stored for the mirror's host, looked up once
+// per host and only when the mirror asks.
+std::function<Credentials(const std::string&)> mirror_credentials(Streams& io, const std::string& config) {
+    auto found = std::make_shared<std::map<std::string, Credentials>>();
+    std::ostream* err = &io.err;
+    return [found, err, config](const std::string& host) {
+        if (const auto known = found->find(host); known != found->end()) return known->second;
+        auto stored = find_credentials(host, config);
+        if (!stored)
+            *err << "Warning: cannot read the credentials for the mirror " << host << ": "
+                 << oci::redact_text(stored.error().message) << "; going on without them\n";
+        return (*found)[host] = stored ? std::move(*stored) : Credentials();
+    };
+}
+
+}  // namespace
 
 void RemoteFlags::add_to(CLI::App& command, bool with_credentials) {
     for (const auto* app = &command; app; app = app->get_parent())
@@ -58,12 +77,14 @@ Result<RemoteOptions> RemoteFlags::resolve_connection(Streams& io) const {
     }
     Streams* streams = &io;
     options.warn = [streams](const std::string& text) { streams->warn(oci::redact_text(text)); };
+    mirrors.apply(io, options);
     return options;
 }
 
 Result<RemoteOptions> RemoteFlags::resolve(Streams& io, const std::string& registry) const {
     auto options = resolve_connection(io);
     if (!options) return options;
+    options->mirrors.find_credentials = mirror_credentials(io, registry_config);
     if (password_stdin) {
         if (username.empty()) return unexpected(Error(ErrorKind::usage, "--password-stdin needs -u/--username"));
         std::string password((std::istreambuf_iterator<char>(io.in)), std::istreambuf_iterator<char>());

@@ -47,6 +47,7 @@ void add_resolve_command(CLI::App& oci, Action& action) {
     flags->target.add_to(*cmd, "reference, e.g. localhost:5000/team/policies:v3");
     flags->output.add_to(*cmd, "digest, mediaType and size");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExample:\n  karmor oci pull localhost:5000/team/policies@$(karmor oci resolve "
                 "localhost:5000/team/policies:v3) -o out/\n");
     cmd->callback([flags, &action] { action = [flags](Streams& io) { return run_resolve(*flags, io); }; });

@@ -167,6 +167,7 @@ void add_save_command(CLI::App& oci, Action& action) {
     cmd->add_flag("-r,--recursive", flags->recursive, "also the referrers and cosign's signature tags, recursively");
     flags->output.add_to(*cmd, "the file, what was saved and counts");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer(
         "\nExamples:\n"
         "  karmor oci save -r registry.example.com/team/policies:v3 -o policies.tar\n"

@@ -58,6 +58,7 @@ void add_tags_command(CLI::App& oci, Action& action) {
     cmd->add_flag("--all", flags->all, "also the referrers fallback tags (sha256-…) and cosign's .sig/.att/.sbom tags");
     flags->output.add_to(*cmd, "the repository, its tags and how many were hidden");
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExamples:\n"
                 "  karmor oci tags localhost:5000/team/policies\n"
                 "  karmor oci tags localhost:5000/team/policies --semver '^1.2' | tail -n 1\n");

@@ -83,6 +83,7 @@ void add_verify_command(CLI::App& oci, Action& action) {
     flags->output.add_to(*cmd, "the verdict of every signature");
     flags->keyless.add_to(*cmd);
     flags->remote.add_to(*cmd);
+    flags->remote.mirrors.add_to(*cmd);
     cmd->footer(
         "\nExamples:\n"
         "  karmor oci verify registry.example.com/team/policies:v3 --key cosign.pub\n"

@@ -277,6 +277,11 @@ public:
             // the bundle for every TLS connection (25-60 ms, more than a whole small push).
             libcurl().curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
         }
+        if (!options_.extra_ca_pem.empty() && options_.ca_file.empty() && options_.ca_pem.empty()) {
+            // With the system's hashed directory (CAPATH) still in use: these are added to it.
+            curl_blob blob{options_.extra_ca_pem.data(), options_.extra_ca_pem.size(), CURL_BLOB_COPY};
+            libcurl().curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+        }
         if (!options_.cert_file.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLCERT, options_.cert_file.c_str());
         if (!options_.key_file.empty()) libcurl().curl_easy_setopt(h, CURLOPT_SSLKEY, options_.key_file.c_str());
         // From memory: libcurl copies a blob (CURL_BLOB_COPY), so nothing here must outlive the call.

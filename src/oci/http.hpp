@@ -87,6 +87,9 @@ struct TransportOptions {
     // "HOST:PORT:CONNECT-HOST:CONNECT-PORT" entries (CURLOPT_CONNECT_TO): the URL names the host
     // that TLS verifies and sends as SNI, the connection goes elsewhere (tls-server-name).
     std::vector<std::string> connect_to;
+    // PEM certificates trusted besides the system's (a mirror's hosts.toml `ca`), unless
+    // ca_file replaces the system's.
+    std::string extra_ca_pem;
     long connect_timeout_ms = 15'000;
     long low_speed_limit_bytes = 1;    // a transfer slower than this …
     long low_speed_time_seconds = 60;  // … for this long is abandoned

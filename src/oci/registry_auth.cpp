@@ -234,7 +234,7 @@ Error RegistryClient::unauthorized_error(const std::string& method, const std::s
 Result<void> RegistryClient::check_credentials() {
     registry_scope_ = true;
     Exchange ping;
-    ping.path = "/v2/";
+    ping.path = options_.api_root + "/";
     auto response = perform(ping);
     registry_scope_ = false;
     if (!response) return unexpected(std::move(response).error());

@@ -83,6 +83,16 @@ RegistryClient::RegistryClient(const Reference& target, ClientOptions options, H
     if (options_.plain_http) scheme_ = "http";
 }
 
+std::string RegistryClient::repository_root() const {
+    return options_.api_root + "/" + repository_;
+}
+
+std::string RegistryClient::with_namespace(const std::string& path) const {
+    if (options_.namespace_query.empty()) return path;
+    return path + (path.find('?') == std::string::npos ? "?" : "&") +
+           "ns=" + util::url_encode(options_.namespace_query);
+}
+
 std::string RegistryClient::base_url() const {
     return scheme_.value_or("https") + "://" + api_host_;
 }
@@ -192,7 +202,8 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
     std::mt19937 jitter(std::random_device{}());
     while (true) {
         HttpRequest request = exchange.request;
-        request.url = exchange.absolute_url.empty() ? base_url() + exchange.path : exchange.absolute_url;
+        request.url =
+            exchange.absolute_url.empty() ? base_url() + with_namespace(exchange.path) : exchange.absolute_url;
         const bool send_authorization = !authorization_.empty() && (exchange.absolute_url.empty() ||
                                                                     origin_of(exchange.absolute_url) == base_url());
         const std::string sent_authorization = send_authorization ? authorization_ : std::string();
@@ -203,8 +214,10 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
         if (!outcome.delivered()) {
             // The loopback rule (SPEC §2): a local server that does not speak TLS is spoken to
             // in plain HTTP. A certificate that fails verification is never such a reason.
-            if (!scheme_ && loopback_ && outcome.transport == TransportStatus::tls_handshake_failed) {
-                trace("* " + api_host_ + " does not speak TLS; using plain HTTP (loopback)");
+            if (!scheme_ && (loopback_ || options_.plain_http_fallback) &&
+                outcome.transport == TransportStatus::tls_handshake_failed) {
+                trace("* " + api_host_ + " does not speak TLS; using plain HTTP" +
+                      (loopback_ ? " (loopback)" : " (insecure in the mirror configuration)"));
                 scheme_ = "http";
                 --attempt;
                 continue;
@@ -276,7 +289,7 @@ std::optional<Error> RegistryClient::not_a_registry(const HttpResponse& answer) 
         return std::nullopt;
     }
     HttpRequest ping;
-    ping.url = base_url() + "/v2/";
+    ping.url = base_url() + options_.api_root + "/";
     ping.max_response_bytes = 1 << 16;
     trace("> GET " + ping.url + " (is this a registry?)");
     const auto pinged = transport_.send(ping);
@@ -349,7 +362,7 @@ Error RegistryClient::http_error(const std::string& method, const std::string& p
 
 Result<std::optional<FetchedManifest>> RegistryClient::fetch_manifest(const std::string& reference) {
     Exchange ex;
-    ex.path = "/v2/" + repository_ + "/manifests/" + reference;
+    ex.path = repository_root() + "/manifests/" + reference;
     ex.request.headers.emplace_back("Accept", manifest_accept);
     ex.request.max_response_bytes = max_manifest_bytes;
     auto response = perform(ex);
@@ -402,7 +415,7 @@ Result<Digest> RegistryClient::put_manifest(const std::string& reference, const 
 Result<StoredManifest> RegistryClient::store_manifest(const std::string& reference, const std::string& media_type,
                                                       std::string_view bytes) {
     Exchange ex;
-    ex.path = "/v2/" + repository_ + "/manifests/" + reference;
+    ex.path = repository_root() + "/manifests/" + reference;
     ex.request.method = "PUT";
     ex.request.body = bytes;
     ex.request.headers.emplace_back("Content-Type", media_type);
@@ -421,7 +434,7 @@ Result<StoredManifest> RegistryClient::store_manifest(const std::string& referen
 
 Result<std::optional<Descriptor>> RegistryClient::head_manifest(const std::string& reference) {
     Exchange ex;
-    ex.path = "/v2/" + repository_ + "/manifests/" + reference;
+    ex.path = repository_root() + "/manifests/" + reference;
     ex.request.method = "HEAD";
     ex.request.headers.emplace_back("Accept", manifest_accept);
     auto response = perform(ex);
@@ -468,7 +481,7 @@ std::string link_target(const HttpResponse& response);
 Result<std::vector<std::string>> RegistryClient::list_tags(int page_size) {
     std::vector<std::string> tags;
     std::set<std::string> seen;
-    const std::string first = "/v2/" + repository_ + "/tags/list?n=" + std::to_string(page_size);
+    const std::string first = repository_root() + "/tags/list?n=" + std::to_string(page_size);
     Exchange ex;
     ex.path = first;
     ex.request.headers.emplace_back("Accept", "application/json");
@@ -516,7 +529,7 @@ Result<std::vector<std::string>> RegistryClient::list_tags(int page_size) {
 
 Result<bool> RegistryClient::mount_blob(const Descriptor& blob, const std::string& from_repository) {
     Exchange ex;
-    ex.path = "/v2/" + repository_ + "/blobs/uploads/?mount=" + util::url_encode(blob.digest.str()) +
+    ex.path = repository_root() + "/blobs/uploads/?mount=" + util::url_encode(blob.digest.str()) +
               "&from=" + util::url_encode(from_repository);
     ex.request.method = "POST";
     ex.request.headers.emplace_back("Content-Length", "0");
@@ -529,7 +542,7 @@ Result<bool> RegistryClient::mount_blob(const Descriptor& blob, const std::strin
 
 Result<bool> RegistryClient::blob_exists(const Descriptor& blob) {
     Exchange ex;
-    ex.path = "/v2/" + repository_ + "/blobs/" + blob.digest.str();
+    ex.path = repository_root() + "/blobs/" + blob.digest.str();
     ex.request.method = "HEAD";
     auto response = perform(ex);
     if (!response) return unexpected(std::move(response).error());
@@ -547,7 +560,7 @@ Result<void> RegistryClient::upload_blob(const Descriptor& blob, std::string_vie
     // A failed PUT leaves the upload session in an unknown state: start a new session.
     for (int session = 1; session <= options_.max_attempts; ++session) {
         Exchange start;
-        start.path = "/v2/" + repository_ + "/blobs/uploads/";
+        start.path = repository_root() + "/blobs/uploads/";
         start.request.method = "POST";
         start.request.headers.emplace_back("Content-Length", "0");
         auto started = perform(start);
@@ -584,7 +597,7 @@ Result<std::string> RegistryClient::fetch_blob(const Descriptor& blob, std::uint
                                                            ": blob of " + std::to_string(blob.size) +
                                                            " bytes is over the limit of " + std::to_string(max_bytes)));
     Exchange ex;
-    ex.path = "/v2/" + repository_ + "/blobs/" + blob.digest.str();
+    ex.path = repository_root() + "/blobs/" + blob.digest.str();
     // One byte more than announced, so that a server sending too much is caught.
     ex.request.max_response_bytes = static_cast<std::uint64_t>(blob.size) + 1;
     ex.request.observer = observer;
@@ -635,7 +648,7 @@ Result<std::optional<std::vector<Descriptor>>> RegistryClient::list_referrers(co
     // artifacts make it, then shows up as the empty type; its manifest says what it is.
     std::vector<Descriptor> typed_by_empty_config;
     Exchange ex;
-    ex.path = "/v2/" + repository_ + "/referrers/" + subject.str();
+    ex.path = repository_root() + "/referrers/" + subject.str();
     if (!artifact_type.empty()) ex.path += "?artifactType=" + util::url_encode(artifact_type);
     ex.request.headers.emplace_back("Accept", media_type::oci_index);
     ex.request.max_response_bytes = max_manifest_bytes;

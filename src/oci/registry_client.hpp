@@ -52,6 +52,10 @@ struct ClientOptions {
     // --timeout: no retry starts after this, and the error says the time ran out.
     std::optional<std::chrono::steady_clock::time_point> deadline;
     long timeout_ms = 0;  // what --timeout said, for the message
+    // The endpoints of a mirror configuration (SPEC §15, src/mirrors/):
+    std::string api_root = "/v2";      // what stands for /v2 in paths (containerd's override_path)
+    std::string namespace_query;       // sent as ?ns=: containerd names the upstream to a mirror so
+    bool plain_http_fallback = false;  // the loopback rule for any host (registries.conf insecure)
 };
 
 inline constexpr std::uint64_t max_manifest_bytes = 4ull << 20;  // what registries accept
@@ -127,6 +131,10 @@ private:
     Error unauthorized_error(const std::string& method, const std::string& path, const HttpResponse& response,
                              const std::string& message) const;
     std::string base_url() const;
+    // API root + "/" + repository: "/v2/NAME" for a registry.
+    std::string repository_root() const;
+    // `path` with the ?ns= of ClientOptions::namespace_query, when there is one.
+    std::string with_namespace(const std::string& path) const;
     std::string resolve_location(const std::string& location, const std::string& request_url) const;
     Error http_error(const std::string& method, const std::string& path, const HttpResponse& response) const;
     // GET /v2/ (distribution-spec "Determining Support"), asked once and only after an answer

@@ -1,6 +1,8 @@
 #include "ops/open_target.hpp"
 
 #include "layout/image_layout.hpp"
+#include "mirrors/endpoints.hpp"
+#include "ops/mirrored_target.hpp"
 #include "ops/remote.hpp"
 
 namespace karmor::ops {
@@ -63,7 +65,18 @@ Result<OpenedTarget> open_target(const Reference& reference, const std::optional
         opened.digest = layout->digest;
         return opened;
     }
-    opened.target = std::make_unique<RegistryTarget>(connect(reference, remote, access == Access::push));
+    // SPEC §15: reads go where the node's mirror configuration says; writes to the registry
+    // itself, unless the configuration blocks it.
+    if (access == Access::push) {
+        if (auto allowed = mirrors::check_not_blocked(reference, remote.mirrors); !allowed)
+            return unexpected(std::move(allowed).error());
+    } else {
+        auto plan = mirrors::plan_reads(reference, remote.mirrors);
+        if (!plan) return unexpected(std::move(plan).error());
+        if (plan->uses_configuration()) opened.target = make_mirrored_target(reference, std::move(*plan), remote);
+    }
+    if (!opened.target)
+        opened.target = std::make_unique<RegistryTarget>(connect(reference, remote, access == Access::push));
     opened.tag = reference.tag();
     opened.digest = reference.digest();
     return opened;

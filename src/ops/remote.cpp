@@ -5,7 +5,7 @@
 
 namespace karmor::ops {
 
-Remote connect(const Reference& reference, const RemoteOptions& options, bool push_access) {
+oci::TransportOptions transport_options(const RemoteOptions& options) {
     oci::TransportOptions transport_options;
     transport_options.insecure = options.insecure;
     transport_options.ca_file = options.ca_file;
@@ -16,7 +16,11 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
     transport_options.cancel = options.cancel;
     if (options.timeout_ms > 0)
         transport_options.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
+    return transport_options;
+}
 
+oci::ClientOptions client_options(const RemoteOptions& options, const oci::TransportOptions& transport,
+                                  bool push_access) {
     oci::ClientOptions client_options;
     client_options.plain_http = options.plain_http;
     client_options.credentials = options.credentials;
@@ -25,14 +29,19 @@ Remote connect(const Reference& reference, const RemoteOptions& options, bool pu
     client_options.trace = options.trace;
     client_options.max_attempts = options.max_attempts;
     client_options.cancel = options.cancel;
-    client_options.deadline = transport_options.deadline;
+    client_options.deadline = transport.deadline;
     client_options.confirm_registry = true;
     client_options.timeout_ms = options.timeout_ms;
+    return client_options;
+}
 
+Remote connect(const Reference& reference, const RemoteOptions& options, bool push_access) {
+    const auto transport = transport_options(options);
+    auto client = client_options(options, transport, push_access);
     Remote remote;
-    client_options.tokens = remote.tokens.get();
-    remote.transport = oci::make_curl_transport(transport_options);
-    remote.client = std::make_unique<oci::RegistryClient>(reference, client_options, *remote.transport);
+    client.tokens = remote.tokens.get();
+    remote.transport = oci::make_curl_transport(transport);
+    remote.client = std::make_unique<oci::RegistryClient>(reference, std::move(client), *remote.transport);
     return remote;
 }
 

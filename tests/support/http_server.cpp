@@ -37,6 +37,9 @@ bool read_request(int fd, ServedRequest& request) {
         const ssize_t n = read(fd, buffer, sizeof buffer);
         if (n <= 0) return false;
         data.append(buffer, static_cast<std::size_t>(n));
+        // A TLS ClientHello (record type 0x16) to this plain-HTTP server: closed at once, as a
+        // real server's error answer ends the handshake, so that a client's fallback is quick.
+        if (data.front() == '\x16') return false;
     }
     const auto first_line_end = data.find("\r\n");
     const auto line = data.substr(0, first_line_end);

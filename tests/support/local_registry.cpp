@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <sstream>
@@ -65,6 +66,7 @@ std::unique_ptr<LocalRegistry> LocalRegistry::start(const RegistryConfig& config
         write_text(dir / "htpasswd", r.out);
         yaml << "auth:\n  htpasswd:\n    realm: karmor-test\n    path: " << (dir / "htpasswd").string() << "\n";
     }
+    if (!config.proxy_remote_url.empty()) yaml << "proxy:\n  remoteurl: " << config.proxy_remote_url << "\n";
     yaml << config.extra_config;
     write_text(dir / "config.yml", yaml.str());
 
@@ -129,6 +131,12 @@ std::vector<std::string> LocalRegistry::requests() const {
         if (std::regex_search(line, match, request)) out.push_back(match[1].str() + " " + match[2].str());
     }
     return out;
+}
+
+std::size_t LocalRegistry::count_requests(const std::string& prefix) const {
+    const auto all = requests();
+    return static_cast<std::size_t>(
+        std::count_if(all.begin(), all.end(), [&](const std::string& r) { return r.rfind(prefix, 0) == 0; }));
 }
 
 }  // namespace karmor::testing

@@ -20,6 +20,9 @@ struct RegistryConfig {
     std::string password;
     // Extra top-level YAML appended to the config (e.g. an auth.token section).
     std::string extra_config;
+    // A pull-through cache of this registry (Distribution's proxy mode): it fetches what it has
+    // not got from there, keeps it, and refuses pushes. E.g. http://127.0.0.1:5000.
+    std::string proxy_remote_url;
 };
 
 class LocalRegistry {
@@ -41,6 +44,8 @@ public:
     std::string log() const;
     // Requests to /v2/ seen in the access log so far, e.g. "GET", "HEAD", "" for all.
     std::vector<std::string> requests() const;
+    // How many requests of the access log so far start with `prefix`, e.g. "GET /v2/team/p/blobs/".
+    std::size_t count_requests(const std::string& prefix) const;
 
 private:
     LocalRegistry() = default;

@@ -40,6 +40,43 @@ TEST(RegistryClient, BasicChallengeUsesCredentials) {
     EXPECT_EQ(t.authorization(1), "Basic dXNlcjpwYXNz");
 }
 
+// SPEC §15: a mirror of containerd's hosts.toml may have its own API root (override_path) and is
+// told the upstream's name with ?ns=.
+TEST(RegistryClient, MirrorEndpointUsesItsApiRootAndNamesTheUpstream) {
+    ScriptedTransport t;
+    t.script = {respond(200), respond(200, {}, R"({"tags":["v1"]})")};
+    auto options = fast_options();
+    options.api_root = "/v2/proxy";
+    options.namespace_query = "registry.test:5000";
+    RegistryClient client(ref("mirror.test/team/repo:v1"), options, t);
+    ASSERT_TRUE(client.blob_exists(blob_of("")));
+    ASSERT_TRUE(client.list_tags());
+    ASSERT_EQ(t.seen.size(), 2u);
+    EXPECT_EQ(t.seen[0].url,
+              "https://mirror.test/v2/proxy/team/repo/blobs/" + blob_of("").digest.str() + "?ns=registry.test%3A5000");
+    EXPECT_EQ(t.seen[1].url, "https://mirror.test/v2/proxy/team/repo/tags/list?n=100&ns=registry.test%3A5000");
+}
+
+// registries.conf `insecure = true`: a host that does not speak TLS is spoken to in plain HTTP,
+// as the loopback rule does for local registries; without it, it is an error.
+TEST(RegistryClient, PlainHttpFallbackOnlyWhereConfigured) {
+    for (const bool fallback : {true, false}) {
+        ScriptedTransport t;
+        t.script = {fail(TransportStatus::tls_handshake_failed), respond(200)};
+        auto options = fast_options();
+        options.plain_http_fallback = fallback;
+        RegistryClient client(ref("mirror.test/repo:v1"), options, t);
+        const auto exists = client.blob_exists(blob_of(""));
+        EXPECT_EQ(exists.has_value(), fallback);
+        if (fallback) {
+            ASSERT_EQ(t.seen.size(), 2u);
+            EXPECT_EQ(t.seen[1].url.rfind("http://mirror.test/v2/repo/blobs/", 0), 0u);
+        } else {
+            EXPECT_EQ(t.seen.size(), 1u);
+        }
+    }
+}
+
 TEST(RegistryClient, BasicChallengeWithoutCredentialsIsAnAuthError) {
     ScriptedTransport t;
     t.script = {respond(401, {{"WWW-Authenticate", R"(Basic realm="r")"}})};
