@@ -8,6 +8,8 @@
 #                        referrers API on)
 #   sigstore-verify      tests/support/sigstore_verify: @sigstore/verify 3.1.1 (Sigstore's
 #                        JavaScript verifier) run by node >= 20.17 from the npm registry
+#   timestamp-server     github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server@v2.1.3
+#   rekor-server-posix   github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0 (Rekor v2)
 #   apiextensions-apiserver  k8s.io/apiextensions-apiserver@v0.37.2: the Kubernetes API server of
 #                        custom resources, for `apply --kube` (with Debian's etcd)
 # The cache is $KARMOR_PEERS_DIR, default ~/.cache/karmor-peers. Prints the bin directory on the
@@ -114,5 +116,11 @@ else
   fi
   if [ -e "$dir/.installed" ]; then ln -sfn "$dir/sigstore-verify" "$bin/sigstore-verify"; else rm -f "$bin/sigstore-verify"; fi
 fi
+
+# Sigstore's RFC 3161 timestamp authority and Rekor v2 log (issue 24), which the tests run on
+# loopback with keys they make (tests/support/sigstore_services.hpp). timestamp-server serves its
+# metrics on port 2112 whatever its flags say; the tests that start it take turns on a lock.
+install_module timestamp-server github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server@v2.1.3
+install_module rekor-server-posix github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0
 
 echo "$bin"

@@ -66,8 +66,10 @@ struct SignResult {
 
 Result<SignResult> sign_artifact(const SignOptions& options);
 
-// Keyless signatures (issue 16): a certificate from a CA of the trusted root, logged in a
-// transparency log of the trusted root, naming this identity and issuer. Checked offline.
+// --trusted-root and what it is checked for, offline. Keyless signatures (issue 16): a certificate
+// from a CA of the trusted root, naming this identity and issuer. For every signature, keyless or
+// made with a key (issue 24): its transparency-log entries and RFC 3161 timestamps, against the
+// root's logs and timestamp authorities, as `cosign verify --trusted-root` checks them.
 struct KeylessRequirements {
     std::filesystem::path trusted_root;  // Sigstore trusted_root.json
     // Exactly one of each pair: the certificate's SAN (URI or e-mail) and its OIDC issuer, equal
@@ -83,6 +85,16 @@ struct KeylessRequirements {
     std::string github_workflow_repository;
     std::string github_workflow_ref;
     bool insecure_ignore_sct = false;  // accept a certificate without a valid embedded SCT
+    // cosign's --insecure-ignore-tlog: no transparency-log entry is required (one that is there
+    // must still verify).
+    bool insecure_ignore_tlog = false;
+    // cosign's --use-signed-timestamps: an RFC 3161 timestamp from an authority of the root is
+    // required, and its time is a signing time.
+    bool use_signed_timestamps = false;
+    // No identity: with keys, the root only says which logs and timestamp authorities to check.
+    bool checks_certificates() const {
+        return !identity.empty() || !identity_regexp.empty() || !oidc_issuer.empty() || !oidc_issuer_regexp.empty();
+    }
 };
 
 // What a signature must satisfy to count (SPEC §9).
@@ -105,11 +117,15 @@ struct SignatureReport {
     std::string reason;
     std::string signed_identity;  // claims, when its signature verified
     std::map<std::string, std::string> signed_annotations;
-    // Keyless: the certificate's identity (SAN) and OIDC issuer, and the log's integrated time
-    // (RFC 3339), once its chain verified.
+    // Keyless: the certificate's identity (SAN) and OIDC issuer, and the first verified signing
+    // time (RFC 3339), once its chain verified.
     std::string certificate_identity;
     std::string certificate_issuer;
     std::string logged_at;
+    // The named checks it passed, in order (SPEC §9), and each verified signing time with who
+    // vouches for it ("2026-12-04T10:00:00Z (RFC 3161 timestamp of URI)").
+    std::vector<std::string> checks_passed;
+    std::vector<std::string> signing_times;
 };
 
 struct VerifyOptions {
@@ -130,5 +146,24 @@ struct VerifyResult {
 // Fails closed: an error of kind verification (exit code 8) unless at least one signature
 // passes every check; its details list each signature found and why it did not count.
 Result<VerifyResult> verify_artifact(const VerifyOptions& options);
+
+// One Sigstore bundle (v0.1 to v0.3) verified on its own, offline, as `cosign verify-blob
+// --bundle` and sigstore-go verify it: a message signature of the artifact, or a DSSE in-toto
+// statement one of whose subjects is the artifact. No registry is involved.
+struct BundleVerifyOptions {
+    std::string bundle;                     // the bundle's JSON bytes
+    std::string source = "bundle";          // names it in messages
+    std::optional<std::string> artifact;    // the artifact's bytes, or
+    std::optional<Digest> artifact_digest;  // its sha256 digest alone
+    SignatureRequirements requirements;     // keys and/or --trusted-root with an identity
+};
+
+struct BundleVerifyResult {
+    SignatureReport signature;
+};
+
+// An error of kind verification (exit code 8) unless the bundle passes every check; usage errors
+// for missing keys, root or artifact.
+Result<BundleVerifyResult> verify_sigstore_bundle(const BundleVerifyOptions& options);
 
 }  // namespace karmor

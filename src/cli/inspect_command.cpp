@@ -16,6 +16,7 @@ struct InspectFlags {
     OutputFlags output;
     std::vector<std::string> keys;
     std::string signed_identity;
+    KeylessFlags keyless;
     RemoteFlags remote;
 };
 
@@ -146,6 +147,9 @@ int run_inspect(const InspectFlags& flags, Streams& io) {
     options.remote = std::move(*remote);
     for (const auto& key : flags.keys) options.signature_keys.public_keys.emplace_back(key);
     options.signature_keys.signed_identity = flags.signed_identity;
+    auto keyless = flags.keyless.resolve();
+    if (!keyless) return report_error(keyless.error(), io);
+    options.signature_keys.keyless = std::move(*keyless);
 
     auto result = inspect_reference(options);
     if (!result) {
@@ -184,6 +188,7 @@ void add_inspect_command(CLI::App& oci, Action& action) {
         ->check(existing_file());
     cmd->add_option("--signed-identity", flags->signed_identity,
                     "with --key: REGISTRY/REPO the signatures must name instead of REF's");
+    flags->keyless.add_to(*cmd);
     flags->remote.add_to(*cmd);
     flags->remote.mirrors.add_to(*cmd);
     cmd->footer("\nExamples:\n"

@@ -31,6 +31,11 @@ void KeylessFlags::add_to(CLI::App& command) {
                        "keyless: the git ref the workflow ran on (e.g. refs/heads/main)");
     command.add_flag("--insecure-ignore-sct", insecure_ignore_sct,
                      "keyless: accept a certificate without a valid embedded SCT from a CT log of the trusted root");
+    command.add_flag("--insecure-ignore-tlog", insecure_ignore_tlog,
+                     "with --trusted-root: accept a signature without a transparency-log entry (one that is there "
+                     "must still verify)");
+    command.add_flag("--use-signed-timestamps", use_signed_timestamps,
+                     "with --trusted-root: require an RFC 3161 timestamp from a timestamp authority of the root");
 }
 
 Result<std::optional<KeylessRequirements>> KeylessFlags::resolve() const {
@@ -45,7 +50,9 @@ Result<std::optional<KeylessRequirements>> KeylessFlags::resolve() const {
         {!github_workflow_name.empty(), "--certificate-github-workflow-name"},
         {!github_workflow_repository.empty(), "--certificate-github-workflow-repository"},
         {!github_workflow_ref.empty(), "--certificate-github-workflow-ref"},
-        {insecure_ignore_sct, "--insecure-ignore-sct"}};
+        {insecure_ignore_sct, "--insecure-ignore-sct"},
+        {insecure_ignore_tlog, "--insecure-ignore-tlog"},
+        {use_signed_timestamps, "--use-signed-timestamps"}};
     if (trusted_root.empty()) {
         for (const auto& [set, flag] : given)
             if (set)
@@ -54,7 +61,12 @@ Result<std::optional<KeylessRequirements>> KeylessFlags::resolve() const {
                                         "issued the certificates"));
         return std::optional<KeylessRequirements>();
     }
-    if ((identity.empty() && identity_regexp.empty()) || (oidc_issuer.empty() && oidc_issuer_regexp.empty()))
+    // Neither: the root checks key-based signatures' logs and timestamps (the library refuses it
+    // without keys).
+    const bool no_identity =
+        identity.empty() && identity_regexp.empty() && oidc_issuer.empty() && oidc_issuer_regexp.empty();
+    if (!no_identity &&
+        ((identity.empty() && identity_regexp.empty()) || (oidc_issuer.empty() && oidc_issuer_regexp.empty())))
         return unexpected(Error(ErrorKind::usage,
                                 "--trusted-root needs --certificate-identity (or --certificate-identity-regexp) and "
                                 "--certificate-oidc-issuer (or --certificate-oidc-issuer-regexp)",
@@ -79,6 +91,8 @@ Result<std::optional<KeylessRequirements>> KeylessFlags::resolve() const {
     out.github_workflow_repository = github_workflow_repository;
     out.github_workflow_ref = github_workflow_ref;
     out.insecure_ignore_sct = insecure_ignore_sct;
+    out.insecure_ignore_tlog = insecure_ignore_tlog;
+    out.use_signed_timestamps = use_signed_timestamps;
     return std::optional<KeylessRequirements>(std::move(out));
 }
 
@@ -145,6 +159,8 @@ nlohmann::ordered_json signature_report_json(const SignatureReport& r) {
     if (!r.certificate_identity.empty())
         out["certificate"] = {
             {"identity", r.certificate_identity}, {"issuer", r.certificate_issuer}, {"loggedAt", r.logged_at}};
+    if (!r.checks_passed.empty()) out["checksPassed"] = r.checks_passed;
+    if (!r.signing_times.empty()) out["signingTimes"] = r.signing_times;
     if (!r.signed_identity.empty()) out["signedIdentity"] = r.signed_identity;
     if (!r.signed_annotations.empty()) out["annotations"] = r.signed_annotations;
     return out;
@@ -161,8 +177,15 @@ void print_signature_reports(const std::vector<SignatureReport>& reports, const 
             for (std::size_t i = 0; i < r.keys.size(); ++i) out << (i ? ", " : "") << r.keys[i];
             if (!r.signed_identity.empty()) out << "; identity " << r.signed_identity;
             out << "\n";
+            for (const auto& time : r.signing_times) out << indent << "          signed at " << time << "\n";
         } else {
             out << indent << "          " << r.failed_check << ": " << r.reason << "\n";
+        }
+        // With --trusted-root (or inspect), what was checked: the named checks passed, in order.
+        if (r.checks_passed.size() > 1) {
+            out << indent << "          passed";
+            for (const auto& check : r.checks_passed) out << " " << check;
+            out << "\n";
         }
     }
 }

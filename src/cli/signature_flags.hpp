@@ -32,6 +32,8 @@ struct KeylessFlags {
     std::string github_workflow_repository;
     std::string github_workflow_ref;
     bool insecure_ignore_sct = false;
+    bool insecure_ignore_tlog = false;
+    bool use_signed_timestamps = false;
 
     void add_to(CLI::App& command);
     // std::nullopt without --trusted-root; a certificate flag without it, or --trusted-root

@@ -78,9 +78,10 @@ Result<ArtifactInfo> describe(oci::Target& target, const oci::FetchedManifest& f
     return info;
 }
 
-// SPEC §9: the signatures of the digest, and which of the given keys each verifies under.
-Result<void> list_signatures(oci::Target& target, const InspectOptions& options,
-                             const std::vector<signing::PublicKey>& keys, const Digest& digest, InspectResult& result) {
+// SPEC §9: the signatures of the digest, which of the given keys each verifies under, and with
+// --trusted-root which checks each passed and at what time.
+Result<void> list_signatures(oci::Target& target, const InspectOptions& options, const ops::Verifier& verifier,
+                             const Digest& digest, InspectResult& result) {
     auto found = ops::find_signatures(target, digest);
     if (!found) return unexpected(std::move(found).error());
     result.signature_problems = found->problems;
@@ -99,7 +100,7 @@ Result<void> list_signatures(oci::Target& target, const InspectOptions& options,
         return unexpected(std::move(subject).error());
     }
     for (const auto& candidate : found->candidates) {
-        auto verdict = signing::verify_signature(candidate, keys, expected);
+        auto verdict = ops::verify_candidate(candidate, verifier, expected);
         if (!identity_note.empty() && verdict.failed_check == signing::check::identity) {
             verdict.reason = identity_note;
         }
@@ -144,8 +145,17 @@ const char* to_string(ReferenceKind kind) {
 }
 
 Result<InspectResult> inspect_reference(const InspectOptions& options) {
-    auto keys = ops::load_public_keys(options.signature_keys.public_keys);
-    if (!keys) return unexpected(std::move(keys).error());
+    // Without --key and --trusted-root, signatures are listed, and none verified.
+    ops::Verifier verifier;
+    if (options.signature_keys.keyless) {
+        auto loaded = ops::load_verifier(options.signature_keys, "--key");
+        if (!loaded) return unexpected(std::move(loaded).error());
+        verifier = std::move(*loaded);
+    } else {
+        auto keys = ops::load_public_keys(options.signature_keys.public_keys);
+        if (!keys) return unexpected(std::move(keys).error());
+        verifier.keys = std::move(*keys);
+    }
     auto required =
         ops::fetch_required_manifest(options.reference, options.layout, options.remote, "check the repository and tag");
     if (!required) return unexpected(std::move(required).error());
@@ -160,7 +170,7 @@ Result<InspectResult> inspect_reference(const InspectOptions& options) {
     if (!info) return unexpected(std::move(info).error());
     result.artifact = std::move(*info);
 
-    if (auto signatures = list_signatures(target, options, *keys, fetched.digest, result); !signatures)
+    if (auto signatures = list_signatures(target, options, verifier, fetched.digest, result); !signatures)
         return unexpected(std::move(signatures).error());
 
     if (result.kind == ReferenceKind::image || result.kind == ReferenceKind::index) {

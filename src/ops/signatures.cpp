@@ -5,6 +5,7 @@
 #include "signing/legacy_signatures.hpp"
 #include "signing/sigstore_bundle.hpp"
 #include "signing/simple_signing.hpp"
+#include "util/time.hpp"
 
 namespace karmor::ops {
 namespace {
@@ -92,12 +93,7 @@ Result<void> add_bundle(oci::Target& target, const Descriptor& referrer, FoundSi
         } else if (auto bundle = signing::parse_dsse_bundle(*bytes); !bundle) {
             candidate.problem = bundle.error().message;
         } else {
-            candidate.payload = std::move(bundle->payload);
-            candidate.payload_type = std::move(bundle->payload_type);
-            candidate.der_signatures = std::move(bundle->der_signatures);
-            candidate.key_hint = std::move(bundle->key_hint);
-            candidate.certificate_der = std::move(bundle->certificate_der);
-            candidate.tlog_entries = std::move(bundle->tlog_entries);
+            candidate = bundle_candidate(std::move(*bundle), where);
         }
     }
     found.candidates.push_back(std::move(candidate));
@@ -162,30 +158,38 @@ Result<Verifier> load_verifier(const SignatureRequirements& requirements, const 
             }
             return unexpected(std::move(error));
         }
-        signing::KeylessPolicy policy;
-        policy.trusted_root = std::make_shared<const signing::TrustedRoot>(std::move(*root));
-        auto identity = signing::make_value_matcher(wanted.identity, wanted.identity_regexp, "certificate-identity");
-        if (!identity) return unexpected(std::move(identity).error());
-        auto issuer =
-            signing::make_value_matcher(wanted.oidc_issuer, wanted.oidc_issuer_regexp, "certificate-oidc-issuer");
-        if (!issuer) return unexpected(std::move(issuer).error());
-        if (identity->empty() || issuer->empty())
-            return unexpected(Error(
-                ErrorKind::usage, "--trusted-root needs the identity and the issuer a certificate must name",
-                "pass --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer (or "
-                "--certificate-oidc-issuer-regexp), e.g. --certificate-oidc-issuer "
-                "https://token.actions.githubusercontent.com"));
-        policy.identity = std::move(*identity);
-        policy.issuer = std::move(*issuer);
-        policy.github_workflow_trigger = wanted.github_workflow_trigger;
-        policy.github_workflow_sha = wanted.github_workflow_sha;
-        policy.github_workflow_name = wanted.github_workflow_name;
-        policy.github_workflow_repository = wanted.github_workflow_repository;
-        policy.github_workflow_ref = wanted.github_workflow_ref;
-        policy.ignore_sct = wanted.insecure_ignore_sct;
-        verifier.keyless = std::move(policy);
+        verifier.trusted_root = std::make_shared<const signing::TrustedRoot>(std::move(*root));
+        verifier.transparency.ignore_tlog = wanted.insecure_ignore_tlog;
+        verifier.transparency.use_signed_timestamps = wanted.use_signed_timestamps;
+        // With keys, a trusted root alone says which logs and timestamp authorities to check.
+        if (wanted.checks_certificates() || verifier.keys.empty()) {
+            signing::KeylessPolicy policy;
+            policy.trusted_root = verifier.trusted_root;
+            auto identity =
+                signing::make_value_matcher(wanted.identity, wanted.identity_regexp, "certificate-identity");
+            if (!identity) return unexpected(std::move(identity).error());
+            auto issuer =
+                signing::make_value_matcher(wanted.oidc_issuer, wanted.oidc_issuer_regexp, "certificate-oidc-issuer");
+            if (!issuer) return unexpected(std::move(issuer).error());
+            if (identity->empty() || issuer->empty())
+                return unexpected(Error(
+                    ErrorKind::usage, "--trusted-root needs the identity and the issuer a certificate must name",
+                    "pass --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer (or "
+                    "--certificate-oidc-issuer-regexp), e.g. --certificate-oidc-issuer "
+                    "https://token.actions.githubusercontent.com; or " +
+                        key_flag + " NAME.pub to check key-based signatures against the root's logs"));
+            policy.identity = std::move(*identity);
+            policy.issuer = std::move(*issuer);
+            policy.github_workflow_trigger = wanted.github_workflow_trigger;
+            policy.github_workflow_sha = wanted.github_workflow_sha;
+            policy.github_workflow_name = wanted.github_workflow_name;
+            policy.github_workflow_repository = wanted.github_workflow_repository;
+            policy.github_workflow_ref = wanted.github_workflow_ref;
+            policy.ignore_sct = wanted.insecure_ignore_sct;
+            verifier.keyless = std::make_shared<const signing::KeylessPolicy>(std::move(policy));
+        }
     }
-    if (verifier.empty())
+    if (verifier.keys.empty() && !verifier.keyless)
         return unexpected(Error(ErrorKind::usage, "no public key or trusted root to verify with",
                                 "pass " + key_flag +
                                     " NAME.pub, or --trusted-root FILE with --certificate-identity and "
@@ -195,16 +199,25 @@ Result<Verifier> load_verifier(const SignatureRequirements& requirements, const 
 
 signing::SignatureVerdict verify_candidate(const signing::SignatureCandidate& candidate, const Verifier& verifier,
                                            const signing::ExpectedSubject& expected) {
-    if (!candidate.certificate_der.empty() && verifier.keyless)
-        return signing::verify_keyless_signature(candidate, *verifier.keyless, expected);
-    if (verifier.keys.empty() && candidate.problem.empty()) {
-        signing::SignatureVerdict verdict;
-        verdict.candidate = candidate;
-        verdict.failed_check = signing::check::certificate;
-        verdict.reason = "it carries no certificate (it was made with a key; pass --key to check it)";
-        return verdict;
-    }
-    return signing::verify_signature(candidate, verifier.keys, expected);
+    return signing::verify_image_signature(candidate, verifier, expected);
+}
+
+signing::SignatureCandidate bundle_candidate(signing::SigstoreBundle bundle, std::string source) {
+    signing::SignatureCandidate candidate;
+    candidate.format = signing::SignatureFormat::bundle;
+    candidate.source = std::move(source);
+    candidate.payload = std::move(bundle.payload);
+    candidate.payload_type = std::move(bundle.payload_type);
+    candidate.message_signature = bundle.message_signature;
+    candidate.message_digest_algorithm = std::move(bundle.message_digest_algorithm);
+    candidate.message_digest = std::move(bundle.message_digest);
+    candidate.der_signatures = std::move(bundle.der_signatures);
+    candidate.key_hint = std::move(bundle.key_hint);
+    candidate.certificate_der = std::move(bundle.certificate_der);
+    candidate.tlog_entries = std::move(bundle.tlog_entries);
+    candidate.rfc3161_timestamps = std::move(bundle.rfc3161_timestamps);
+    candidate.bundle_version = bundle.version;
+    return candidate;
 }
 
 Result<signing::ExpectedSubject> expected_subject(const Reference& reference,
@@ -242,7 +255,10 @@ SignatureReport to_report(const signing::SignatureVerdict& verdict) {
     report.failed_check = verdict.failed_check;
     report.certificate_identity = verdict.certificate_identity;
     report.certificate_issuer = verdict.certificate_issuer;
-    if (verdict.logged_at != 0) report.logged_at = signing::format_rfc3339_utc(verdict.logged_at);
+    if (verdict.logged_at != 0) report.logged_at = util::format_rfc3339_utc(verdict.logged_at);
+    report.checks_passed = verdict.passed_checks;
+    for (const auto& time : verdict.signing_times)
+        report.signing_times.push_back(util::format_rfc3339_utc(time.time) + " (" + time.source + ")");
     report.reason = verdict.reason;
     if (!verdict.keys.empty()) {
         report.signed_identity = verdict.signed_identity;

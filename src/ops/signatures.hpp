@@ -12,6 +12,7 @@
 #include "oci/target.hpp"
 #include "signing/keyless.hpp"
 #include "signing/keys.hpp"
+#include "signing/sigstore_bundle.hpp"
 #include "signing/verification.hpp"
 
 namespace karmor::ops {
@@ -30,19 +31,17 @@ Result<FoundSignatures> find_signatures(oci::Target& target, const Digest& diges
 
 Result<std::vector<signing::PublicKey>> load_public_keys(const std::vector<std::filesystem::path>& files);
 
-// What signatures are checked against: public keys, and for certificates a keyless policy.
-struct Verifier {
-    std::vector<signing::PublicKey> keys;
-    std::optional<signing::KeylessPolicy> keyless;
-    bool empty() const { return keys.empty() && !keyless; }
-};
+// What signatures are checked against: public keys, a keyless policy for certificates, the
+// trusted root (for keys too: its logs and timestamp authorities) and cosign's log and timestamp
+// rules.
+using Verifier = signing::VerificationPolicy;
 // Loads the keys and the trusted root ahead of any request; a usage error when neither is given.
 // `key_flag` names the key option in the hint (--key, --verify-key).
 Result<Verifier> load_verifier(const SignatureRequirements& requirements, const std::string& key_flag);
-// A certificate goes through the keyless checks (when a trusted root was given), anything else
-// through the key-based ones.
 signing::SignatureVerdict verify_candidate(const signing::SignatureCandidate& candidate, const Verifier& verifier,
                                            const signing::ExpectedSubject& expected);
+// A candidate read from a Sigstore bundle (the image referrer's, or a bundle file).
+signing::SignatureCandidate bundle_candidate(signing::SigstoreBundle bundle, std::string source);
 
 // The subject a signature must name: `digest`, the repository of `reference` (or the
 // requirements' signed identity; a layout has no repository of its own), `tag`, the annotations.

@@ -1,16 +1,20 @@
-// Keyless (certificate-based) verification of cosign signatures against a Sigstore trusted root
-// (SPEC §9, issue 16): the certificate chains to a trusted CA at the signing time, the signing
-// time is a log entry's integrated time under a valid SET, the entry records this signature and
-// certificate, the certificate names the expected identity and issuer and carries a valid SCT,
-// and then the checks of a key-based signature run under the certificate's key.
+// Keyless (certificate-based) signatures against a Sigstore trusted root (SPEC §9, issue 16): the
+// certificate chains to a trusted CA at every verified signing time and is for code signing, it
+// carries a valid SCT, and it names the expected identity, issuer and GitHub workflow claims.
+// The signature, log and timestamp checks around these run in verification.cpp.
 #pragma once
+
+#include <openssl/x509.h>
 
 #include <memory>
 #include <optional>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "karmor/result.hpp"
+#include "signing/checks.hpp"
+#include "signing/signing_time.hpp"
 #include "signing/trusted_root.hpp"
 #include "signing/verification.hpp"
 
@@ -42,24 +46,6 @@ struct KeylessPolicy {
     bool ignore_sct = false;  // --insecure-ignore-sct
 };
 
-namespace check {
-inline constexpr const char* certificate = "certificate";
-inline constexpr const char* transparency_log = "transparency-log";
-inline constexpr const char* signed_entry_timestamp = "signed-entry-timestamp";
-inline constexpr const char* inclusion_proof = "inclusion-proof";
-inline constexpr const char* checkpoint = "checkpoint";
-inline constexpr const char* log_entry_body = "log-entry";
-inline constexpr const char* certificate_chain = "certificate-chain";
-inline constexpr const char* sct = "sct";
-inline constexpr const char* certificate_identity = "certificate-identity";
-inline constexpr const char* certificate_issuer = "certificate-oidc-issuer";
-inline constexpr const char* github_workflow = "github-workflow";
-}  // namespace check
-
-// Runs every keyless check, then the key-based ones under the certificate's key.
-SignatureVerdict verify_keyless_signature(const SignatureCandidate& candidate, const KeylessPolicy& policy,
-                                          const ExpectedSubject& expected);
-
 // What a certificate says, for checks and messages.
 struct CertificateClaims {
     std::vector<std::string> identities;  // SAN URIs and e-mail addresses
@@ -68,5 +54,17 @@ struct CertificateClaims {
         github_workflow_ref;
 };
 CertificateClaims read_certificate_claims(X509* certificate);
+std::string describe_identities(const std::vector<std::string>& identities);
+
+// The certificate checks, in order: certificate-chain (at every time of `times`, to a CA of the
+// root valid then, for code signing), sct (unless ignored), certificate-identity,
+// certificate-oidc-issuer, github-workflow. `passed` gets the names of those that passed.
+CheckOutcome check_certificate(X509* leaf, const TrustedRoot& root, const std::vector<SigningTime>& times,
+                               const KeylessPolicy& policy, CertificateClaims& claims,
+                               std::vector<std::string>& passed);
+
+// verify_image_signature with this keyless policy and its trusted root, and no key.
+SignatureVerdict verify_keyless_signature(const SignatureCandidate& candidate, const KeylessPolicy& policy,
+                                          const ExpectedSubject& expected);
 
 }  // namespace karmor::signing

@@ -14,6 +14,7 @@
 
 #include "karmor/digest.hpp"
 #include "signing/encrypted_key.hpp"
+#include "signing/signature_schemes.hpp"
 
 namespace karmor::signing {
 
@@ -73,15 +74,8 @@ Result<void> require_p256(EVP_PKEY* key, const std::string& source) {
 
 PublicKey::PublicKey(EvpPkeyPtr key) : key_(std::move(key)) {}
 
-bool PublicKey::verify(std::string_view message, std::string_view der_signature) const {
-    MdCtxPtr context(EVP_MD_CTX_new());
-    if (!context) return false;
-    if (EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1) return false;
-    const int verdict =
-        EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(der_signature.data()),
-                         der_signature.size(), reinterpret_cast<const unsigned char*>(message.data()), message.size());
-    ERR_clear_error();
-    return verdict == 1;
+bool PublicKey::verify(std::string_view message, std::string_view signature) const {
+    return verify_message_signature(key_.get(), message, signature);
 }
 
 std::string PublicKey::pem() const {
@@ -268,14 +262,14 @@ Result<PublicKey> parse_public_key(std::string_view pem, const std::string& sour
     if (pem.size() > max_key_file_bytes)
         return unexpected(Error(ErrorKind::usage,
                                 source + " is " + std::to_string(pem.size()) + " bytes, too large for a public key",
-                                "give the PEM file of an ECDSA P-256 public key"));
+                                "give the PEM file of a public key"));
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     EvpPkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     ERR_clear_error();
     if (!key)
         return unexpected(Error(ErrorKind::usage, source + " is not a PEM public key (SubjectPublicKeyInfo)",
                                 "give NAME.pub from `karmor oci key generate` or `cosign generate-key-pair`"));
-    if (auto checked = require_p256(key.get(), source); !checked) return unexpected(std::move(checked).error());
+    if (auto checked = supported_key_type(key.get(), source); !checked) return unexpected(std::move(checked).error());
     PublicKey result(std::move(key));
     result.source = source;
     return result;

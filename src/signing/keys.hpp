@@ -1,6 +1,6 @@
-// ECDSA P-256 keys for cosign-compatible signatures (SPEC §9): loading private keys (cosign's
-// encrypted formats, unencrypted PKCS#8 and SEC1 PEM), public keys (PEM SubjectPublicKeyInfo),
-// signing and verifying SHA-256 digests with DER-encoded ECDSA signatures.
+// Keys for cosign-compatible signatures (SPEC §9): loading private keys (ECDSA P-256: cosign's
+// encrypted formats, unencrypted PKCS#8 and SEC1 PEM) and signing with them; public keys (PEM
+// SubjectPublicKeyInfo of every type cosign verifies with, signature_schemes.hpp) and verifying.
 #pragma once
 
 #include <openssl/evp.h>
@@ -23,8 +23,10 @@ using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
 class PublicKey {
 public:
     explicit PublicKey(EvpPkeyPtr key);
-    // True when `der_signature` is a valid ECDSA-SHA256 signature of `message` by this key.
-    bool verify(std::string_view message, std::string_view der_signature) const;
+    // True when `signature` is a signature of `message` by this key under a scheme cosign accepts
+    // for its type (ECDSA SHA-256, Ed25519, RSA PKCS#1 v1.5 or PSS, …: signature_schemes.hpp).
+    bool verify(std::string_view message, std::string_view signature) const;
+    EVP_PKEY* evp() const { return key_.get(); }
     // PEM SubjectPublicKeyInfo, as cosign writes NAME.pub.
     std::string pem() const;
     // A short, stable name for messages: "sha256:" + the first 16 hex digits of the SHA-256 of
@@ -68,7 +70,8 @@ struct GeneratedKeyPair {
 // allowed, as cosign allows it.
 Result<GeneratedKeyPair> generate_key_pair(std::string_view password);
 
-// A PEM SubjectPublicKeyInfo of an ECDSA P-256 key.
+// A PEM SubjectPublicKeyInfo of a key cosign verifies with: ECDSA P-256, P-384 or P-521,
+// Ed25519, RSA of 2048 to 4096 bits. Another type is refused by name.
 Result<PublicKey> load_public_key(const std::filesystem::path& file);
 Result<PublicKey> parse_public_key(std::string_view pem, const std::string& source);
 

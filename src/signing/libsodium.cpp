@@ -5,7 +5,8 @@
 namespace karmor::signing {
 namespace {
 
-constexpr util::SharedLibrary libsodium_library{"libsodium.so.23", "libsodium23", "cosign's encrypted keys"};
+constexpr util::SharedLibrary libsodium_library{"libsodium.so.23", "libsodium23",
+                                                "cosign's encrypted keys and Ed25519ph signatures"};
 
 LibSodium loaded_table;
 

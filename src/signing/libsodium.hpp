@@ -1,5 +1,6 @@
 // libsodium, opened on first use (src/util/shared_library.hpp): only cosign's encrypted keys
-// need it (`key generate`, `sign --key`), so other commands do not load it.
+// need it (`key generate`, `sign --key`), and Ed25519ph signatures (signature_schemes.cpp), so
+// other commands do not load it.
 //
 // To call a libsodium function, write libsodium().crypto_secretbox_easy(...) instead of
 // crypto_secretbox_easy(...); a function not yet in the list below is added to it (one
@@ -16,7 +17,10 @@ namespace karmor::signing {
     X(sodium_init)                                                                                                     \
     X(randombytes_buf)                                                                                                 \
     X(crypto_secretbox_easy)                                                                                           \
-    X(crypto_secretbox_open_easy)
+    X(crypto_secretbox_open_easy)                                                                                      \
+    X(crypto_sign_ed25519ph_init)                                                                                      \
+    X(crypto_sign_ed25519ph_update)                                                                                    \
+    X(crypto_sign_ed25519ph_final_verify)
 
 struct LibSodium {
 #define KARMOR_LIBSODIUM_MEMBER(name) decltype(&::name) name = nullptr;

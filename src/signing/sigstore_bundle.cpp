@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <openssl/x509v3.h>
+
+#include "signing/certificates.hpp"
 #include "signing/strict_json.hpp"
 #include "util/encoding.hpp"
 
@@ -125,70 +128,100 @@ Result<StatementClaims> parse_sign_statement(std::string_view bytes) {
     return claims;
 }
 
-Result<DsseBundle> parse_dsse_bundle(std::string_view bytes) {
-    const std::string what = "the Sigstore bundle";
+Result<std::vector<std::map<std::string, std::string>>> parse_statement_subjects(std::string_view bytes) {
+    const std::string what = "the signed statement";
     auto parsed = parse_strict_json(bytes, max_bundle_bytes, what, 32);
     if (!parsed) return unexpected(std::move(parsed).error());
-    const auto& root = *parsed;
-    if (auto only =
-            require_only_fields(root, {"mediaType", "verificationMaterial", "dsseEnvelope", "messageSignature"}, what);
-        !only)
-        return unexpected(std::move(only).error());
-    auto type = required_string(root, "mediaType", what);
-    if (!type) return unexpected(std::move(type).error());
-    if (*type != bundle_media_type && *type != bundle_media_type_alternate)
-        return unexpected(invalid(what + " has media type \"" + *type + "\", not " + bundle_media_type));
-    if (root.contains("messageSignature"))
-        return unexpected(invalid(what + " holds a message signature, which names no manifest; an image signature "
-                                         "is a DSSE envelope"));
+    if (!parsed->is_object()) return unexpected(invalid(what + " is not a JSON object"));
+    const auto type = parsed->value("_type", "");
+    if (type != in_toto_statement_type && type != "https://in-toto.io/Statement/v0.1")
+        return unexpected(invalid(what + " has _type \"" + type + "\", not an in-toto Statement"));
+    const auto subjects = parsed->find("subject");
+    if (subjects == parsed->end() || !subjects->is_array() || subjects->empty() ||
+        subjects->size() > max_statement_subjects)
+        return unexpected(
+            invalid(what + " does not have 1 to " + std::to_string(max_statement_subjects) + " subjects"));
+    std::vector<std::map<std::string, std::string>> out;
+    for (const auto& subject : *subjects) {
+        const auto digest = subject.is_object() ? subject.find("digest") : subject.end();
+        if (!subject.is_object() || digest == subject.end() || !digest->is_object())
+            return unexpected(invalid(what + " has a subject without a digest"));
+        std::map<std::string, std::string> digests;
+        for (const auto& [algorithm, hex] : digest->items())
+            if (hex.is_string()) digests[algorithm] = hex.get<std::string>();
+        out.push_back(std::move(digests));
+    }
+    return out;
+}
 
-    DsseBundle out;
-    const auto material = root.find("verificationMaterial");
-    if (material == root.end() || !material->is_object())
-        return unexpected(invalid(what + " has no verificationMaterial"));
+namespace {
+
+// protobuf-specs' media types: "…bundle+json;version=0.N" and, from v0.3, "…bundle.v0.N+json".
+int bundle_version(const std::string& media_type) {
+    if (media_type == "application/vnd.dev.sigstore.bundle+json;version=0.1") return 1;
+    if (media_type == "application/vnd.dev.sigstore.bundle+json;version=0.2") return 2;
+    if (media_type == bundle_media_type_alternate || media_type == bundle_media_type) return 3;
+    return 0;
+}
+
+Result<std::string> read_certificate(const nlohmann::json& certificate, const std::string& what) {
+    if (!certificate.is_object()) return unexpected(invalid(what + " is not an object"));
+    if (auto only = require_only_fields(certificate, {"rawBytes"}, what); !only)
+        return unexpected(std::move(only).error());
+    auto raw = required_string(certificate, "rawBytes", what);
+    if (!raw) return unexpected(std::move(raw).error());
+    auto der = decode_canonical_base64(*raw);
+    if (!der || der->empty() || der->size() > max_certificate_bytes)
+        return unexpected(invalid(what + " is not base64 of 1 to " + std::to_string(max_certificate_bytes) + " bytes"));
+    return std::move(*der);
+}
+
+Result<void> read_material(const nlohmann::json& material, int version, const std::string& what, SigstoreBundle& out) {
     if (auto only = require_only_fields(
-            *material, {"publicKey", "certificate", "x509CertificateChain", "tlogEntries", "timestampVerificationData"},
-            what + "'s verificationMaterial");
+            material, {"publicKey", "certificate", "x509CertificateChain", "tlogEntries", "timestampVerificationData"},
+            what);
         !only)
         return unexpected(std::move(only).error());
-    if (const auto key = material->find("publicKey"); key != material->end()) {
+    const int kinds = static_cast<int>(material.contains("publicKey")) +
+                      static_cast<int>(material.contains("certificate")) +
+                      static_cast<int>(material.contains("x509CertificateChain"));
+    if (kinds != 1)
+        return unexpected(invalid(what + " has " + std::to_string(kinds) +
+                                  " of publicKey, certificate and x509CertificateChain; it needs exactly one"));
+    if (const auto key = material.find("publicKey"); key != material.end()) {
         if (auto only = require_only_fields(*key, {"hint"}, what + "'s publicKey"); !only)
             return unexpected(std::move(only).error());
         if (const auto hint = key->find("hint"); hint != key->end() && hint->is_string())
             out.key_hint = hint->get<std::string>();
     }
-
-    if (const auto certificate = material->find("certificate"); certificate != material->end()) {
-        if (auto only = require_only_fields(*certificate, {"rawBytes"}, what + "'s certificate"); !only)
-            return unexpected(std::move(only).error());
-        auto raw = required_string(*certificate, "rawBytes", what + "'s certificate");
-        if (!raw) return unexpected(std::move(raw).error());
-        auto der = decode_canonical_base64(*raw);
-        if (!der || der->size() > max_certificate_bytes)
-            return unexpected(invalid(what + "'s certificate is not base64 of at most " +
-                                      std::to_string(max_certificate_bytes) + " bytes"));
+    if (const auto certificate = material.find("certificate"); certificate != material.end()) {
+        auto der = read_certificate(*certificate, what + "'s certificate");
+        if (!der) return unexpected(std::move(der).error());
         out.certificate_der = std::move(*der);
     }
-    if (const auto chain = material->find("x509CertificateChain"); chain != material->end()) {
-        // Bundles before v0.3 carry the leaf first in a chain; the trusted root supplies the CAs.
+    if (const auto chain = material.find("x509CertificateChain"); chain != material.end()) {
+        // v0.1 and v0.2 carry the leaf first in a chain; the trusted root supplies the CAs. v0.3
+        // carries the leaf alone.
+        if (version >= 3) return unexpected(invalid(what + " has a certificate chain, which a v0.3 bundle may not"));
         if (auto only = require_only_fields(*chain, {"certificates"}, what + "'s x509CertificateChain"); !only)
             return unexpected(std::move(only).error());
         const auto certificates = chain->find("certificates");
         if (certificates == chain->end() || !certificates->is_array() || certificates->empty() ||
-            certificates->size() > max_chain_certificates || !certificates->front().is_object())
+            certificates->size() > max_chain_certificates)
             return unexpected(invalid(what + "'s x509CertificateChain is not a list of 1 to " +
                                       std::to_string(max_chain_certificates) + " certificates"));
-        auto raw = required_string(certificates->front(), "rawBytes", what + "'s certificate");
-        if (!raw) return unexpected(std::move(raw).error());
-        auto der = decode_canonical_base64(*raw);
-        if (!der || der->size() > max_certificate_bytes)
-            return unexpected(invalid(what + "'s certificate is not base64 of at most " +
-                                      std::to_string(max_certificate_bytes) + " bytes"));
-        if (!out.certificate_der.empty())
-            return unexpected(invalid(what + " has both a certificate and a certificate chain"));
-        out.certificate_der = std::move(*der);
+        for (std::size_t i = 0; i < certificates->size(); ++i) {
+            auto der = read_certificate((*certificates)[i], what + "'s certificate " + std::to_string(i + 1));
+            if (!der) return unexpected(std::move(der).error());
+            auto parsed = parse_der_certificate(*der);
+            if (!parsed) return unexpected(invalid(what + "'s certificate " + std::to_string(i + 1) + " is not X.509"));
+            // A root in the chain would be trust the bundle brings itself; the trusted root names them.
+            if (X509_check_issued(parsed.get(), parsed.get()) == X509_V_OK)
+                return unexpected(invalid(what + "'s certificate chain contains a self-signed (root) certificate"));
+            if (i == 0) out.certificate_der = std::move(*der);
+        }
     }
-    if (const auto entries = material->find("tlogEntries"); entries != material->end()) {
+    if (const auto entries = material.find("tlogEntries"); entries != material.end()) {
         if (!entries->is_array() || entries->size() > max_tlog_entries)
             return unexpected(invalid(what + "'s tlogEntries is not a list of at most " +
                                       std::to_string(max_tlog_entries) + " entries"));
@@ -198,36 +231,137 @@ Result<DsseBundle> parse_dsse_bundle(std::string_view bytes) {
             out.tlog_entries.push_back(std::move(*entry));
         }
     }
+    if (const auto data = material.find("timestampVerificationData"); data != material.end()) {
+        const auto data_what = what + "'s timestampVerificationData";
+        if (auto only = require_only_fields(*data, {"rfc3161Timestamps"}, data_what); !only)
+            return unexpected(std::move(only).error());
+        const auto timestamps = data->find("rfc3161Timestamps");
+        if (timestamps != data->end()) {
+            if (!timestamps->is_array() || timestamps->size() > max_timestamps)
+                return unexpected(invalid(data_what + ": rfc3161Timestamps is not a list of at most " +
+                                          std::to_string(max_timestamps)));
+            for (const auto& timestamp : *timestamps) {
+                if (auto only = require_only_fields(timestamp, {"signedTimestamp"}, data_what); !only)
+                    return unexpected(std::move(only).error());
+                auto text = required_string(timestamp, "signedTimestamp", data_what);
+                if (!text) return unexpected(std::move(text).error());
+                // As protobuf JSON readers do, line breaks are skipped (`base64` wraps its output; the
+                // DER inside is what is verified, so a second spelling gives nothing away).
+                std::string unwrapped;
+                for (const char c : *text)
+                    if (c != '\n' && c != '\r') unwrapped.push_back(c);
+                auto der = decode_canonical_base64(unwrapped);
+                if (!der || der->empty() || der->size() > max_timestamp_bytes)
+                    return unexpected(invalid(data_what + ": a signedTimestamp is not base64 of 1 to " +
+                                              std::to_string(max_timestamp_bytes) + " bytes"));
+                out.rfc3161_timestamps.push_back(std::move(*der));
+            }
+        }
+    }
+    return {};
+}
 
-    const auto envelope = root.find("dsseEnvelope");
-    if (envelope == root.end()) return unexpected(invalid(what + " has no dsseEnvelope"));
-    if (auto only = require_only_fields(*envelope, {"payload", "payloadType", "signatures"}, what + "'s dsseEnvelope");
-        !only)
+Result<void> read_envelope(const nlohmann::json& envelope, const std::string& what, SigstoreBundle& out) {
+    if (auto only = require_only_fields(envelope, {"payload", "payloadType", "signatures"}, what); !only)
         return unexpected(std::move(only).error());
-    auto payload_type = required_string(*envelope, "payloadType", what + "'s dsseEnvelope");
+    auto payload_type = required_string(envelope, "payloadType", what);
     if (!payload_type) return unexpected(std::move(payload_type).error());
     out.payload_type = std::move(*payload_type);
-    auto payload = required_string(*envelope, "payload", what + "'s dsseEnvelope");
+    auto payload = required_string(envelope, "payload", what);
     if (!payload) return unexpected(std::move(payload).error());
     auto decoded = decode_canonical_base64(*payload);
-    if (!decoded) return unexpected(invalid(what + "'s DSSE payload is not base64"));
+    if (!decoded) return unexpected(invalid(what + "'s payload is not base64"));
     out.payload = std::move(*decoded);
-    const auto signatures = envelope->find("signatures");
-    if (signatures == envelope->end() || !signatures->is_array() || signatures->empty())
-        return unexpected(invalid(what + "'s DSSE envelope has no signatures"));
+    const auto signatures = envelope.find("signatures");
+    if (signatures == envelope.end() || !signatures->is_array() || signatures->empty())
+        return unexpected(invalid(what + " has no signatures"));
     if (signatures->size() > max_dsse_signatures)
-        return unexpected(invalid(what + "'s DSSE envelope has " + std::to_string(signatures->size()) +
-                                  " signatures, more than " + std::to_string(max_dsse_signatures)));
+        return unexpected(invalid(what + " has " + std::to_string(signatures->size()) + " signatures, more than " +
+                                  std::to_string(max_dsse_signatures)));
     for (const auto& signature : *signatures) {
-        if (auto only = require_only_fields(signature, {"sig", "keyid"}, what + "'s DSSE signature"); !only)
+        if (auto only = require_only_fields(signature, {"sig", "keyid"}, what + "'s signature"); !only)
             return unexpected(std::move(only).error());
-        auto sig = required_string(signature, "sig", what + "'s DSSE signature");
+        auto sig = required_string(signature, "sig", what + "'s signature");
         if (!sig) return unexpected(std::move(sig).error());
         auto der = decode_canonical_base64(*sig);
-        if (!der) return unexpected(invalid(what + "'s DSSE signature is not base64"));
+        if (!der || der->empty()) return unexpected(invalid(what + "'s signature is not base64"));
         out.der_signatures.push_back(std::move(*der));
     }
+    return {};
+}
+
+Result<void> read_message_signature(const nlohmann::json& message, const std::string& what, SigstoreBundle& out) {
+    if (auto only = require_only_fields(message, {"messageDigest", "signature"}, what); !only)
+        return unexpected(std::move(only).error());
+    out.message_signature = true;
+    auto signature = required_string(message, "signature", what);
+    if (!signature) return unexpected(std::move(signature).error());
+    auto raw = decode_canonical_base64(*signature);
+    if (!raw || raw->empty()) return unexpected(invalid(what + "'s signature is not base64"));
+    out.der_signatures.push_back(std::move(*raw));
+    if (const auto digest = message.find("messageDigest"); digest != message.end()) {
+        if (auto only = require_only_fields(*digest, {"algorithm", "digest"}, what + "'s messageDigest"); !only)
+            return unexpected(std::move(only).error());
+        auto algorithm = required_string(*digest, "algorithm", what + "'s messageDigest");
+        auto value = required_string(*digest, "digest", what + "'s messageDigest");
+        if (!algorithm || !value) return unexpected(invalid(what + "'s messageDigest lacks algorithm or digest"));
+        const std::pair<const char*, const char*> names[] = {
+            {"SHA2_256", "sha256"}, {"SHA2_384", "sha384"}, {"SHA2_512", "sha512"}};
+        for (const auto& [protobuf, name] : names)
+            if (*algorithm == protobuf) out.message_digest_algorithm = name;
+        auto bytes = decode_canonical_base64(*value);
+        if (out.message_digest_algorithm.empty() || !bytes || bytes->size() > 64)
+            return unexpected(invalid(what + "'s messageDigest is not a SHA-2 digest"));
+        out.message_digest = std::move(*bytes);
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<SigstoreBundle> parse_sigstore_bundle(std::string_view bytes) {
+    const std::string what = "the Sigstore bundle";
+    auto parsed = parse_strict_json(bytes, max_bundle_bytes, what, 32);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const auto& root = *parsed;
+    if (!root.is_object()) return unexpected(invalid(what + " is not a JSON object"));
+    if (auto only =
+            require_only_fields(root, {"mediaType", "verificationMaterial", "dsseEnvelope", "messageSignature"}, what);
+        !only)
+        return unexpected(std::move(only).error());
+    auto type = required_string(root, "mediaType", what);
+    if (!type) return unexpected(std::move(type).error());
+    SigstoreBundle out;
+    out.version = bundle_version(*type);
+    if (out.version == 0)
+        return unexpected(invalid(what + " has media type \"" + *type + "\", not a Sigstore bundle v0.1 to v0.3"));
+    const auto material = root.find("verificationMaterial");
+    if (material == root.end() || !material->is_object())
+        return unexpected(invalid(what + " has no verificationMaterial"));
+    if (auto read = read_material(*material, out.version, what + "'s verificationMaterial", out); !read)
+        return unexpected(std::move(read).error());
+    const auto envelope = root.find("dsseEnvelope");
+    const auto message = root.find("messageSignature");
+    if ((envelope == root.end()) == (message == root.end()))
+        return unexpected(invalid(what + " needs exactly one of dsseEnvelope and messageSignature"));
+    if (envelope != root.end()) {
+        if (auto read = read_envelope(*envelope, what + "'s DSSE envelope", out); !read)
+            return unexpected(std::move(read).error());
+    } else if (auto read = read_message_signature(*message, what + "'s messageSignature", out); !read) {
+        return unexpected(std::move(read).error());
+    }
+    // The bundle spec: v0.1 entries carry a SET, later ones an inclusion proof (checked with the
+    // entries themselves, signing_time.cpp).
     return out;
+}
+
+Result<DsseBundle> parse_dsse_bundle(std::string_view bytes) {
+    auto bundle = parse_sigstore_bundle(bytes);
+    if (!bundle) return bundle;
+    if (bundle->message_signature)
+        return unexpected(invalid("the Sigstore bundle holds a message signature, which names no manifest; an image "
+                                  "signature is a DSSE envelope"));
+    return bundle;
 }
 
 Descriptor empty_config_descriptor() {

@@ -11,6 +11,7 @@
 #include "karmor/oci_types.hpp"
 #include "karmor/result.hpp"
 #include "signing/keys.hpp"
+#include "signing/rfc3161.hpp"
 #include "signing/transparency_log.hpp"
 
 namespace karmor::signing {
@@ -55,20 +56,36 @@ struct StatementClaims {
 // exact _type and predicateType, an empty predicate, no key twice.
 Result<StatementClaims> parse_sign_statement(std::string_view bytes);
 
-struct DsseBundle {
+// The subjects' digests (algorithm → hex) of any in-toto Statement (v0.1 or v1), read strictly
+// enough to have one meaning: no key twice, at most max_statement_subjects subjects, each with a
+// digest. What a bundle of an attestation is checked against (verify_artifact_signature).
+inline constexpr std::size_t max_statement_subjects = 1024;
+Result<std::vector<std::map<std::string, std::string>>> parse_statement_subjects(std::string_view bytes);
+
+// A Sigstore bundle v0.1 to v0.3, read strictly (at most max_bundle_bytes, known fields only,
+// canonical base64), as protobuf-specs' Bundle: a DSSE envelope or a message signature, the
+// verification material (a public key hint, a certificate, or for v0.1 and v0.2 a certificate chain
+// whose first certificate is the signer's and which must not contain a root), the
+// transparency-log entries and the RFC 3161 timestamps.
+struct SigstoreBundle {
+    int version = 0;  // N of v0.N
+    // Content: a DSSE envelope, or a message signature.
+    bool message_signature = false;
+    std::string message_digest_algorithm;  // "sha256", "sha384", "sha512"; empty when the bundle gives none
+    std::string message_digest;            // raw
     std::string payload_type;
     std::string payload;                      // decoded: the bytes the signatures cover (through PAE)
     std::vector<std::string> der_signatures;  // decoded
     std::string key_hint;                     // verificationMaterial.publicKey.hint; may be empty
-    // Keyless: verificationMaterial.certificate (or the first of x509CertificateChain), DER, and
-    // the transparency-log entries.
-    std::string certificate_der;
+    std::string certificate_der;              // the signing certificate (keyless)
     std::vector<TlogEntry> tlog_entries;
+    std::vector<std::string> rfc3161_timestamps;  // DER TimeStampResp each
 };
+Result<SigstoreBundle> parse_sigstore_bundle(std::string_view bytes);
 
-// A Sigstore bundle v0.3 with a DSSE envelope, read strictly (at most max_bundle_bytes, known
-// fields only, canonical base64). A bundle with a message signature is refused: it names no
-// manifest.
+// A cosign image signature: a Sigstore bundle with a DSSE envelope. A bundle with a message
+// signature is refused: it names no manifest.
+using DsseBundle = SigstoreBundle;
 Result<DsseBundle> parse_dsse_bundle(std::string_view bytes);
 
 // The referrer that carries a bundle: artifactType and the one layer of the bundle media

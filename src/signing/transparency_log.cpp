@@ -10,6 +10,8 @@
 
 #include "signing/strict_json.hpp"
 #include "util/encoding.hpp"
+#include "util/hashing.hpp"
+#include "util/time.hpp"
 
 namespace karmor::signing {
 namespace {
@@ -42,6 +44,12 @@ Result<std::int64_t> read_count(const nlohmann::json& object, const char* key, c
     return unexpected(invalid(what + ": \"" + key + "\" is not a non-negative integer"));
 }
 
+// protobuf JSON leaves out a field whose value is zero (the first entry of a log has logIndex 0).
+Result<std::int64_t> read_count_or_zero(const nlohmann::json& object, const char* key, const std::string& what) {
+    if (!object.contains(key)) return std::int64_t{0};
+    return read_count(object, key, what);
+}
+
 Result<std::string> read_base64(const nlohmann::json& object, const char* key, const std::string& what,
                                 std::size_t max_bytes) {
     auto text = required_string(object, key, what);
@@ -52,126 +60,8 @@ Result<std::string> read_base64(const nlohmann::json& object, const char* key, c
     return std::move(*bytes);
 }
 
-std::optional<std::string> hex_decode(std::string_view hex) {
-    if (hex.size() % 2 != 0) return std::nullopt;
-    std::string out;
-    const auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int high = nibble(hex[i]), low = nibble(hex[i + 1]);
-        if (high < 0 || low < 0) return std::nullopt;
-        out.push_back(static_cast<char>(high * 16 + low));
-    }
-    return out;
-}
-
 std::string node_hash(const std::string& left, const std::string& right) {
-    return sha256_raw(std::string(1, '\x01') + left + right);
-}
-
-bool records_certificate(const std::string& base64_pem, const std::string& certificate, const char* field,
-                         std::string& why) {
-    const auto pem = util::base64_decode(base64_pem);
-    if (!pem || pem->size() > max_certificate_bytes * 2 || pem_certificate_der(*pem) != certificate) {
-        why = std::string("its ") + field + " is not this signature's certificate";
-        return false;
-    }
-    return true;
-}
-
-bool records_sha256(const nlohmann::json& hash, std::string_view content, const char* field, std::string& why) {
-    if (!hash.is_object() || hash.value("algorithm", "") != "sha256" || !hash.contains("value") ||
-        !hash["value"].is_string()) {
-        why = std::string("its ") + field + " is not a sha256 hash";
-        return false;
-    }
-    if (hash["value"].get<std::string>() != to_hex(sha256_raw(content))) {
-        why = std::string("its ") + field + " is the hash of other content";
-        return false;
-    }
-    return true;
-}
-
-const nlohmann::json* path(const nlohmann::json& root, std::initializer_list<const char*> keys) {
-    const nlohmann::json* at = &root;
-    for (const char* key : keys) {
-        if (!at->is_object()) return nullptr;
-        const auto it = at->find(key);
-        if (it == at->end()) return nullptr;
-        at = &*it;
-    }
-    return at;
-}
-
-bool hashedrekord_records(const nlohmann::json& body, const SignedContent& content, std::string& why) {
-    if (content.dsse) {
-        why = "it is a hashedrekord entry, which cannot record a DSSE envelope";
-        return false;
-    }
-    const auto* hash = path(body, {"spec", "data", "hash"});
-    const auto* signature = path(body, {"spec", "signature", "content"});
-    const auto* key = path(body, {"spec", "signature", "publicKey", "content"});
-    if (!hash || !signature || !key || !signature->is_string() || !key->is_string()) {
-        why = "its hashedrekord body lacks the hash, signature or public key";
-        return false;
-    }
-    if (!records_sha256(*hash, content.payload, "data hash", why)) return false;
-    const auto recorded = util::base64_decode(signature->get<std::string>());
-    if (!recorded || *recorded != content.signature) {
-        why = "it records another signature";
-        return false;
-    }
-    return records_certificate(key->get<std::string>(), content.certificate_der, "public key", why);
-}
-
-bool dsse_records(const nlohmann::json& body, const SignedContent& content, std::string& why) {
-    const auto* hash = path(body, {"spec", "payloadHash"});
-    const auto* signatures = path(body, {"spec", "signatures"});
-    if (!hash || !signatures || !signatures->is_array()) {
-        why = "its dsse body lacks the payload hash or the signatures";
-        return false;
-    }
-    if (!records_sha256(*hash, content.payload, "payload hash", why)) return false;
-    for (const auto& recorded : *signatures) {
-        const auto* signature = path(recorded, {"signature"});
-        const auto* verifier = path(recorded, {"verifier"});
-        if (!signature || !verifier || !signature->is_string() || !verifier->is_string()) continue;
-        const auto bytes = util::base64_decode(signature->get<std::string>());
-        if (!bytes || *bytes != content.signature) continue;
-        return records_certificate(verifier->get<std::string>(), content.certificate_der, "verifier", why);
-    }
-    why = "it records another signature";
-    return false;
-}
-
-bool intoto_records(const nlohmann::json& body, const SignedContent& content, std::string& why) {
-    const auto* hash = path(body, {"spec", "content", "payloadHash"});
-    const auto* signatures = path(body, {"spec", "content", "envelope", "signatures"});
-    const auto* type = path(body, {"spec", "content", "envelope", "payloadType"});
-    if (!hash || !signatures || !signatures->is_array()) {
-        why = "its intoto body lacks the payload hash or the signatures";
-        return false;
-    }
-    if (type && (!type->is_string() || type->get<std::string>() != content.payload_type)) {
-        why = "it records another payload type";
-        return false;
-    }
-    if (!records_sha256(*hash, content.payload, "payload hash", why)) return false;
-    for (const auto& recorded : *signatures) {
-        const auto* signature = path(recorded, {"sig"});
-        const auto* key = path(recorded, {"publicKey"});
-        if (!signature || !key || !signature->is_string() || !key->is_string()) continue;
-        // intoto 0.0.2 stores the envelope's base64 signature base64-encoded once more.
-        const auto inner = util::base64_decode(signature->get<std::string>());
-        const auto bytes = inner ? util::base64_decode(*inner) : std::nullopt;
-        if (!bytes || *bytes != content.signature) continue;
-        return records_certificate(key->get<std::string>(), content.certificate_der, "public key", why);
-    }
-    why = "it records another signature";
-    return false;
+    return util::sha256_raw(std::string(1, '\x01') + left + right);
 }
 
 }  // namespace
@@ -204,7 +94,7 @@ Result<TlogEntry> parse_cosign_bundle_annotation(std::string_view text) {
     entry.log_index = *index;
     auto log_id = required_string(*payload, "logID", payload_what);
     if (!log_id) return unexpected(std::move(log_id).error());
-    auto raw = hex_decode(*log_id);
+    auto raw = util::hex_decode(*log_id);
     if (!raw || raw->size() != 32) return unexpected(invalid(payload_what + ": logID is not 64 lower-case hex digits"));
     entry.log_id = std::move(*raw);
     return entry;
@@ -218,7 +108,7 @@ Result<TlogEntry> parse_bundle_tlog_entry(const nlohmann::json& json, const std:
         !only)
         return unexpected(std::move(only).error());
     TlogEntry entry;
-    auto index = read_count(json, "logIndex", what);
+    auto index = read_count_or_zero(json, "logIndex", what);
     if (!index) return unexpected(std::move(index).error());
     entry.log_index = *index;
     const auto log_id = json.find("logId");
@@ -256,7 +146,7 @@ Result<TlogEntry> parse_bundle_tlog_entry(const nlohmann::json& json, const std:
             !only)
             return unexpected(std::move(only).error());
         InclusionProof out;
-        auto proof_index = read_count(*proof, "logIndex", proof_what);
+        auto proof_index = read_count_or_zero(*proof, "logIndex", proof_what);
         if (!proof_index) return unexpected(std::move(proof_index).error());
         out.log_index = *proof_index;
         auto size = read_count(*proof, "treeSize", proof_what);
@@ -297,13 +187,13 @@ std::string set_signed_payload(const TlogEntry& entry) {
     nlohmann::ordered_json payload = nlohmann::ordered_json::object();
     payload["body"] = util::base64_encode(entry.canonical_body);
     payload["integratedTime"] = entry.integrated_time;
-    payload["logID"] = to_hex(entry.log_id);
+    payload["logID"] = util::to_hex(entry.log_id);
     payload["logIndex"] = entry.log_index;
     return payload.dump();
 }
 
 std::string merkle_leaf_hash(std::string_view data) {
-    return sha256_raw(std::string(1, '\0') + std::string(data));
+    return util::sha256_raw(std::string(1, '\0') + std::string(data));
 }
 
 bool verify_inclusion(std::int64_t index, std::int64_t size, const std::string& leaf_hash,
@@ -330,81 +220,73 @@ bool verify_inclusion(std::int64_t index, std::int64_t size, const std::string& 
     return sn == 0 && r == root;
 }
 
-Result<Checkpoint> verify_checkpoint(std::string_view note, const TrustedLog& log) {
-    const auto bad = [](const std::string& why) { return unexpected(invalid("the checkpoint " + why)); };
-    if (note.size() > max_checkpoint_bytes) return bad("is too large");
-    const auto split = note.find("\n\n");
-    if (split == std::string_view::npos) return bad("has no signature block");
-    const auto text = note.substr(0, split + 1);
-    // The body: origin, tree size, base64 root hash, then optional extension lines.
-    std::vector<std::string_view> lines;
-    for (std::size_t at = 0; at < text.size();) {
-        const auto end = text.find('\n', at);
-        lines.push_back(text.substr(at, end - at));
-        at = end + 1;
-    }
-    if (lines.size() < 3 || lines[0].empty()) return bad("body is not origin, size and root hash");
-    Checkpoint out;
-    out.origin = std::string(lines[0]);
-    if (lines[1].empty() || lines[1].size() > 19 || (lines[1].size() > 1 && lines[1][0] == '0'))
-        return bad("tree size is not a number");
-    for (const char c : lines[1]) {
-        if (c < '0' || c > '9') return bad("tree size is not a number");
-        out.size = out.size * 10 + (c - '0');
-    }
-    auto root = decode_canonical_base64(lines[2]);
-    if (!root || root->size() != 32) return bad("root hash is not 32 bytes of base64");
-    out.root_hash = std::move(*root);
-
-    const std::string key_hint = log.key_id.substr(0, 4);
-    constexpr std::string_view dash = "\xe2\x80\x94 ";  // U+2014 EM DASH and a space
-    auto signatures = note.substr(split + 2);
-    bool signed_by_log = false;
-    std::size_t count = 0;
-    while (!signatures.empty()) {
-        const auto end = signatures.find('\n');
-        if (end == std::string_view::npos) return bad("signature lines do not end with a newline");
-        const auto line = signatures.substr(0, end);
-        signatures.remove_prefix(end + 1);
-        if (++count > 16) return bad("has more than 16 signatures");
-        if (line.substr(0, dash.size()) != dash) return bad("has a signature line that does not start with \"— \"");
-        const auto rest = line.substr(dash.size());
-        const auto space = rest.rfind(' ');
-        if (space == std::string_view::npos) return bad("has a signature line without a signature");
-        const auto raw = decode_canonical_base64(rest.substr(space + 1));
-        if (!raw || raw->size() < 5) return bad("has a signature that is not base64");
-        if (raw->substr(0, 4) != key_hint) continue;
-        if (log.verify(text, raw->substr(4))) signed_by_log = true;
-    }
-    if (!signed_by_log)
-        return unexpected(invalid("the checkpoint is not signed by the log's key " + to_hex(log.key_id).substr(0, 16) +
-                                  "… from the trusted root"));
-    return out;
+bool entry_records(const TlogEntry& entry, const SignedContent& content, std::string& why) {
+    return entry_records(entry.canonical_body, entry.kind, entry.version, content, why);
 }
 
-bool entry_records(const TlogEntry& entry, const SignedContent& content, std::string& why) {
-    // An empty signature or certificate would match an entry that records nothing.
-    if (content.signature.empty() || content.certificate_der.empty()) {
-        why = "there is no signature or certificate to look for";
-        return false;
+LogEntryCheck check_log_entry(const TlogEntry& entry, const TrustedRoot& root, const SignedContent& content,
+                              const EntryRequirements& requirements) {
+    LogEntryCheck out;
+    const auto fail = [&](const char* name, std::string reason) {
+        out.outcome = fail_check(name, std::move(reason));
+        return out;
+    };
+    out.log = root.find_tlog(entry.log_id);
+    if (!out.log)
+        return fail(check::transparency_log, "its log entry is from log " + util::to_hex(entry.log_id) +
+                                                 ", which is not in the trusted root " + root.source);
+    const auto& log = *out.log;
+    if (!log.key) return fail(check::transparency_log, "the log " + log.base_url + " cannot be used: " + log.unusable);
+    out.rekor_v2 = is_rekor_v2_kind(entry.kind, entry.version);
+    if (out.rekor_v2 && !entry.signed_entry_timestamp.empty())
+        return fail(check::signed_entry_timestamp, "its Rekor v2 log entry carries a SET, which Rekor v2 never writes");
+    if (!entry.signed_entry_timestamp.empty()) {
+        if (!log.verify(set_signed_payload(entry), entry.signed_entry_timestamp))
+            return fail(check::signed_entry_timestamp,
+                        "its signed entry timestamp (SET) does not verify under the key of log " + log.base_url +
+                            " from the trusted root");
+        if (!log.valid.contains(entry.integrated_time))
+            return fail(check::signed_entry_timestamp, "the key of log " + log.base_url + " was not valid at " +
+                                                           util::format_rfc3339_utc(entry.integrated_time) +
+                                                           " per the trusted root");
+        out.signed_time = entry.integrated_time;
+    } else if (requirements.set_required && !out.rekor_v2) {
+        return fail(check::signed_entry_timestamp,
+                    "its log entry has no signed entry timestamp (SET), which a v0.1 bundle must carry");
     }
-    auto body = parse_strict_json(entry.canonical_body, max_entry_body_bytes, "the log entry body", 16);
-    if (!body || !body->is_object()) {
-        why = "its body is not a JSON object";
-        return false;
+    if (!entry.inclusion_proof) {
+        if (out.rekor_v2)
+            return fail(check::inclusion_proof,
+                        "its Rekor v2 log entry has no inclusion proof, the only thing that shows it was logged");
+        if (requirements.proof_required)
+            return fail(check::inclusion_proof,
+                        "its log entry has no inclusion proof, which a bundle of v0.2 or later must carry");
+        if (entry.signed_entry_timestamp.empty())
+            return fail(check::signed_entry_timestamp,
+                        "its log entry has neither a signed entry timestamp nor an inclusion proof");
+    } else {
+        const auto& proof = *entry.inclusion_proof;
+        auto checkpoint = verify_checkpoint(proof.checkpoint, log,
+                                            out.rekor_v2 ? CheckpointStyle::rekor_v2 : CheckpointStyle::rekor_v1);
+        if (!checkpoint) return fail(check::checkpoint, checkpoint.error().message);
+        if (checkpoint->size != proof.tree_size || checkpoint->root_hash != proof.root_hash)
+            return fail(check::checkpoint, "the signed checkpoint is of another tree (size " +
+                                               std::to_string(checkpoint->size) + ") than the inclusion proof's (" +
+                                               std::to_string(proof.tree_size) + ")");
+        if (proof.log_index != entry.log_index && out.rekor_v2)
+            return fail(check::inclusion_proof, "the inclusion proof is of entry " + std::to_string(proof.log_index) +
+                                                    ", not of entry " + std::to_string(entry.log_index));
+        if (!verify_inclusion(proof.log_index, proof.tree_size, merkle_leaf_hash(entry.canonical_body), proof.hashes,
+                              proof.root_hash))
+            return fail(check::inclusion_proof, "the inclusion proof of entry " + std::to_string(proof.log_index) +
+                                                    " does not lead to the signed root hash of a tree of " +
+                                                    std::to_string(proof.tree_size));
     }
-    const auto kind = body->value("kind", "");
-    const auto version = body->value("apiVersion", "");
-    if (!entry.kind.empty() && (entry.kind != kind || entry.version != version)) {
-        why = "its kindVersion says " + entry.kind + " " + entry.version + " but its body is " + kind + " " + version;
-        return false;
-    }
-    if (kind == "hashedrekord" && version == "0.0.1") return hashedrekord_records(*body, content, why);
-    if (kind == "dsse" && version == "0.0.1" && content.dsse) return dsse_records(*body, content, why);
-    if (kind == "intoto" && version == "0.0.2" && content.dsse) return intoto_records(*body, content, why);
-    why = "it is a " + kind + " " + version + " entry, which karmor does not read for a " +
-          (content.dsse ? "DSSE bundle" : "legacy signature");
-    return false;
+    std::string why;
+    if (!entry_records(entry, content, why))
+        return fail(check::log_entry_body,
+                    "the log entry " + std::to_string(entry.log_index) + " does not record this signature: " + why);
+    return out;
 }
 
 }  // namespace karmor::signing

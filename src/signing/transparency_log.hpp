@@ -13,14 +13,15 @@
 #include <nlohmann/json.hpp>
 
 #include "karmor/result.hpp"
+#include "signing/checkpoint.hpp"
+#include "signing/checks.hpp"
+#include "signing/log_entry_bodies.hpp"
 #include "signing/trusted_root.hpp"
 
 namespace karmor::signing {
 
 inline constexpr std::size_t max_tlog_entries = 8;
-inline constexpr std::size_t max_entry_body_bytes = 64 * 1024;
 inline constexpr std::size_t max_proof_hashes = 64;  // a tree of 2^64 leaves needs fewer
-inline constexpr std::size_t max_checkpoint_bytes = 8 * 1024;
 
 struct InclusionProof {
     std::int64_t log_index = 0;  // index in the tree the root hash is of
@@ -57,25 +58,29 @@ bool verify_inclusion(std::int64_t index, std::int64_t size, const std::string& 
 // RFC 6962 leaf hash: SHA-256(0x00 || data).
 std::string merkle_leaf_hash(std::string_view data);
 
-struct Checkpoint {
-    std::string origin;
-    std::int64_t size = 0;
-    std::string root_hash;  // raw
-};
-// A signed note (origin, size, base64 root hash, optional lines, blank line, "— NAME B64SIG"
-// lines) with a signature by `log`'s key (key hint: the first 4 bytes of its key id).
-Result<Checkpoint> verify_checkpoint(std::string_view note, const TrustedLog& log);
-
-// What a verifier hands the body check: the signed content and who signed it.
-struct SignedContent {
-    bool dsse = false;
-    std::string payload;  // legacy: the signed payload bytes; DSSE: the envelope payload
-    std::string payload_type;
-    std::string signature;        // DER
-    std::string certificate_der;  // the signing certificate
-};
-// The entry body (hashedrekord 0.0.1; dsse 0.0.1 or intoto 0.0.2 for DSSE) records exactly this
-// signature by this certificate over this content. `why` says what differs.
+// entry_records of log_entry_bodies.hpp on the entry's body and kindVersion.
 bool entry_records(const TlogEntry& entry, const SignedContent& content, std::string& why);
+
+// What a bundle's version asks of its Rekor v1 entries (v0.1: a SET; v0.2 and later: an
+// inclusion proof). A Rekor v2 entry always needs an inclusion proof and never has a SET.
+struct EntryRequirements {
+    bool set_required = false;
+    bool proof_required = false;
+};
+
+struct LogEntryCheck {
+    CheckOutcome outcome;
+    const TrustedLog* log = nullptr;          // the log of the trusted root it is from
+    bool rekor_v2 = false;                    // a Rekor v2 entry (no time of its own)
+    std::optional<std::int64_t> signed_time;  // the integrated time, when a SET vouches for it
+};
+
+// One entry, in this order: from a log of the trusted root (transparency-log); its SET over body,
+// integrated time, log ID and index verifies under that log's key, valid at that time
+// (signed-entry-timestamp); its checkpoint is signed by the log (checkpoint) and names the tree of
+// its inclusion proof, whose RFC 6962 audit path leads from the entry to that root
+// (inclusion-proof); its body records this signature by this signer over this content (log-entry).
+LogEntryCheck check_log_entry(const TlogEntry& entry, const TrustedRoot& root, const SignedContent& content,
+                              const EntryRequirements& requirements);
 
 }  // namespace karmor::signing

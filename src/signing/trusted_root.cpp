@@ -3,16 +3,14 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include <ctime>
 #include <limits>
 #include <fstream>
 #include <sstream>
 
 #include "signing/strict_json.hpp"
+#include "util/time.hpp"
 
 namespace karmor::signing {
 namespace {
@@ -51,13 +49,14 @@ Result<ValidityPeriod> parse_validity(const nlohmann::json& object, const std::s
         return unexpected(std::move(only).error());
     auto start = required_string(*found, "start", what + "'s validFor");
     if (!start) return unexpected(std::move(start).error());
-    const auto start_time = parse_rfc3339_utc(*start);
+    const auto start_time = util::parse_rfc3339_utc(*start);
     if (!start_time) return unexpected(invalid(what + "'s validFor.start \"" + *start + "\" is not an RFC 3339 time"));
     period.start = *start_time;
-    if (found->contains("end")) {
+    // protobuf JSON may spell an absent end as null (an open period).
+    if (found->contains("end") && !(*found)["end"].is_null()) {
         auto end = required_string(*found, "end", what + "'s validFor");
         if (!end) return unexpected(std::move(end).error());
-        const auto end_time = parse_rfc3339_utc(*end);
+        const auto end_time = util::parse_rfc3339_utc(*end);
         if (!end_time) return unexpected(invalid(what + "'s validFor.end \"" + *end + "\" is not an RFC 3339 time"));
         period.end = *end_time;
     }
@@ -92,18 +91,23 @@ Result<TrustedLog> parse_log(const nlohmann::json& object, const std::string& wh
     auto raw = decode_field(*key, "rawBytes", what + "'s publicKey", 4096);
     if (!raw) return unexpected(std::move(raw).error());
     const auto* data = reinterpret_cast<const unsigned char*>(raw->data());
-    std::shared_ptr<EVP_PKEY> parsed(d2i_PUBKEY(nullptr, &data, static_cast<long>(raw->size())), PkeyFree{});
+    // PKCS1_* keys are a bare RSAPublicKey; the others a SubjectPublicKeyInfo.
+    const bool pkcs1 = log.key_details.rfind("PKCS1_RSA_", 0) == 0;
+    std::shared_ptr<EVP_PKEY> parsed(pkcs1 ? d2i_PublicKey(EVP_PKEY_RSA, nullptr, &data, static_cast<long>(raw->size()))
+                                           : d2i_PUBKEY(nullptr, &data, static_cast<long>(raw->size())),
+                                     PkeyFree{});
     ERR_clear_error();
     if (!parsed) return unexpected(invalid(what + "'s publicKey.rawBytes is not a DER public key"));
     const bool ecdsa = log.key_details.rfind("PKIX_ECDSA_", 0) == 0;
     const bool ed25519 = log.key_details == "PKIX_ED25519";
-    if ((ecdsa && EVP_PKEY_get_base_id(parsed.get()) != EVP_PKEY_EC) ||
-        (ed25519 && EVP_PKEY_get_base_id(parsed.get()) != EVP_PKEY_ED25519))
+    const bool rsa = pkcs1 || log.key_details.rfind("PKIX_RSA_PKCS1V15_", 0) == 0;
+    const int type = EVP_PKEY_get_base_id(parsed.get());
+    if ((ecdsa && type != EVP_PKEY_EC) || (ed25519 && type != EVP_PKEY_ED25519) || (rsa && type != EVP_PKEY_RSA))
         return unexpected(invalid(what + "'s public key is not the " + log.key_details + " key its keyDetails name"));
-    if (ecdsa || ed25519)
+    if (ecdsa || ed25519 || rsa)
         log.key = std::move(parsed);
     else
-        log.unusable = "its key type " + log.key_details + " is not supported (ECDSA and Ed25519 are)";
+        log.unusable = "its key type " + log.key_details + " is not supported (ECDSA, Ed25519 and RSA PKCS#1 v1.5 are)";
     return log;
 }
 
@@ -169,8 +173,10 @@ bool TrustedLog::verify(std::string_view message, std::string_view signature) co
         md = EVP_sha384();
     else if (key_details.find("SHA_512") != std::string::npos)
         md = EVP_sha512();
-    else if (key_details != "PKIX_ED25519")
+    else if (key_details != "PKIX_ED25519" &&
+             !(key_details.rfind("PKCS1_RSA_", 0) == 0 || key_details.rfind("PKIX_RSA_PKCS1V15_", 0) == 0))
         return false;
+    if (EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA) md = EVP_sha256();
     const bool ok =
         EVP_DigestVerifyInit(context.get(), nullptr, md, nullptr, key.get()) == 1 &&
         EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
@@ -219,11 +225,12 @@ Result<TrustedRoot> parse_trusted_root(std::string_view bytes, const std::string
     auto tsas =
         parse_list<CertificateAuthority>(root, "timestampAuthorities", source, "timestamp authority", parse_authority);
     if (!tsas) return unexpected(std::move(tsas).error());
-    out.timestamp_authorities = tsas->size();
-    if (out.certificate_authorities.empty())
-        return unexpected(invalid(source + " lists no certificate authority, so no certificate can chain to it"));
-    if (out.tlogs.empty())
-        return unexpected(invalid(source + " lists no transparency log, so no signing time can be trusted"));
+    out.timestamp_authorities = std::move(*tsas);
+    // A root for keys and a private timestamp authority may list no CA and no log; one that lists
+    // nothing at all is a mistake. What a signature needs is checked when it is verified.
+    if (out.certificate_authorities.empty() && out.tlogs.empty() && out.timestamp_authorities.empty())
+        return unexpected(invalid(source + " lists no certificate authority, transparency log or timestamp "
+                                           "authority: there is nothing to verify against"));
     return out;
 }
 
@@ -241,107 +248,6 @@ Result<TrustedRoot> load_trusted_root(const std::filesystem::path& file) {
     text << in.rdbuf();
     if (!in && !in.eof()) return unexpected(Error(ErrorKind::io, "cannot read the trusted root " + file.string()));
     return parse_trusted_root(text.str(), file.string());
-}
-
-std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text) {
-    // YYYY-MM-DDTHH:MM:SS[.fraction]Z
-    if (text.size() < 20 || text.size() > 40 || text.back() != 'Z') return std::nullopt;
-    const auto digits = [&](std::size_t at, std::size_t count) -> std::optional<int> {
-        int value = 0;
-        for (std::size_t i = at; i < at + count; ++i) {
-            if (text[i] < '0' || text[i] > '9') return std::nullopt;
-            value = value * 10 + (text[i] - '0');
-        }
-        return value;
-    };
-    if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':')
-        return std::nullopt;
-    const auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2), hour = digits(11, 2),
-               minute = digits(14, 2), second = digits(17, 2);
-    if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
-    if (text.size() > 20) {
-        if (text[19] != '.' || text.size() == 21) return std::nullopt;
-        if (!digits(20, text.size() - 21)) return std::nullopt;
-    }
-    if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60)
-        return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = *year - 1900;
-    tm.tm_mon = *month - 1;
-    tm.tm_mday = *day;
-    tm.tm_hour = *hour;
-    tm.tm_min = *minute;
-    tm.tm_sec = *second;
-    return static_cast<std::int64_t>(timegm(&tm));
-}
-
-std::string format_rfc3339_utc(std::int64_t time) {
-    const auto seconds = static_cast<std::time_t>(time);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char out[32];
-    std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return out;
-}
-
-std::string sha256_raw(std::string_view bytes) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-    return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
-}
-
-std::string to_hex(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const char c : bytes) {
-        const auto byte = static_cast<unsigned char>(c);
-        out.push_back(digits[byte >> 4]);
-        out.push_back(digits[byte & 0x0f]);
-    }
-    return out;
-}
-
-X509Ptr parse_der_certificate(std::string_view der) {
-    if (der.empty() || der.size() > max_certificate_bytes) return nullptr;
-    const auto* data = reinterpret_cast<const unsigned char*>(der.data());
-    X509* certificate = d2i_X509(nullptr, &data, static_cast<long>(der.size()));
-    ERR_clear_error();
-    // Trailing bytes would give the same certificate a second spelling.
-    if (certificate && data != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
-        X509_free(certificate);
-        return nullptr;
-    }
-    return X509Ptr(certificate, X509Free{});
-}
-
-std::string certificate_der(X509* certificate) {
-    unsigned char* der = nullptr;
-    const int size = i2d_X509(certificate, &der);
-    if (size <= 0) return {};
-    std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(size));
-    OPENSSL_free(der);
-    return out;
-}
-
-std::string pem_certificate_der(std::string_view pem) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-    if (!bio) return {};
-    X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    ERR_clear_error();
-    if (!certificate) return {};
-    auto der = certificate_der(certificate);
-    X509_free(certificate);
-    return der;
-}
-
-std::string public_key_der(EVP_PKEY* key) {
-    unsigned char* der = nullptr;
-    const int size = i2d_PUBKEY(key, &der);
-    if (size <= 0) return {};
-    std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(size));
-    OPENSSL_free(der);
-    return out;
 }
 
 }  // namespace karmor::signing

@@ -1,6 +1,7 @@
 // The Sigstore trusted root (trusted_root.json, protobuf-specs TrustedRoot): the CAs that issue
-// signing certificates, the transparency-log keys that sign entry timestamps and checkpoints, and
-// the CT-log keys that sign SCTs. Read strictly and with bounds from a file the user supplies.
+// signing certificates, the transparency-log keys that sign entry timestamps and checkpoints, the
+// CT-log keys that sign SCTs and the timestamp authorities. Read strictly and with bounds from a
+// file the user supplies, as Sigstore's TUF repository ships it.
 #pragma once
 
 #include <openssl/evp.h>
@@ -16,20 +17,13 @@
 #include <vector>
 
 #include "karmor/result.hpp"
+#include "signing/certificates.hpp"
 
 namespace karmor::signing {
 
 inline constexpr const char* trusted_root_media_type = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 inline constexpr std::size_t max_trusted_root_bytes = 1024 * 1024;
 inline constexpr std::size_t max_trusted_root_entries = 64;  // per list: CAs, tlogs, ctlogs, TSAs
-inline constexpr std::size_t max_chain_certificates = 10;
-inline constexpr std::size_t max_certificate_bytes = 16 * 1024;
-
-struct X509Free {
-    void operator()(X509* certificate) const { X509_free(certificate); }
-};
-using X509Ptr = std::shared_ptr<X509>;
-
 // Seconds since the epoch; validFor.start/end of the trusted root.
 struct ValidityPeriod {
     std::int64_t start = 0;
@@ -41,11 +35,12 @@ struct ValidityPeriod {
 struct TrustedLog {
     std::string base_url;
     std::string key_id;       // logId.keyId, raw bytes (SHA-256 of the DER public key for Rekor v1 and CT)
-    std::string key_details;  // e.g. PKIX_ECDSA_P256_SHA_256
+    std::string key_details;  // e.g. PKIX_ECDSA_P256_SHA_256, PKIX_ED25519, PKCS1_RSA_PKCS1V5
     ValidityPeriod valid;
     std::shared_ptr<EVP_PKEY> key;  // null when its key type is one karmor does not support
     std::string unusable;           // why `key` is null
-    // A signature by this log's key over `message` (ECDSA with the hash its key details name, or Ed25519).
+    // A signature by this log's key over `message`: ECDSA with the hash its key details name,
+    // Ed25519, or RSA PKCS#1 v1.5 with SHA-256.
     bool verify(std::string_view message, std::string_view signature) const;
 };
 
@@ -60,7 +55,9 @@ struct TrustedRoot {
     std::vector<CertificateAuthority> certificate_authorities;
     std::vector<TrustedLog> tlogs;
     std::vector<TrustedLog> ctlogs;
-    std::size_t timestamp_authorities = 0;  // listed; karmor does not use RFC 3161 timestamps
+    // RFC 3161 timestamp authorities: each chain is the authority's signing certificate (when
+    // listed), its intermediates, then the anchor.
+    std::vector<CertificateAuthority> timestamp_authorities;
     const TrustedLog* find_tlog(std::string_view key_id) const;
     const TrustedLog* find_ctlog(std::string_view key_id) const;
 };
@@ -68,19 +65,5 @@ struct TrustedRoot {
 // Errors are of kind verification (the root cannot be trusted as given) and name `source`.
 Result<TrustedRoot> parse_trusted_root(std::string_view bytes, const std::string& source);
 Result<TrustedRoot> load_trusted_root(const std::filesystem::path& file);
-
-// An RFC 3339 UTC time as protobuf JSON writes it ("2021-01-12T11:53:27Z", optional fraction).
-std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text);
-std::string format_rfc3339_utc(std::int64_t time);
-
-// Small crypto helpers shared by the keyless checks.
-std::string sha256_raw(std::string_view bytes);
-std::string to_hex(std::string_view bytes);
-X509Ptr parse_der_certificate(std::string_view der);
-std::string certificate_der(X509* certificate);
-// The DER of the first certificate in a PEM text (a Rekor verifier, a cosign annotation), or empty.
-std::string pem_certificate_der(std::string_view pem);
-// The DER SubjectPublicKeyInfo of a key.
-std::string public_key_der(EVP_PKEY* key);
 
 }  // namespace karmor::signing

@@ -77,11 +77,11 @@ void report(const std::string& title, const std::vector<std::string>& verifiers,
     };
     std::ostringstream out;
     out << "\n" << title << "\n";
-    out << std::left << std::setw(44) << "case" << std::setw(9) << "expected";
+    out << std::left << std::setw(52) << "case" << std::setw(9) << "expected";
     for (const auto& v : verifiers) out << std::setw(14) << v;
     out << "\n";
     for (const auto& row : rows) {
-        out << std::left << std::setw(44) << row.name << std::setw(9) << (row.good ? "accept" : "refuse");
+        out << std::left << std::setw(52) << row.name << std::setw(9) << (row.good ? "accept" : "refuse");
         for (const auto& v : verifiers) {
             const auto found = row.verdicts.find(v);
             std::string cell = found == row.verdicts.end() ? "-" : found->second.accepted ? "accept" : "refuse";
@@ -248,6 +248,13 @@ protected:
 
 ts::TestSigstore* KeylessPeers::sigstore = nullptr;
 
+// Issue 24: cosign v3.1.2 logs a DSSE envelope in Rekor v2 as a hashedrekord 0.0.2 entry of the
+// hash of its PAE (rekor-v2-spec; sigstore-go sign/transparency.go), as the test Sigstore does.
+const std::string sigstore_js_rekor_v2_dsse =
+    "@sigstore/verify 3.1.1 compares a hashedrekord 0.0.2 entry of a DSSE envelope with the SHA-256 of the payload "
+    "(dist/bundle/dsse.js compareDigest), not of the envelope's PAE that Rekor v2 entries of envelopes record "
+    "(TLOG_BODY_ERROR digest mismatch); cosign and karmor accept";
+
 const Divergences sigstore_js_divergences{
     {{"sigstore-js", "log entry records another certificate"},
      "@sigstore/verify 3.1.1 compares a dsse v0.0.1 entry with the bundle by its signature and payload hash only "
@@ -256,7 +263,9 @@ const Divergences sigstore_js_divergences{
     {{"sigstore-js", "leaf without the code-signing EKU"},
      "@sigstore/verify 3.1.1's certificate chain check (dist/key/certificate.js CertificateChainVerifier) looks at "
      "CA flags, name chaining, validity and path length, not at the leaf's extended key usage; cosign (Go's x509 "
-     "with ExtKeyUsageCodeSigning) and karmor refuse a leaf that is not for code signing"}};
+     "with ExtKeyUsageCodeSigning) and karmor refuse a leaf that is not for code signing"},
+    {{"sigstore-js", "good: Rekor v2 entry and a timestamp"}, sigstore_js_rekor_v2_dsse},
+    {{"sigstore-js", "good: Rekor v2, timestamp without the TSA certificate"}, sigstore_js_rekor_v2_dsse}};
 
 // Every case as a Sigstore bundle referrer of an artifact karmor pushed to a real registry,
 // judged by @sigstore/verify (on the same bundle file), cosign and karmor.

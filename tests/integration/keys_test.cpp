@@ -204,9 +204,9 @@ TEST(KeysInterop, KeysCosignImportedAreReadOrRefusedByName) {
     ASSERT_FALSE(p384);
     EXPECT_NE(p384.error().message.find("is an ECDSA key on curve secp384r1, not P-256"), std::string::npos)
         << p384.error().message;
+    // Verifying takes every key type cosign verifies with (issue 24): a P-384 public key is read.
     auto p384_public = signing::load_public_key(work / "P-384.pub");
-    ASSERT_FALSE(p384_public);
-    EXPECT_NE(p384_public.error().message.find("secp384r1"), std::string::npos);
+    EXPECT_TRUE(p384_public) << p384_public.error().message;
 }
 
 TEST(KeysInterop, KarmorPasswordComesBeforeCosignPassword) {

@@ -178,12 +178,17 @@ std::string read_text(const std::filesystem::path& path) {
 
 ListeningPort wait_for_listening_port(pid_t pid, const std::filesystem::path& stdout_path) {
     static const std::regex listening(R"(listening on 127\.0\.0\.1:([0-9]+))");
+    return wait_for_listening_port(pid, stdout_path, listening);
+}
+
+ListeningPort wait_for_listening_port(pid_t pid, const std::filesystem::path& log_path, const std::regex& pattern,
+                                      std::chrono::seconds timeout) {
     ListeningPort result;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         std::smatch match;
-        result.printed = read_text(stdout_path);
-        if (std::regex_search(result.printed, match, listening)) {
+        result.printed = read_text(log_path);
+        if (std::regex_search(result.printed, match, pattern)) {
             result.port = std::stoi(match[1].str());
             return result;
         }

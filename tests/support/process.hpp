@@ -3,9 +3,11 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,9 @@ struct ListeningPort {
 };
 // Waits up to 15 s for the server running as `pid` to print its port into `stdout_path`.
 ListeningPort wait_for_listening_port(pid_t pid, const std::filesystem::path& stdout_path);
+// The same for a server that says it otherwise: the first group of `pattern` is the port.
+ListeningPort wait_for_listening_port(pid_t pid, const std::filesystem::path& log_path, const std::regex& pattern,
+                                      std::chrono::seconds timeout = std::chrono::seconds(15));
 
 // A directory removed at the end of the test.
 class TempDir {

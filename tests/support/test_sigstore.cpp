@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -19,14 +20,20 @@
 #include <ctime>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
+
 #include "oci/manifest_json.hpp"
 #include "oci/target.hpp"
+#include "ops/open_target.hpp"
 #include "ops/referrers.hpp"
 #include "ops/referrers_index.hpp"
 #include "signing/legacy_signatures.hpp"
 #include "signing/sigstore_bundle.hpp"
 #include "signing/simple_signing.hpp"
+#include "support/process.hpp"
 #include "util/encoding.hpp"
+#include "util/hashing.hpp"
+#include "util/time.hpp"
 
 namespace karmor::testing::sigstore {
 namespace {
@@ -41,23 +48,6 @@ struct X509Free {
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 
-std::string sha256(std::string_view bytes) {
-    std::string out(SHA256_DIGEST_LENGTH, '\0');
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-           reinterpret_cast<unsigned char*>(out.data()));
-    return out;
-}
-
-std::string to_hex(std::string_view bytes) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char c : bytes) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
-    }
-    return out;
-}
-
 std::string b64(std::string_view bytes) {
     return util::base64_encode(bytes);
 }
@@ -66,15 +56,6 @@ std::string random_bytes(std::size_t n) {
     std::string out(n, '\0');
     check(RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) == 1, "RAND_bytes");
     return out;
-}
-
-std::string iso_time(std::int64_t unix_seconds) {
-    const std::time_t t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
 }
 
 // DER of a UTF8String (the value of the newer Fulcio extensions).
@@ -203,6 +184,11 @@ Certificate make_ca(const EcKey& key, const std::string& common_name, const Cert
     return to_certificate(x.get(), not_before, not_after);
 }
 
+// A timestamping certificate as RFC 3161 §2.3 wants it: an end entity whose one extended key usage
+// is timeStamping, marked critical.
+Certificate make_tsa_leaf(const EcKey& key, const Certificate& issuer, const EcKey& issuer_key, std::int64_t not_before,
+                          std::int64_t not_after);
+
 std::string workflow_repository(const std::string& uri) {
     // https://github.com/ORG/REPO/.github/workflows/FILE@REF → ORG/REPO
     const std::string prefix = "https://github.com/";
@@ -221,7 +207,7 @@ std::string set_payload(const LogEntry& entry, std::int64_t integrated_time) {
     // Canonical JSON (RFC 8785): nlohmann::json keeps keys sorted and prints compactly.
     nlohmann::json payload = {{"body", b64(entry.body)},
                               {"integratedTime", integrated_time},
-                              {"logID", to_hex(entry.log_id)},
+                              {"logID", util::to_hex(entry.log_id)},
                               {"logIndex", entry.log_index}};
     return payload.dump();
 }
@@ -231,7 +217,7 @@ std::string mth(const std::vector<std::string>& leaves, std::size_t lo, std::siz
     if (n == 1) return leaves[lo];
     std::size_t k = 1;
     while (k * 2 < n) k *= 2;
-    return sha256(std::string(1, '\x01') + mth(leaves, lo, lo + k) + mth(leaves, lo + k, hi));
+    return util::sha256_raw(std::string(1, '\x01') + mth(leaves, lo, lo + k) + mth(leaves, lo + k, hi));
 }
 
 void path(const std::vector<std::string>& leaves, std::size_t m, std::size_t lo, std::size_t hi,
@@ -254,7 +240,7 @@ nlohmann::ordered_json tlog_entry_json(const LogEntry& entry) {
     out["logIndex"] = std::to_string(entry.log_index);
     out["logId"] = {{"keyId", b64(entry.log_id)}};
     out["kindVersion"] = {{"kind", entry.kind}, {"version", entry.version}};
-    out["integratedTime"] = std::to_string(entry.integrated_time);
+    if (entry.integrated_time != 0) out["integratedTime"] = std::to_string(entry.integrated_time);
     if (!entry.set.empty()) out["inclusionPromise"] = {{"signedEntryTimestamp", b64(entry.set)}};
     if (entry.tree_size > 0) {
         auto hashes = nlohmann::ordered_json::array();
@@ -275,11 +261,102 @@ nlohmann::ordered_json log_key_json(const EcKey& key, const std::string& url, st
             {"publicKey",
              {{"rawBytes", b64(key.public_der())},
               {"keyDetails", "PKIX_ECDSA_P256_SHA_256"},
-              {"validFor", {{"start", iso_time(start)}}}}},
+              {"validFor", {{"start", util::format_rfc3339_utc(start)}}}}},
             {"logId", {{"keyId", b64(key.key_id())}}}};
 }
 
 }  // namespace
+
+namespace {
+
+Certificate make_tsa_leaf(const EcKey& key, const Certificate& issuer, const EcKey& issuer_key, std::int64_t not_before,
+                          std::int64_t not_after) {
+    X509Ptr issuer_cert = parse_der(issuer.der);
+    X509_NAME* subject = ca_name("karmor-test-tsa");
+    X509Ptr x = new_certificate(key, subject, X509_get_subject_name(issuer_cert.get()), not_before, not_after);
+    X509_NAME_free(subject);
+    add_conf_ext(x.get(), issuer_cert.get(), NID_key_usage, "critical,digitalSignature");
+    add_conf_ext(x.get(), issuer_cert.get(), NID_ext_key_usage, "critical,timeStamping");
+    add_conf_ext(x.get(), issuer_cert.get(), NID_subject_key_identifier, "hash");
+    add_conf_ext(x.get(), issuer_cert.get(), NID_authority_key_identifier, "keyid:always");
+    check(X509_sign(x.get(), static_cast<EVP_PKEY*>(issuer_key.evp()), digest_for(issuer_key)) > 0, "X509_sign");
+    return to_certificate(x.get(), not_before, not_after);
+}
+
+std::string private_key_pem(EVP_PKEY* key) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    check(PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1, "PEM_write_bio_PrivateKey");
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(length));
+    BIO_free(bio);
+    return out;
+}
+
+int fixed_time(TS_RESP_CTX*, void* data, long* seconds, long* microseconds) {
+    *seconds = static_cast<long>(*static_cast<const std::int64_t*>(data));
+    *microseconds = 0;
+    return 1;
+}
+
+}  // namespace
+
+// ---- EdKey ----
+
+EdKey EdKey::generate() {
+    EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+    check(key != nullptr, "EVP_PKEY_Q_keygen ED25519");
+    EdKey out;
+    out.key_ = std::shared_ptr<void>(key, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
+    return out;
+}
+
+std::string EdKey::public_der() const {
+    unsigned char* buffer = nullptr;
+    const int length = i2d_PUBKEY(static_cast<EVP_PKEY*>(key_.get()), &buffer);
+    check(length > 0, "i2d_PUBKEY");
+    std::string out(reinterpret_cast<char*>(buffer), static_cast<std::size_t>(length));
+    OPENSSL_free(buffer);
+    return out;
+}
+
+std::string EdKey::raw_public() const {
+    std::string raw(32, '\0');
+    std::size_t length = raw.size();
+    check(EVP_PKEY_get_raw_public_key(static_cast<EVP_PKEY*>(key_.get()), reinterpret_cast<unsigned char*>(raw.data()),
+                                      &length) == 1,
+          "EVP_PKEY_get_raw_public_key");
+    return raw;
+}
+
+std::string EdKey::private_pem() const {
+    return private_key_pem(static_cast<EVP_PKEY*>(key_.get()));
+}
+
+std::string EdKey::sign(std::string_view message) const {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    check(EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, static_cast<EVP_PKEY*>(key_.get())) == 1,
+          "EVP_DigestSignInit ED25519");
+    std::string out(64, '\0');
+    std::size_t length = out.size();
+    check(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(out.data()), &length,
+                         reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1,
+          "EVP_DigestSign ED25519");
+    EVP_MD_CTX_free(ctx);
+    return out;
+}
+
+std::string EdKey::note_key_id(const std::string& name) const {
+    return util::sha256_raw(name + "\n\x01" + raw_public());
+}
+
+TimestampAuthorityMaterial make_timestamp_authority(std::int64_t not_before, std::int64_t not_after) {
+    TimestampAuthorityMaterial out{EcKey::generate(), {}, {}};
+    const EcKey root_key = EcKey::generate();
+    out.root = make_ca(root_key, "karmor-test-tsa-root", nullptr, root_key, not_before, not_after, false);
+    out.leaf = make_tsa_leaf(out.key, out.root, root_key, not_before, not_after);
+    return out;
+}
 
 // ---- EcKey ----
 
@@ -327,18 +404,22 @@ std::string EcKey::sign(std::string_view message) const {
     return out;
 }
 
+std::string EcKey::private_pem() const {
+    return private_key_pem(static_cast<EVP_PKEY*>(evp()));
+}
+
 std::string EcKey::key_id() const {
-    return sha256(public_der());
+    return util::sha256_raw(public_der());
 }
 
 // ---- Merkle tree ----
 
 std::string merkle_leaf_hash(std::string_view entry) {
-    return sha256(std::string(1, '\0') + std::string(entry));
+    return util::sha256_raw(std::string(1, '\0') + std::string(entry));
 }
 
 std::string merkle_root(const std::vector<std::string>& leaf_hashes) {
-    if (leaf_hashes.empty()) return sha256("");
+    if (leaf_hashes.empty()) return util::sha256_raw("");
     return mth(leaf_hashes, 0, leaf_hashes.size());
 }
 
@@ -354,7 +435,8 @@ TestSigstore::TestSigstore(std::int64_t base_time)
     : base_time_(base_time != 0 ? base_time : static_cast<std::int64_t>(std::time(nullptr)) - 600),
       root_key_(EcKey::generate(NID_secp384r1)), intermediate_key_(EcKey::generate(NID_secp384r1)),
       log_key_(EcKey::generate()), ct_key_(EcKey::generate()), rogue_ca_key_(EcKey::generate(NID_secp384r1)),
-      rogue_log_key_(EcKey::generate()), rogue_ct_key_(EcKey::generate()) {
+      rogue_log_key_(EcKey::generate()), rogue_ct_key_(EcKey::generate()), log2_key_(EdKey::generate()),
+      rogue_log2_key_(EdKey::generate()) {
     // A month of validity before base_time: the trusted root's CA window (ca_valid_from) is
     // narrower, so that before_ca_validity breaks that link alone.
     const std::int64_t ca_start = base_time_ - 30 * 86400;
@@ -363,8 +445,90 @@ TestSigstore::TestSigstore(std::int64_t base_time)
     intermediate_ = make_ca(intermediate_key_, "karmor-test-intermediate", &root_, root_key_, ca_start, ca_end, true);
     // Same names as the real ones: only the keys differ.
     rogue_ca_ = make_ca(rogue_ca_key_, "karmor-test-intermediate", nullptr, rogue_ca_key_, ca_start, ca_end, false);
+    // The timestamp authority: a root and its signing certificate (valid as long as the CAs), and
+    // one of another authority with the same names.
+    tsa_ = make_timestamp_authority(ca_start, ca_end);
+    rogue_tsa_ = make_timestamp_authority(ca_start, ca_end);
     // Entries of others before ours, so that proofs have a few hashes.
     for (int i = 0; i < 5; ++i) leaves_.push_back(merkle_leaf_hash(random_bytes(32)));
+    for (int i = 0; i < 3; ++i) leaves2_.push_back(merkle_leaf_hash(random_bytes(32)));
+}
+
+std::string TestSigstore::timestamp(std::string_view bytes, std::int64_t time, bool embed_certificate,
+                                    bool unknown_authority) const {
+    // The request a client sends: the SHA-256 of the bytes, whether to embed the certificate.
+    TS_REQ* request = TS_REQ_new();
+    TS_MSG_IMPRINT* imprint = TS_MSG_IMPRINT_new();
+    X509_ALGOR* algorithm = X509_ALGOR_new();
+    check(request && imprint && algorithm, "TS_REQ_new");
+    X509_ALGOR_set0(algorithm, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, nullptr);
+    TS_MSG_IMPRINT_set_algo(imprint, algorithm);
+    const auto digest = util::sha256_raw(bytes);
+    TS_MSG_IMPRINT_set_msg(imprint, reinterpret_cast<unsigned char*>(const_cast<char*>(digest.data())),
+                           static_cast<int>(digest.size()));
+    TS_REQ_set_version(request, 1);
+    TS_REQ_set_msg_imprint(request, imprint);
+    // Both setters keep copies.
+    X509_ALGOR_free(algorithm);
+    TS_MSG_IMPRINT_free(imprint);
+    TS_REQ_set_cert_req(request, embed_certificate ? 1 : 0);
+    unsigned char* request_der = nullptr;
+    const int request_length = i2d_TS_REQ(request, &request_der);
+    check(request_length > 0, "i2d_TS_REQ");
+    BIO* request_bio = BIO_new_mem_buf(request_der, request_length);
+
+    const Certificate& certificate = unknown_authority ? rogue_tsa_.leaf : tsa_.leaf;
+    const EcKey& key = unknown_authority ? rogue_tsa_.key : tsa_.key;
+    X509Ptr signer = parse_der(certificate.der);
+    TS_RESP_CTX* context = TS_RESP_CTX_new();
+    check(context != nullptr, "TS_RESP_CTX_new");
+    check(TS_RESP_CTX_set_signer_cert(context, signer.get()) == 1, "TS_RESP_CTX_set_signer_cert");
+    check(TS_RESP_CTX_set_signer_key(context, static_cast<EVP_PKEY*>(key.evp())) == 1, "TS_RESP_CTX_set_signer_key");
+    ASN1_OBJECT* policy = OBJ_txt2obj("1.3.6.1.4.1.57264.2", 1);
+    check(TS_RESP_CTX_set_def_policy(context, policy) == 1, "TS_RESP_CTX_set_def_policy");
+    ASN1_OBJECT_free(policy);
+    check(TS_RESP_CTX_add_md(context, EVP_sha256()) == 1, "TS_RESP_CTX_add_md");
+    check(TS_RESP_CTX_set_ess_cert_id_digest(context, EVP_sha256()) == 1, "TS_RESP_CTX_set_ess_cert_id_digest");
+    std::int64_t when = time;
+    TS_RESP_CTX_set_time_cb(context, fixed_time, &when);
+    TS_RESP* response = TS_RESP_create_response(context, request_bio);
+    check(response != nullptr, "TS_RESP_create_response");
+    unsigned char* response_der = nullptr;
+    const int response_length = i2d_TS_RESP(response, &response_der);
+    check(response_length > 0, "i2d_TS_RESP");
+    std::string out(reinterpret_cast<char*>(response_der), static_cast<std::size_t>(response_length));
+    OPENSSL_free(response_der);
+    TS_RESP_free(response);
+    TS_RESP_CTX_free(context);
+    BIO_free(request_bio);
+    OPENSSL_free(request_der);
+    TS_REQ_free(request);
+    return out;
+}
+
+std::string TestSigstore::rekor_v2_checkpoint(std::int64_t size, const std::string& root, bool unknown_key) const {
+    const std::string host = rekor_v2_host();
+    const std::string note = host + "\n" + std::to_string(size) + "\n" + b64(root) + "\n";
+    const auto& key = unknown_key ? rogue_log2_key_ : log2_key_;
+    const std::string hash = key.note_key_id(host).substr(0, 4);
+    return note + "\n\xe2\x80\x94 " + host + " " + b64(hash + key.sign(note)) + "\n";
+}
+
+LogEntry TestSigstore::rekor_v2_entry(std::string body, const Knobs& knobs) {
+    LogEntry entry;
+    entry.kind = "hashedrekord";
+    entry.version = "0.0.2";
+    entry.body = std::move(body);
+    entry.log_id = log2_key_.note_key_id(rekor_v2_host());
+    entry.log_index = static_cast<std::int64_t>(leaves2_.size());
+    leaves2_.push_back(merkle_leaf_hash(entry.body));
+    entry.tree_size = static_cast<std::int64_t>(leaves2_.size());
+    entry.root_hash = merkle_root(leaves2_);
+    entry.hashes = merkle_inclusion_proof(leaves2_, static_cast<std::size_t>(entry.log_index));
+    if (knobs.bad_inclusion_proof && !entry.hashes.empty())
+        entry.hashes[0][0] = static_cast<char>(entry.hashes[0][0] ^ 1);
+    entry.checkpoint = rekor_v2_checkpoint(entry.tree_size, entry.root_hash, knobs.rekor_v2_checkpoint_by_unknown_key);
+    return entry;
 }
 
 std::string TestSigstore::log_origin() const {
@@ -382,9 +546,22 @@ std::string TestSigstore::trusted_root_json() const {
           {"certChain",
            {{"certificates",
              nlohmann::ordered_json::array({{{"rawBytes", b64(intermediate_.der)}}, {{"rawBytes", b64(root_.der)}}})}}},
-          {"validFor", {{"start", iso_time(ca_valid_from())}}}}});
+          {"validFor", {{"start", util::format_rfc3339_utc(ca_valid_from())}}}}});
+    root["tlogs"].push_back({{"baseUrl", "https://" + rekor_v2_host()},
+                             {"hashAlgorithm", "SHA2_256"},
+                             {"publicKey",
+                              {{"rawBytes", b64(log2_key_.public_der())},
+                               {"keyDetails", "PKIX_ED25519"},
+                               {"validFor", {{"start", util::format_rfc3339_utc(start)}}}}},
+                             {"logId", {{"keyId", b64(log2_key_.note_key_id(rekor_v2_host()))}}}});
     root["ctlogs"] = nlohmann::ordered_json::array({log_key_json(ct_key_, "https://ctfe.karmor.test", start)});
-    root["timestampAuthorities"] = nlohmann::ordered_json::array();
+    root["timestampAuthorities"] = nlohmann::ordered_json::array(
+        {{{"subject", {{"organization", "karmor-test"}, {"commonName", "karmor-test-tsa"}}},
+          {"uri", "https://tsa.karmor.test/api/v1/timestamp"},
+          {"certChain",
+           {{"certificates",
+             nlohmann::ordered_json::array({{{"rawBytes", b64(tsa_.leaf.der)}}, {{"rawBytes", b64(tsa_.root.der)}}})}}},
+          {"validFor", {{"start", util::format_rfc3339_utc(tsa_valid_from())}}}}});
     return root.dump(2);
 }
 
@@ -462,7 +639,7 @@ Leaf TestSigstore::issue_leaf(const LeafOptions& options, const Knobs& knobs) {
             signed_data.push_back(static_cast<char>((timestamp_ms >> shift) & 0xff));
         signed_data.push_back('\0');  // entry_type precert_entry (1)
         signed_data.push_back('\x01');
-        signed_data += sha256(issuer_key.public_der());
+        signed_data += util::sha256_raw(issuer_key.public_der());
         signed_data.push_back(static_cast<char>((tbs.size() >> 16) & 0xff));
         signed_data.push_back(static_cast<char>((tbs.size() >> 8) & 0xff));
         signed_data.push_back(static_cast<char>(tbs.size() & 0xff));
@@ -573,15 +750,50 @@ KeylessBundle TestSigstore::make_bundle(const std::string& name, const Digest& d
         {"apiVersion", "0.0.1"},
         {"kind", "dsse"},
         {"spec",
-         {{"envelopeHash", {{"algorithm", "sha256"}, {"value", to_hex(sha256(envelope.dump()))}}},
-          {"payloadHash", {{"algorithm", "sha256"}, {"value", to_hex(sha256(entry_payload))}}},
+         {{"envelopeHash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(envelope.dump()))}}},
+          {"payloadHash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(entry_payload))}}},
           {"signatures", {{{"signature", b64(entry_signature)}, {"verifier", b64(entry_certificate)}}}}}}};
-    out.entry = log_entry("dsse", body.dump(), integrated_time_for(out.leaf, options), knobs, true);
+    if (knobs.rekor_v2) {
+        // hashedrekord 0.0.2 of the envelope: the hash of its PAE (rekor-v2-spec), the signature and
+        // the certificate, as rekor-tiles canonicalizes it (keys sorted).
+        const auto certificate_der = signing::pem_certificate_der(entry_certificate);
+        nlohmann::json v2 = {
+            {"apiVersion", "0.0.2"},
+            {"kind", "hashedrekord"},
+            {"spec",
+             {{"hashedRekordV002",
+               {{"data",
+                 {{"algorithm", "SHA2_256"},
+                  {"digest", b64(util::sha256_raw(signing::dsse_pae(signing::in_toto_payload_type, entry_payload)))}}},
+                {"signature",
+                 {{"content", b64(entry_signature)},
+                  {"verifier",
+                   {{"keyDetails", "PKIX_ECDSA_P256_SHA_256"},
+                    {"x509Certificate", {{"rawBytes", b64(certificate_der)}}}}}}}}}}}};
+        out.entry = rekor_v2_entry(v2.dump(), knobs);
+    } else {
+        out.entry = log_entry("dsse", body.dump(), integrated_time_for(out.leaf, options), knobs, true);
+    }
+    const bool timestamped = knobs.timestamp || knobs.timestamp_without_certificate ||
+                             knobs.timestamp_of_other_signature || knobs.timestamp_by_unknown_authority ||
+                             knobs.timestamp_outside_tsa_validity || knobs.timestamp_after_leaf_expired;
+    if (timestamped) {
+        const std::int64_t time = knobs.timestamp_outside_tsa_validity ? tsa_valid_from() - 3600
+                                  : knobs.timestamp_after_leaf_expired
+                                      ? out.leaf.certificate.not_after + 60
+                                      : out.leaf.certificate.not_before + options.integrated_after;
+        out.timestamp =
+            this->timestamp(knobs.timestamp_of_other_signature ? entry_signature + "other" : signature, time,
+                            !knobs.timestamp_without_certificate, knobs.timestamp_by_unknown_authority);
+    }
 
     nlohmann::ordered_json bundle = nlohmann::ordered_json::object();
     bundle["mediaType"] = signing::bundle_media_type;
     bundle["verificationMaterial"] = {{"certificate", {{"rawBytes", b64(out.leaf.certificate.der)}}},
                                       {"tlogEntries", nlohmann::ordered_json::array({tlog_entry_json(out.entry)})}};
+    if (timestamped)
+        bundle["verificationMaterial"]["timestampVerificationData"] = {
+            {"rfc3161Timestamps", nlohmann::ordered_json::array({{{"signedTimestamp", b64(out.timestamp)}}})}};
     bundle["dsseEnvelope"] = std::move(envelope);
     out.json = bundle.dump();
     return out;
@@ -609,7 +821,7 @@ LegacyMaterial TestSigstore::make_legacy(const std::string& identity, const Dige
         {"apiVersion", "0.0.1"},
         {"kind", "hashedrekord"},
         {"spec",
-         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", to_hex(sha256(entry_payload))}}}}},
+         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(entry_payload))}}}}},
           {"signature", {{"content", b64(entry_signature)}, {"publicKey", {{"content", b64(entry_certificate)}}}}}}}};
     out.entry = log_entry("hashedrekord", body.dump(), integrated_time_for(out.leaf, options), knobs, false);
 
@@ -618,7 +830,7 @@ LegacyMaterial TestSigstore::make_legacy(const std::string& identity, const Dige
     rekor["Payload"] = {{"body", b64(out.entry.body)},
                         {"integratedTime", out.entry.integrated_time},
                         {"logIndex", out.entry.log_index},
-                        {"logID", to_hex(out.entry.log_id)}};
+                        {"logID", util::to_hex(out.entry.log_id)}};
     out.rekor_bundle_json = rekor.dump();
     return out;
 }
@@ -697,6 +909,45 @@ std::vector<Case> standard_cases() {
     add("GitHub workflow ref differs", [](Case& c) {
         c.flags = {"--certificate-github-workflow-ref", "refs/heads/dev"};
     });
+    // Issue 24: RFC 3161 timestamps and Rekor v2 entries (bundles only: cosign writes them there).
+    // The timestamp cases break a timestamp beside a Rekor v2 entry, whose only time it is: cosign
+    // then requires it as karmor does (beside a SET, cosign does not look at timestamps at all).
+    const auto bundle_case = [&](std::string name, auto&& tweak, bool good = false) {
+        add(std::move(name), tweak, good, true, false);
+    };
+    bundle_case(
+        "good: RFC 3161 timestamp beside the SET", [](Case& c) { c.options.knobs.timestamp = true; }, true);
+    bundle_case(
+        "good: Rekor v2 entry and a timestamp",
+        [](Case& c) {
+            c.options.knobs.rekor_v2 = true;
+            c.options.knobs.timestamp = true;
+        },
+        true);
+    bundle_case(
+        "good: Rekor v2, timestamp without the TSA certificate",
+        [](Case& c) {
+            c.options.knobs.rekor_v2 = true;
+            c.options.knobs.timestamp_without_certificate = true;
+        },
+        true);
+    bundle_case("Rekor v2 entry without a timestamp", [](Case& c) { c.options.knobs.rekor_v2 = true; });
+    const std::pair<const char*, bool Knobs::*> rekor_v2_attacks[] = {
+        {"Rekor v2: timestamp of another signature", &Knobs::timestamp_of_other_signature},
+        {"Rekor v2: timestamp by a TSA not in the root", &Knobs::timestamp_by_unknown_authority},
+        {"Rekor v2: timestamp before the TSA's validity", &Knobs::timestamp_outside_tsa_validity},
+        {"Rekor v2: timestamp after the leaf expired", &Knobs::timestamp_after_leaf_expired},
+        {"Rekor v2: checkpoint by a key not in the root", &Knobs::rekor_v2_checkpoint_by_unknown_key},
+        {"Rekor v2: bad inclusion proof", &Knobs::bad_inclusion_proof},
+        {"Rekor v2: entry of another signature", &Knobs::entry_other_signature},
+        {"Rekor v2: entry records another certificate", &Knobs::entry_other_certificate},
+    };
+    for (const auto& [name, knob] : rekor_v2_attacks)
+        bundle_case(name, [knob = knob](Case& c) {
+            c.options.knobs.rekor_v2 = true;
+            c.options.knobs.timestamp = true;
+            c.options.knobs.*knob = true;
+        });
     // What stops each broken link in karmor.
     static const std::map<std::string, std::string> checks = {
         {"wrong identity", "certificate-identity"},
@@ -722,10 +973,51 @@ std::vector<Case> standard_cases() {
         {"log entry records another certificate", "log-entry"},
         {"log entry records another payload", "log-entry"},
         {"signature not by the certificate's key", "signature"},
+        {"Rekor v2 entry without a timestamp", "timestamp"},
+        {"Rekor v2: timestamp of another signature", "timestamp"},
+        {"Rekor v2: timestamp by a TSA not in the root", "timestamp"},
+        {"Rekor v2: timestamp before the TSA's validity", "timestamp"},
+        {"Rekor v2: timestamp after the leaf expired", "certificate-chain"},
+        {"Rekor v2: checkpoint by a key not in the root", "checkpoint"},
+        {"Rekor v2: bad inclusion proof", "inclusion-proof"},
+        {"Rekor v2: entry of another signature", "log-entry"},
+        {"Rekor v2: entry records another certificate", "log-entry"},
     };
     for (auto& c : cases)
         if (!c.good) c.check = checks.at(c.name);  // a new case without its check is a fixture bug
     return cases;
+}
+
+// ---- the signed artifact ----
+
+Digest push_example_artifact(const std::string& repository) {
+    const auto policy = std::filesystem::path(KARMOR_SOURCE_DIR) / "examples" / "policies" / "ksp-block-shell.yaml";
+    const auto r = run_karmor({"oci", "push", "-i", repository + ":v1", "-p", policy.string(), "-q"}, {},
+                              {{"SOURCE_DATE_EPOCH", "1000"}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto digest = Digest::parse(r.out.substr(0, r.out.find('\n')));
+    EXPECT_TRUE(digest) << r.out;
+    return digest ? *digest : Digest();
+}
+
+std::unique_ptr<oci::Target> open_plain_http(const std::string& repository) {
+    RemoteOptions remote;
+    remote.plain_http = true;
+    auto opened = ops::open_target(*Reference::parse(repository), std::nullopt, remote, ops::Access::push);
+    EXPECT_TRUE(opened);
+    return opened ? std::move(opened->target) : nullptr;
+}
+
+Descriptor manifest_descriptor(oci::Target& target, const Digest& digest) {
+    auto fetched = target.fetch_manifest(digest.str());
+    EXPECT_TRUE(fetched && *fetched);
+    if (!fetched || !*fetched) return {};
+    return Descriptor{(*fetched)->manifest.media_type,
+                      digest,
+                      static_cast<std::int64_t>((*fetched)->bytes.size()),
+                      "",
+                      {},
+                      std::nullopt};
 }
 
 // ---- placing material in a registry ----

@@ -42,7 +42,24 @@ public:
     std::string sign(std::string_view message) const;
     // SHA-256 of the DER SubjectPublicKeyInfo: a log ID (RFC 6962, Rekor).
     std::string key_id() const;
+    std::string private_pem() const;          // PKCS#8
     void* evp() const { return key_.get(); }  // EVP_PKEY*
+
+private:
+    std::shared_ptr<void> key_;
+};
+
+// An Ed25519 key (Rekor v2 log keys). Copies share the key.
+class EdKey {
+public:
+    static EdKey generate();
+    std::string public_der() const;   // DER SubjectPublicKeyInfo
+    std::string raw_public() const;   // the 32 bytes
+    std::string private_pem() const;  // PKCS#8, as rekor-server's --signer-filepath reads it
+    std::string sign(std::string_view message) const;
+    // The C2SP signed-note key ID under `name`: SHA-256(name || "\n" || 0x01 || key), whose first
+    // 4 bytes name the key on a checkpoint's signature line; Rekor v2's log ID.
+    std::string note_key_id(const std::string& name) const;
 
 private:
     std::shared_ptr<void> key_;
@@ -54,6 +71,15 @@ struct Certificate {
     std::int64_t not_before = 0;  // unix seconds
     std::int64_t not_after = 0;
 };
+
+// A timestamp authority's signing certificate (critical timeStamping EKU) and its root, both valid
+// from `not_before` to `not_after`, made with OpenSSL.
+struct TimestampAuthorityMaterial {
+    EcKey key;
+    Certificate leaf;
+    Certificate root;
+};
+TimestampAuthorityMaterial make_timestamp_authority(std::int64_t not_before, std::int64_t not_after);
 
 // A Fulcio-style leaf: what to put in it.
 struct LeafOptions {
@@ -97,6 +123,17 @@ struct Knobs {
     // the CA certificates themselves and the logs were already valid.
     bool before_ca_validity = false;
     bool no_code_signing_eku = false;  // leaf whose extended key usage is serverAuth, not codeSigning
+    // RFC 3161 timestamps (issue 24; bundles only).
+    bool timestamp = false;                       // add a timestamp of the signature by the test TSA
+    bool timestamp_without_certificate = false;   // … whose token does not embed the TSA's certificate
+    bool timestamp_of_other_signature = false;    // … over other bytes (swapped from another signature)
+    bool timestamp_by_unknown_authority = false;  // … by a TSA that is not in the trusted root
+    bool timestamp_outside_tsa_validity = false;  // … made before the TSA's validFor in the root starts
+    bool timestamp_after_leaf_expired = false;    // … made after the leaf's notAfter
+    // Rekor v2 (issue 24; bundles only): a hashedrekord 0.0.2 entry in the test's Rekor v2 log (an
+    // Ed25519 key, checkpoints named after the log's host), with no SET and no integrated time.
+    bool rekor_v2 = false;
+    bool rekor_v2_checkpoint_by_unknown_key = false;  // its checkpoint signed by an Ed25519 key not in the root
 };
 
 struct SignOptions {
@@ -124,6 +161,7 @@ struct LogEntry {
 
 struct KeylessBundle {
     std::string json;       // the Sigstore bundle v0.3
+    std::string timestamp;  // the RFC 3161 TimeStampResp it carries, if any
     std::string statement;  // the in-toto statement (DSSE payload)
     Leaf leaf;
     LogEntry entry;
@@ -152,12 +190,22 @@ public:
     const Certificate& intermediate() const { return intermediate_; }
     const EcKey& log_key() const { return log_key_; }
     const EcKey& ct_key() const { return ct_key_; }
+    const Certificate& tsa_certificate() const { return tsa_.leaf; }
+    const Certificate& tsa_root() const { return tsa_.root; }
+    // The trusted root's validFor of the timestamp authority starts here.
+    std::int64_t tsa_valid_from() const { return base_time_ - 2 * 3600; }
+    std::string rekor_v2_host() const { return "log2.karmor.test"; }
     std::string log_origin() const;  // "rekor.karmor.test - 1193050959916656506"
     std::string log_url() const { return "https://rekor.karmor.test"; }
 
     // The trusted root (protobuf-specs TrustedRoot JSON, version 0.1): this instance's CA
-    // chain, log and CT log, no timestamp authorities.
+    // chain, its Rekor v1 (ECDSA) and v2 (Ed25519) logs, CT log and timestamp authority.
     std::string trusted_root_json() const;
+
+    // A DER TimeStampResp (RFC 3161) over the SHA-256 of `bytes`, made with OpenSSL's TS API by the
+    // test TSA (or by one not in the root), at `time`.
+    std::string timestamp(std::string_view bytes, std::int64_t time, bool embed_certificate = true,
+                          bool unknown_authority = false) const;
 
     // A leaf from the intermediate (or from the unknown CA), with or without an SCT.
     Leaf issue_leaf(const LeafOptions& options, const Knobs& knobs = {});
@@ -180,11 +228,17 @@ private:
                        bool with_proof);
     std::string checkpoint(std::int64_t size, const std::string& root, const EcKey& key) const;
 
+    std::string rekor_v2_checkpoint(std::int64_t size, const std::string& root, bool unknown_key) const;
+    LogEntry rekor_v2_entry(std::string body, const Knobs& knobs);
+
     std::int64_t base_time_;
     EcKey root_key_, intermediate_key_, log_key_, ct_key_;
     EcKey rogue_ca_key_, rogue_log_key_, rogue_ct_key_;
+    EdKey log2_key_, rogue_log2_key_;  // the Rekor v2 log's Ed25519 key, and another
     Certificate root_, intermediate_, rogue_ca_;
-    std::vector<std::string> leaves_;  // leaf hashes
+    TimestampAuthorityMaterial tsa_, rogue_tsa_;
+    std::vector<std::string> leaves_;   // leaf hashes
+    std::vector<std::string> leaves2_;  // the Rekor v2 log's leaf hashes
 };
 
 // RFC 6962 §2.1: the Merkle tree hash of `leaf_hashes` and the audit path of leaf `index`.
@@ -214,6 +268,15 @@ struct Case {
 };
 // Every link of issue 16 broken once, and the good signatures (URI and e-mail SAN).
 std::vector<Case> standard_cases();
+
+// The artifact the keyless and Sigstore-services tests sign: examples/policies/ksp-block-shell.yaml
+// pushed by the karmor binary to REPOSITORY:v1 (SOURCE_DATE_EPOCH=1000, so always the same
+// digest); its digest, or an empty Digest after a failed test assertion.
+Digest push_example_artifact(const std::string& repository);
+// A registry repository on 127.0.0.1 over plain HTTP, opened for pushing.
+std::unique_ptr<oci::Target> open_plain_http(const std::string& repository);
+// The descriptor of the manifest `digest` of `target` (what a referrer's subject names).
+Descriptor manifest_descriptor(oci::Target& target, const Digest& digest);
 
 // Placing material in a registry (the artifact itself is pushed with karmor first).
 // The bundle as a referrer of `subject` (OCI 1.1 referrer, listed in the fallback tag).

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include <cstring>
@@ -17,6 +18,8 @@
 #include "signing/trusted_root.hpp"
 #include "support/test_sigstore.hpp"
 #include "util/encoding.hpp"
+#include "util/hashing.hpp"
+#include "util/time.hpp"
 
 namespace karmor::signing {
 namespace {
@@ -67,6 +70,8 @@ SignatureCandidate bundle_candidate(const std::string& json) {
     candidate.der_signatures = bundle->der_signatures;
     candidate.certificate_der = bundle->certificate_der;
     candidate.tlog_entries = bundle->tlog_entries;
+    candidate.rfc3161_timestamps = bundle->rfc3161_timestamps;
+    candidate.bundle_version = bundle->version;
     return candidate;
 }
 
@@ -247,10 +252,13 @@ TEST(TrustedRootReader, ReadsTheFixturesRoot) {
     ASSERT_TRUE(root) << root.error().message;
     EXPECT_EQ(root->certificate_authorities.size(), 1u);
     EXPECT_EQ(root->certificate_authorities.front().chain.size(), 2u);
-    ASSERT_EQ(root->tlogs.size(), 1u);
+    ASSERT_EQ(root->tlogs.size(), 2u);  // Rekor v1 (ECDSA) and v2 (Ed25519)
     EXPECT_EQ(root->tlogs.front().key_id, shared_sigstore().log_key().key_id());
+    EXPECT_TRUE(root->tlogs.back().key);
     ASSERT_EQ(root->ctlogs.size(), 1u);
     EXPECT_TRUE(root->ctlogs.front().key);
+    ASSERT_EQ(root->timestamp_authorities.size(), 1u);
+    EXPECT_EQ(root->timestamp_authorities.front().chain.size(), 2u);
 }
 
 TEST(TrustedRootReader, RefusesWhatItCannotTrust) {
@@ -283,7 +291,9 @@ TEST(TrustedRootReader, RefusesWhatItCannotTrust) {
     refused(json, "not DER X.509");
     json = trusted_root();
     json["certificateAuthorities"] = nlohmann::json::array();
-    refused(json, "no certificate authority");
+    json["tlogs"] = nlohmann::json::array();
+    json["timestampAuthorities"] = nlohmann::json::array();
+    refused(json, "nothing to verify against");
     json = trusted_root();
     json["tlogs"] = nlohmann::json::array();
     for (int i = 0; i < 65; ++i) json["tlogs"].push_back(trusted_root()["tlogs"][0]);
@@ -337,7 +347,7 @@ TEST(TrustedRootReader, ACaNotValidAtTheSigningTimeIsNotUsed) {
 
 TEST(TrustedRootReader, KeepsALogWithAnUnsupportedKeyTypeButCannotUseIt) {
     auto json = trusted_root();
-    json["ctlogs"][0]["publicKey"]["keyDetails"] = "PKIX_RSA_PKCS1V15_2048_SHA256";
+    json["ctlogs"][0]["publicKey"]["keyDetails"] = "PKIX_RSA_PSS_2048_SHA256";
     auto root = parse_trusted_root(json.dump(), "root.json");
     ASSERT_TRUE(root) << root.error().message;
     EXPECT_FALSE(root->ctlogs.front().key);
@@ -345,19 +355,19 @@ TEST(TrustedRootReader, KeepsALogWithAnUnsupportedKeyTypeButCannotUseIt) {
 }
 
 TEST(TrustedRootReader, Rfc3339Times) {
-    EXPECT_EQ(parse_rfc3339_utc("1970-01-01T00:00:00Z"), 0);
-    EXPECT_EQ(parse_rfc3339_utc("2021-01-12T11:53:27.000Z"), 1610452407);
-    EXPECT_EQ(parse_rfc3339_utc("2021-01-12T11:53:27Z"), 1610452407);
-    EXPECT_FALSE(parse_rfc3339_utc("2021-01-12T11:53:27+01:00"));
-    EXPECT_FALSE(parse_rfc3339_utc("2021-13-12T11:53:27Z"));
-    EXPECT_FALSE(parse_rfc3339_utc("2021-01-12T11:53:27.Z"));
-    EXPECT_EQ(format_rfc3339_utc(1610452407), "2021-01-12T11:53:27Z");
+    EXPECT_EQ(util::parse_rfc3339_utc("1970-01-01T00:00:00Z"), 0);
+    EXPECT_EQ(util::parse_rfc3339_utc("2021-01-12T11:53:27.000Z"), 1610452407);
+    EXPECT_EQ(util::parse_rfc3339_utc("2021-01-12T11:53:27Z"), 1610452407);
+    EXPECT_FALSE(util::parse_rfc3339_utc("2021-01-12T11:53:27+01:00"));
+    EXPECT_FALSE(util::parse_rfc3339_utc("2021-13-12T11:53:27Z"));
+    EXPECT_FALSE(util::parse_rfc3339_utc("2021-01-12T11:53:27.Z"));
+    EXPECT_EQ(util::format_rfc3339_utc(1610452407), "2021-01-12T11:53:27Z");
 }
 
 // ---- Merkle audit paths (RFC 6962), built here by hand ----
 
 std::string node(const std::string& left, const std::string& right) {
-    return sha256_raw(std::string(1, '\x01') + left + right);
+    return util::sha256_raw(std::string(1, '\x01') + left + right);
 }
 
 TEST(MerkleInclusion, HandBuiltTreesOfOneToSevenLeaves) {
@@ -518,7 +528,8 @@ nlohmann::json intoto_body(const BodyCase& c) {
                   {"signatures",
                    {{{"sig", util::base64_encode(util::base64_encode(c.content.signature))},
                      {"publicKey", util::base64_encode(c.certificate_pem)}}}}}},
-                {"payloadHash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(c.content.payload))}}}}}}}};
+                {"payloadHash",
+                 {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(c.content.payload))}}}}}}}};
 }
 
 TEST(LogEntryBody, IntotoEntriesRecordTheEnvelopeSignatureCertificateAndPayload) {
@@ -526,7 +537,7 @@ TEST(LogEntryBody, IntotoEntriesRecordTheEnvelopeSignatureCertificateAndPayload)
     std::string why;
     EXPECT_TRUE(entry_records(entry_of(intoto_body(c), "intoto", "0.0.2"), c.content, why)) << why;
     auto body = intoto_body(c);
-    body["spec"]["content"]["payloadHash"]["value"] = to_hex(sha256_raw("another statement"));
+    body["spec"]["content"]["payloadHash"]["value"] = util::to_hex(util::sha256_raw("another statement"));
     EXPECT_FALSE(entry_records(entry_of(body), c.content, why));
     EXPECT_NE(why.find("payload hash"), std::string::npos) << why;
     body = intoto_body(c);
@@ -555,7 +566,7 @@ TEST(LogEntryBody, KindVersionMustMatchTheBodyAndKindsDoNotCrossFormats) {
         {"apiVersion", "0.0.1"},
         {"kind", "hashedrekord"},
         {"spec",
-         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(c.content.payload))}}}}},
+         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(c.content.payload))}}}}},
           {"signature",
            {{"content", util::base64_encode(c.content.signature)},
             {"publicKey", {{"content", util::base64_encode(c.certificate_pem)}}}}}}}};
@@ -643,30 +654,50 @@ std::string pem_of(X509* certificate) {
     return std::string(data, static_cast<std::size_t>(size));
 }
 
+// `message` signed by `key` with `digest` (null for Ed25519), PKCS#1 v1.5 or (`pss`) PSS for RSA.
+std::string sign_message(EVP_PKEY* key, const EVP_MD* digest, const std::string& message, bool pss) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_PKEY_CTX* key_context = nullptr;
+    EXPECT_EQ(EVP_DigestSignInit(context.get(), &key_context, digest, nullptr, key), 1);
+    if (pss) EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING);
+    std::size_t size = 0;
+    EVP_DigestSign(context.get(), nullptr, &size, reinterpret_cast<const unsigned char*>(message.data()),
+                   message.size());
+    std::string out(size, '\0');
+    EXPECT_EQ(EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(out.data()), &size,
+                             reinterpret_cast<const unsigned char*>(message.data()), message.size()),
+              1);
+    out.resize(size);
+    return out;
+}
+
+// How the leaf signs: its key and scheme (issue 24: every key type cosign verifies with).
+struct LeafSigner {
+    std::shared_ptr<EVP_PKEY> key = new_p256_key();
+    const EVP_MD* digest = EVP_sha256();
+    bool pss = false;
+};
+
 // A legacy keyless signature by a leaf with `eku` from a CA of its own, logged (with a valid SET)
 // in the fixture's log; its trusted root lists that CA.
-SignatureVerdict verify_leaf_with_eku(const char* eku) {
+SignatureVerdict verify_leaf_with_eku(const char* eku, const LeafSigner& signer = {}) {
     auto& sigstore = shared_sigstore();
     const std::int64_t now = sigstore.base_time() + 60;
     auto ca_key = new_p256_key();
-    auto leaf_key = new_p256_key();
+    const auto& leaf_key = signer.key;
     auto ca = make_certificate(ca_key.get(), ca_key.get(), nullptr, true, nullptr, now - 3600, now + 3600);
     auto leaf = make_certificate(leaf_key.get(), ca_key.get(), ca.get(), false, eku, now - 30, now + 570);
 
     SignatureCandidate candidate;
     candidate.format = SignatureFormat::legacy;
     candidate.payload = make_simple_signing_payload(repository, subject_digest(), {});
-    candidate.der_signatures = {*SigningKey(EvpPkeyPtr([&] {
-                                     EVP_PKEY_up_ref(leaf_key.get());
-                                     return leaf_key.get();
-                                 }()))
-                                     .sign(candidate.payload)};
+    candidate.der_signatures = {sign_message(leaf_key.get(), signer.digest, candidate.payload, signer.pss)};
     candidate.certificate_der = certificate_der(leaf.get());
     const nlohmann::json body = {
         {"apiVersion", "0.0.1"},
         {"kind", "hashedrekord"},
         {"spec",
-         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", to_hex(sha256_raw(candidate.payload))}}}}},
+         {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", util::to_hex(util::sha256_raw(candidate.payload))}}}}},
           {"signature",
            {{"content", util::base64_encode(candidate.der_signatures.front())},
             {"publicKey", {{"content", util::base64_encode(pem_of(leaf.get()))}}}}}}}};
@@ -700,6 +731,31 @@ TEST(KeylessCodeSigning, ALeafNotIssuedForCodeSigningIsRefused) {
     EXPECT_NE(verdict.reason.find("code signing"), std::string::npos) << verdict.reason;
     verdict = verify_leaf_with_eku(nullptr);
     EXPECT_EQ(verdict.failed_check, check::certificate_chain) << verdict.reason;
+}
+
+TEST(KeylessLeafKeys, EveryKeyTypeCosignVerifiesWithSignsAsALeaf) {
+    // Fulcio issues leaves for ECDSA P-256/P-384/P-521, Ed25519 and RSA keys; cosign verifies each.
+    std::vector<std::pair<std::string, LeafSigner>> signers;
+    auto key_of = [](EVP_PKEY* key) { return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free); };
+    signers.push_back({"P-384 SHA-384", {key_of(EVP_EC_gen("P-384")), EVP_sha384(), false}});
+    signers.push_back({"P-521 SHA-512", {key_of(EVP_EC_gen("P-521")), EVP_sha512(), false}});
+    signers.push_back({"Ed25519", {key_of(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")), nullptr, false}});
+    const auto rsa = key_of(EVP_RSA_gen(2048));
+    signers.push_back({"RSA PKCS#1 v1.5", {rsa, EVP_sha256(), false}});
+    signers.push_back({"RSA PSS", {rsa, EVP_sha256(), true}});
+    for (const auto& [name, signer] : signers) {
+        const auto verdict = verify_leaf_with_eku("codeSigning", signer);
+        EXPECT_TRUE(verdict.verified) << name << ": " << verdict.failed_check << ": " << verdict.reason;
+    }
+    // Stops a leaf whose key cosign would not trust: RSA under 2048 bits, a curve it does not verify.
+    LeafSigner weak{key_of(EVP_RSA_gen(1024)), EVP_sha256(), false};
+    auto verdict = verify_leaf_with_eku("codeSigning", weak);
+    EXPECT_EQ(verdict.failed_check, check::certificate) << verdict.reason;
+    EXPECT_NE(verdict.reason.find("1024"), std::string::npos) << verdict.reason;
+    LeafSigner k1{key_of(EVP_EC_gen("secp256k1")), EVP_sha256(), false};
+    verdict = verify_leaf_with_eku("codeSigning", k1);
+    EXPECT_EQ(verdict.failed_check, check::certificate) << verdict.reason;
+    EXPECT_NE(verdict.reason.find("secp256k1"), std::string::npos) << verdict.reason;
 }
 
 }  // namespace

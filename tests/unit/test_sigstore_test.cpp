@@ -338,7 +338,11 @@ TEST(TestSigstore, TrustedRootNamesTheCaChainAndBothLogs) {
     ASSERT_EQ(chain.size(), 2u);
     EXPECT_EQ(*util::base64_decode(chain[0]["rawBytes"].get<std::string>()), s.intermediate().der);
     EXPECT_EQ(*util::base64_decode(chain[1]["rawBytes"].get<std::string>()), s.root().der);
-    EXPECT_TRUE(root["timestampAuthorities"].empty());
+    // Issue 24: the Rekor v2 log (Ed25519, listed under its signed-note key ID) and the TSA.
+    EXPECT_EQ(root["tlogs"][1]["publicKey"]["keyDetails"], "PKIX_ED25519");
+    const auto& tsa_chain = root["timestampAuthorities"][0]["certChain"]["certificates"];
+    ASSERT_EQ(tsa_chain.size(), 2u);
+    EXPECT_EQ(*util::base64_decode(tsa_chain[0]["rawBytes"].get<std::string>()), s.tsa_certificate().der);
 }
 
 }  // namespace

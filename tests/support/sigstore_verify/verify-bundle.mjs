@@ -2,6 +2,8 @@
 //    or: sigstore-verify --trusted-root FILE (--certificate-identity SAN | --certificate-identity-regexp RE)
 //                        --certificate-oidc-issuer URL [--certificate-github-workflow-{trigger,sha,name,
 //                        repository,ref} VALUE]... BUNDLE.json
+//    or: sigstore-verify --trusted-root FILE --key PUBLIC-KEY.pem [--tlog-threshold N]
+//                        [--timestamp-threshold N] BUNDLE.json
 // Verifies a Sigstore bundle with @sigstore/verify, offline.
 // With a public key, the only trust material is that key, found by the bundle's publicKey.hint
 // (base64 SHA-256 of the DER key, as cosign and karmor write it), and no transparency log,
@@ -12,6 +14,10 @@
 // its logs whose SET gives the signing time, and name exactly SAN (or a SAN that the JavaScript
 // regular expression RE matches) and the OIDC issuer; the
 // verifier's default thresholds (one tlog entry, one SCT, one timestamp) apply.
+// With a trusted root and a key (issue 24), a bundle signed with the key whose transparency-log
+// entries and RFC 3161 timestamps are checked against the root's logs and timestamp authorities:
+// at least N verified log entries (default 1) and N verified timestamps (default 0; log entries'
+// SETs and RFC 3161 timestamps both count); every timestamp present must verify.
 // Exit 0 and prints the DSSE payload type and the statement's subject digests when the
 // signature verifies; exit 1 with the verifier's error otherwise.
 import { createHash, createPublicKey } from 'node:crypto';
@@ -40,7 +46,8 @@ function parseArguments(argv) {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (['--trusted-root', '--certificate-identity', '--certificate-identity-regexp',
-         '--certificate-oidc-issuer', ...Object.keys(workflowOids)].includes(flag)) {
+         '--certificate-oidc-issuer', '--key', '--tlog-threshold', '--timestamp-threshold',
+         ...Object.keys(workflowOids)].includes(flag)) {
       if (i + 1 >= argv.length) return null;
       options[flag.slice(2)] = argv[++i];
     } else {
@@ -53,12 +60,13 @@ function parseArguments(argv) {
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const parsed = parseArguments(process.argv.slice(2));
-const keyless = parsed && parsed.options['trusted-root'] !== undefined;
+const rootAndKey = parsed && parsed.options['trusted-root'] !== undefined && parsed.options.key !== undefined;
+const keyless = parsed && parsed.options['trusted-root'] !== undefined && !rootAndKey;
 const identityGiven = (options) =>
   (options['certificate-identity'] === undefined) !== (options['certificate-identity-regexp'] === undefined);
 if (!parsed || (keyless && (parsed.positional.length !== 1 || !identityGiven(parsed.options) ||
                             !parsed.options['certificate-oidc-issuer'])) ||
-    (!keyless && parsed.positional.length !== 2)) {
+    (rootAndKey && parsed.positional.length !== 1) || (!keyless && !rootAndKey && parsed.positional.length !== 2)) {
   console.error(usage);
   process.exit(2);
 }
@@ -67,7 +75,17 @@ try {
   let trust;
   let verifier;
   let policy;
-  if (keyless) {
+  if (rootAndKey) {
+    const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(parsed.options['trusted-root'], 'utf8')));
+    const der = createPublicKey(readFileSync(parsed.options.key)).export({ type: 'spki', format: 'der' });
+    const hint = createHash('sha256').update(der).digest('base64');
+    trust = toTrustMaterial(root, { [hint]: { rawBytes: der } });
+    verifier = new Verifier(trust, {
+      tlogThreshold: Number(parsed.options['tlog-threshold'] ?? 1),
+      ctlogThreshold: 0,
+      timestampThreshold: Number(parsed.options['timestamp-threshold'] ?? 0),
+    });
+  } else if (keyless) {
     const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(parsed.options['trusted-root'], 'utf8')));
     trust = toTrustMaterial(root);
     verifier = new Verifier(trust);
