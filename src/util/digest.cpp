@@ -1,17 +1,17 @@
 #include "karmor/digest.hpp"
 
-#include <openssl/evp.h>
+// The SHA functions themselves, not EVP: EVP's first use loads OpenSSL's configuration and
+// providers, about 1.3 ms of CPU that dominated `push --dry-run` of one policy (issue 26,
+// docs/benchmarks.md "Start-up"); these run the same assembly (SHA-NI, AVX2) without that set-up.
+// They are deprecated in OpenSSL 3 in favour of EVP, and do not go through a FIPS provider.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <array>
 #include <string>
 
 namespace karmor {
 namespace {
-
-struct EvpMdCtxDeleter {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
 
 std::size_t hex_length(std::string_view algorithm) {
     if (algorithm == "sha256") return 64;
@@ -33,13 +33,19 @@ std::string to_hex(const unsigned char* data, unsigned int length) {
 }  // namespace
 
 struct DigestHasher::State {
-    EvpMdCtxPtr ctx{EVP_MD_CTX_new()};
+    bool sha512 = false;
+    SHA256_CTX sha256_ctx{};
+    SHA512_CTX sha512_ctx{};
 };
 
 DigestHasher::DigestHasher(std::string_view algorithm) : state_(std::make_unique<State>()), algorithm_(algorithm) {
-    const EVP_MD* md = algorithm == "sha512" ? EVP_sha512() : EVP_sha256();
-    if (algorithm != "sha512") algorithm_ = "sha256";
-    EVP_DigestInit_ex(state_->ctx.get(), md, nullptr);
+    state_->sha512 = algorithm == "sha512";
+    if (state_->sha512) {
+        SHA512_Init(&state_->sha512_ctx);
+    } else {
+        algorithm_ = "sha256";
+        SHA256_Init(&state_->sha256_ctx);
+    }
 }
 
 DigestHasher::~DigestHasher() = default;
@@ -47,14 +53,22 @@ DigestHasher::DigestHasher(DigestHasher&&) noexcept = default;
 DigestHasher& DigestHasher::operator=(DigestHasher&&) noexcept = default;
 
 void DigestHasher::update(std::string_view bytes) {
-    EVP_DigestUpdate(state_->ctx.get(), bytes.data(), bytes.size());
+    if (state_->sha512)
+        SHA512_Update(&state_->sha512_ctx, bytes.data(), bytes.size());
+    else
+        SHA256_Update(&state_->sha256_ctx, bytes.data(), bytes.size());
     bytes_ += bytes.size();
 }
 
 Digest DigestHasher::finish() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(state_->ctx.get(), out.data(), &length);
+    std::array<unsigned char, SHA512_DIGEST_LENGTH> out{};
+    unsigned int length = SHA256_DIGEST_LENGTH;
+    if (state_->sha512) {
+        SHA512_Final(out.data(), &state_->sha512_ctx);
+        length = SHA512_DIGEST_LENGTH;
+    } else {
+        SHA256_Final(out.data(), &state_->sha256_ctx);
+    }
     return Digest(algorithm_, to_hex(out.data(), length));
 }
 
