@@ -18,14 +18,14 @@ void MirrorFlags::add_to(CLI::App& command) {
 void MirrorFlags::apply(Streams& io, RemoteOptions& options) const {
     options.mirrors.enabled = !no_mirrors;
     options.mirrors.hosts_dir = hosts_dir;
-    std::ostream* err = &io.err;
+    Streams* streams = &io;
     // A follow round, or a pull after a resolve, reads through the same mirror again: its line is
     // said once, and again only when another endpoint served in between.
     auto last = std::make_shared<std::string>();
-    options.mirrors.notice = [err, last](const std::string& line) {
-        if (line == *last) return;
+    options.mirrors.notice = [streams, last](const std::string& line) {
+        if (line == *last || streams->quiet) return;  // -q: no lines beside results and errors
         *last = line;
-        *err << line << "\n" << std::flush;
+        streams->err << line << "\n" << std::flush;
     };
 }
 

@@ -361,7 +361,12 @@ Result<KubeApplyReport> deliver_to_cluster(const std::vector<Policy>& policies, 
                                                                               : "default";
     auto planned = place_policies(policies, options.connection.namespace_name, default_ns);
     if (!planned) return unexpected(std::move(planned).error());
-    const kube::Provenance provenance{report.set, location, tag, digest.str()};
+    // The reference annotation is REPOSITORY@DIGEST whatever tag led to it (the tag has its own
+    // annotation), so that an apply and a follow of the same artifact write the same object.
+    std::string provenance_reference = location;
+    if (auto parsed = Reference::parse(location); parsed && parsed->digest())
+        provenance_reference = parsed->with_tag("").with_digest(*parsed->digest()).str();
+    const kube::Provenance provenance{report.set, provenance_reference, tag, digest.str()};
     for (auto& p : *planned) p.object = kube::applied_object(p.object, p.identity.namespace_name, provenance);
 
     kube::ApiClient client(std::move(*connection), options.connection, options.connection.credentials);

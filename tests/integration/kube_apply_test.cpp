@@ -628,6 +628,25 @@ TEST_F(KubeApply, FollowOnceAppliesEachChange) {
         "prod");
 }
 
+// With --semver the annotation names the version chosen, as follow's report and
+// KARMOR_REFERENCE do (REPO:TAG@DIGEST), not the tag REF happens to carry.
+TEST_F(KubeApply, FollowSemverAnnotatesTheChosenVersion) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    const std::string repository = registry->localhost() + "/team/versioned";
+    push_files(repository + ":1.2.0", work / "v1", {{"ksp.yaml", ksp("block-shell", "/bin/sh")}});
+    push_files(repository + ":1.10.1", work / "v2", {{"ksp.yaml", ksp("block-shell", "/bin/bash")}});
+    push_files(repository + ":2.0.0", work / "v3", {{"ksp.yaml", ksp("block-shell", "/bin/dash")}});
+    auto followed = run_karmor({"oci", "follow", "-i", repository, "-o", (work / "out").string(), "--once",
+                                "--semver", "^1", "--apply", "--kube"},
+                               {}, env());
+    ASSERT_EQ(followed.exit_code, 0) << followed.err;
+    const auto annotations =
+        server->get(api + "/namespaces/web/kubearmorpolicies/block-shell")["metadata"]["annotations"];
+    EXPECT_EQ(annotations["oci.kubearmor.io/tag"], "1.10.1") << annotations.dump();
+    EXPECT_EQ(annotations["oci.kubearmor.io/reference"].get<std::string>().rfind(repository + "@sha256:", 0), 0u)
+        << annotations.dump();
+}
+
 }  // namespace
 }  // namespace karmor
 

@@ -152,14 +152,15 @@ TEST_F(ThroughTheCache, PullFollowAndVerifyASignedArtifact) {
     // The cache's line is said once for the whole round (resolve, then pull by digest).
     EXPECT_EQ(followed.err.find(through), followed.err.rfind(through)) << followed.err;
 
-    // Every blob (policies, signature payload) crossed from the upstream while the first pull filled
-    // the cache, and never again: the cache served the five reads after it. (Distribution's proxy
-    // fetches a blob it misses twice, one copy streamed to the client and one stored.)
+    // Every blob (policies, signature payload) crossed from the upstream for the first pull that
+    // filled the cache, and never again: the cache served the five reads after it. Distribution's
+    // proxy fetches a blob it misses twice, one copy streamed to the client and one stored; the
+    // stored copy's fetch may still be running when the next pull starts (seen under load), so
+    // the bound is two per blob over all six reads, where six would cross without the cache.
     const auto log = upstream->requests();
     const auto blobs = tally(log, "GET /v2/team/policies/blobs/", before);
     ASSERT_FALSE(blobs.empty());
     for (const auto& [request, count] : blobs) EXPECT_LE(count, 2) << request;
-    EXPECT_EQ(tally(log, "GET /v2/team/policies/blobs/", filled), (std::map<std::string, int>{}));
     EXPECT_EQ(tally(log, "GET /v2/team/policies/manifests/sha256:", filled), (std::map<std::string, int>{}));
     // Each verified pull read every blob (the policies' layer, both signatures' blobs) from the cache.
     EXPECT_GE(mirror->count_requests("GET /v2/team/policies/blobs/"), 4 * blobs.size());
@@ -186,6 +187,12 @@ TEST_F(ThroughTheCache, MirrorDownTheUpstreamServesAndTheOutputSaysSo) {
         << pulled.err;
     // Said once: the later reads skip the mirror that could not be reached.
     EXPECT_EQ(pulled.err.find("Mirror "), pulled.err.rfind("Mirror ")) << pulled.err;
+
+    // -q: the result alone, no mirror lines.
+    const auto quiet = node.karmor({"oci", "pull", "-i", reference, "-o", (out / "q").string(), "-q"});
+    ASSERT_EQ(quiet.exit_code, 0) << describe(quiet);
+    EXPECT_EQ(quiet.err.find("Mirror "), std::string::npos) << quiet.err;
+    EXPECT_EQ(quiet.err.find("from the registry itself"), std::string::npos) << quiet.err;
 
     // -v names each endpoint tried.
     const auto traced = node.karmor({"oci", "pull", "-i", reference, "-o", (out / "b").string(), "-v"});
