@@ -32,9 +32,10 @@ startup_rows() {
   "${CXX:-c++}" -O2 -o "$floor" "$source_dir/bench/floor_startup.cpp"
   local policies="$source_dir/examples/policies"
   local -a names=("floor (libstdc++ only)" "karmor version" "karmor --help" "karmor completion bash"
-                  "karmor oci push --dry-run")
+                  "karmor oci push --dry-run" "karmor oci push --dry-run (one policy)")
   local -a commands=("$floor" "$karmor version" "$karmor --help" "$karmor completion bash"
-                     "$karmor oci push --dry-run -i localhost:5000/bench/startup:v1 -p $policies")
+                     "$karmor oci push --dry-run -i localhost:5000/bench/startup:v1 -p $policies"
+                     "$karmor oci push --dry-run -i localhost:5000/bench/startup:v1 -p $policies/ksp-block-shell.yaml")
   # Several rounds, each timing every command: the load of a shared machine changes while
   # hyperfine times one command after the other, and the median of the rounds evens that out.
   local rounds=${STARTUP_ROUNDS:-5} round
@@ -58,9 +59,12 @@ startup_rows() {
       printf '| start-up: %s | median %.2f ms (fastest %.2f), %s objects | the floor |\n' \
         "${names[$i]}" "$median" "$min" "$objects"
     else
-      awk -v name="${names[$i]}" -v median="$median" -v min="$min" -v ratio="$ratio" -v objects="$objects" \
-        'BEGIN { printf "| start-up: `%s` | median %.2f ms (fastest %.2f), %.2f× floor, %s objects | ≤ 1.5× floor: %s |\n",
-                        name, median, min, ratio, objects, (ratio <= 1.5 ? "yes" : "no") }'
+      # Issue 26: a command that does no work ≤ 1.5× the floor; push --dry-run of one policy ≤ 3×.
+      local limit=1.5
+      case "${names[$i]}" in *"(one policy)") limit=3 ;; esac
+      awk -v name="${names[$i]}" -v median="$median" -v min="$min" -v ratio="$ratio" -v objects="$objects" -v limit="$limit" \
+        'BEGIN { printf "| start-up: `%s` | median %.2f ms (fastest %.2f), %.2f× floor, %s objects | ≤ %s× floor: %s |\n",
+                        name, median, min, ratio, objects, limit, (ratio <= limit ? "yes" : "no") }'
     fi
   done
   rm -rf "$work"

@@ -557,15 +557,25 @@ Result<bool> RegistryClient::blob_exists(const Descriptor& blob) {
 Result<void> RegistryClient::upload_blob(const Descriptor& blob, std::string_view bytes,
                                          const TransferObserver& observer) {
     Error last_error;
+    // A small blob goes in the POST itself (the distribution spec's single-request upload):
+    // a registry that takes it answers 201 and the PUT is saved; one that does not (Debian's
+    // docker-registry) ignores the body and answers 202, and the PUT below sends it again.
+    const bool single_request = bytes.size() <= max_single_request_upload_bytes;
     // A failed PUT leaves the upload session in an unknown state: start a new session.
     for (int session = 1; session <= options_.max_attempts; ++session) {
         Exchange start;
         start.path = repository_root() + "/blobs/uploads/";
         start.request.method = "POST";
-        start.request.headers.emplace_back("Content-Length", "0");
+        if (single_request) {
+            start.path += "?digest=" + util::url_encode(blob.digest.str());
+            start.request.body = bytes;
+            start.request.headers.emplace_back("Content-Type", "application/octet-stream");
+        } else {
+            start.request.headers.emplace_back("Content-Length", "0");
+        }
         auto started = perform(start);
         if (!started) return unexpected(std::move(started).error());
-        if (started->status == 201) return {};  // the registry mounted or already had it
+        if (started->status == 201) return {};  // stored from the POST, mounted, or already there
         if (started->status != 202) return unexpected(http_error("POST", start.path, *started));
         const auto location = started->header("Location");
         if (location.empty())

@@ -59,6 +59,10 @@ struct ClientOptions {
 };
 
 inline constexpr std::uint64_t max_manifest_bytes = 4ull << 20;  // what registries accept
+// Blobs up to this size are sent in the POST that opens the upload, which saves the PUT on a
+// registry that takes single-request uploads and costs only these bytes again on one that does
+// not (signatures, configs and most policies are a few KiB).
+inline constexpr std::size_t max_single_request_upload_bytes = 64u << 10;
 
 class RegistryClient {
 public:

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+
+#include <random>
+
 #include "karmor/digest.hpp"
 #include "util/encoding.hpp"
 
@@ -17,6 +21,46 @@ TEST(Digest, IncrementalEqualsOneShot) {
     hasher.update("world");
     EXPECT_EQ(hasher.bytes_seen(), 11u);
     EXPECT_EQ(hasher.finish(), Digest::sha256_of("hello world"));
+}
+
+// Small inputs are hashed by karmor's own SHA-256, larger ones by OpenSSL, switching in the
+// middle of a stream: every length around the padding and the switch, in chunks of every kind,
+// must give OpenSSL's digest.
+std::string openssl_sha256_hex(const std::string& bytes) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(bytes.data(), bytes.size(), out, &length, EVP_sha256(), nullptr);
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < length; ++i) {
+        hex.push_back(digits[out[i] >> 4]);
+        hex.push_back(digits[out[i] & 0xf]);
+    }
+    return hex;
+}
+
+TEST(Digest, Sha256AgreesWithOpenSslAtEveryLengthAndChunking) {
+    std::mt19937 random(26);
+    std::string input(200'000, '\0');
+    for (auto& c : input) c = static_cast<char>(random());
+    std::vector<std::size_t> lengths;
+    for (std::size_t n = 0; n <= 300; ++n) lengths.push_back(n);
+    for (std::size_t n : {1000u, 4096u, 65'472u, 65'535u, 65'536u, 65'537u, 65'600u, 131'072u, 200'000u})
+        lengths.push_back(n);
+    for (const auto length : lengths) {
+        const std::string bytes = input.substr(0, length);
+        const auto expected = openssl_sha256_hex(bytes);
+        EXPECT_EQ(Digest::sha256_of(bytes).hex(), expected) << length << " bytes";
+        for (const std::size_t chunk : {1u, 7u, 64u, 1000u, 40'000u}) {
+            if (length > 20'000 && chunk < 64) continue;
+            DigestHasher hasher;
+            for (std::size_t at = 0; at < length; at += chunk) hasher.update(std::string_view(bytes).substr(at, chunk));
+            EXPECT_EQ(hasher.finish().hex(), expected) << length << " bytes in chunks of " << chunk;
+        }
+    }
+    // FIPS 180-4's two-block example.
+    EXPECT_EQ(Digest::sha256_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").hex(),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 TEST(Digest, MatchesUsesItsOwnAlgorithm) {
