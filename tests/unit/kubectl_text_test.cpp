@@ -55,7 +55,8 @@ TEST(KubectlText, ByteOrderMarkThatStartsALaterDocumentIsAccepted) {
     EXPECT_EQ(policies[1].origin.line, 8);
 
     // The view the YAML parser reads: the marks taken out, nothing else.
-    const policy::KubectlText text(bom + "a: 1\n---\n" + bom + "b: 2\n");
+    const std::string marked = bom + "a: 1\n---\n" + bom + "b: 2\n";  // KubectlText views it
+    const policy::KubectlText text(marked);
     EXPECT_EQ(text.text(), "a: 1\n---\nb: 2\n");
     EXPECT_FALSE(text.invalid_separator());
 }
@@ -63,7 +64,8 @@ TEST(KubectlText, ByteOrderMarkThatStartsALaterDocumentIsAccepted) {
 TEST(KubectlText, ByteOrderMarkInsideADocumentIsNotDropped) {
     // After a leading `---` the document has begun: kubectl's go-yaml keeps the mark as part of
     // the next key ("\uFEFFapiVersion"), which no cluster accepts. karmor refuses it too.
-    const policy::KubectlText text("---\n" + bom + "a: 1\nb: 2\n" + bom + "c: 3\n");
+    const std::string marked = "---\n" + bom + "a: 1\nb: 2\n" + bom + "c: 3\n";  // KubectlText views it
+    const policy::KubectlText text(marked);
     EXPECT_EQ(text.text(), "---\n" + bom + "a: 1\nb: 2\n" + bom + "c: 3\n");
     std::vector<Diagnostic> problems;
     EXPECT_TRUE(parse("---\n" + bom + policy_text, problems).empty());
