@@ -301,21 +301,19 @@ else
 fi
 rm -rf "$work/src10000" "$work/gen10000"
 
-# ---- Goal 5: new commands stay lean (SPEC §9's goals: sign ≤ 4 requests per format, verify ≤ 3).
+# ---- Goal 5: each object read or written once (issue 26: on a registry without the referrers API,
+# as this docker-registry is, sign legacy ≤ 5 requests, bundle ≤ 6, both ≤ 10; verify of both ≤ 7).
 export KARMOR_PASSWORD=bench-password
 "$karmor" oci key generate --output-key-prefix "$work/signer" >/dev/null 2>&1
-for fmt in legacy bundle; do
+for fmt_bound in legacy:5 bundle:6 both:10; do
+  fmt=${fmt_bound%%:*} bound=${fmt_bound##*:}
   "$karmor" oci push -i "$reg/signed-$fmt:v1" -p "$work/one/policy.yaml" >/dev/null 2>&1
   n=$(count_requests_of "$karmor" oci sign --key "$work/signer.key" --signature-format "$fmt" -i "$reg/signed-$fmt:v1")
-  echo "| requests: sign --signature-format $fmt (first signature) | $n | ≤ 4 | $(at_most "$n" 4) |"
-  n=$(count_requests_of "$karmor" oci verify --key "$work/signer.pub" -i "$reg/signed-$fmt:v1")
-  "$karmor" oci verify --key "$work/signer.pub" -i "$reg/signed-$fmt:v1" >/dev/null 2>&1 || { echo "bench: verify of the $fmt signature failed" >&2; exit 1; }
-  echo "| requests: verify ($fmt signature only) | $n | ≤ 3 | $(at_most "$n" 3) |"
+  echo "| requests: sign --signature-format $fmt (first signature) | $n | ≤ $bound | $(at_most "$n" "$bound") |"
 done
-"$karmor" oci push -i "$reg/signed-both:v1" -p "$work/one/policy.yaml" >/dev/null 2>&1
-"$karmor" oci sign --key "$work/signer.key" --signature-format both -i "$reg/signed-both:v1" >/dev/null 2>&1
 n=$(count_requests_of "$karmor" oci verify --key "$work/signer.pub" -i "$reg/signed-both:v1")
-echo "| requests: verify (both formats present) | $n | ≤ 3 | $(at_most "$n" 3) |"
+"$karmor" oci verify --key "$work/signer.pub" -i "$reg/signed-both:v1" >/dev/null 2>&1 || { echo "bench: verify of both signatures failed" >&2; exit 1; }
+echo "| requests: verify (both formats present) | $n | ≤ 7 | $(at_most "$n" 7) |"
 
 # An idle follow round: after the first round, each round finds the digest unchanged. CPU is
 # read from /proc/PID/task/*/schedstat (nanoseconds on a CPU, all threads) of the running
