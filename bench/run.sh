@@ -164,18 +164,20 @@ if [ "$have_oras" = yes ]; then
   o_req_push=$(count_requests_of "$oras" push --plain-http --disable-path-validation --config "$work/one/config.json:$config_type" "$ip/one:oc" "$work/one/oras/$layer_name:$layer_type")
   o_req_pull=$(count_requests_of "$oras" pull --plain-http "$ip/one:src" -o "$work/opull-c")
 fi
-goal2_row() {  # WHAT KARMOR_NS PEER PEER_NS
+# Issue 26 goal 1: ≤ 0.5× skopeo copy, ≤ 0.9× ORAS. ORAS needs --plain-http on loopback, so its
+# push is set beside karmor's push with --plain-http (no TLS probe on either side).
+goal2_row() {  # WHAT KARMOR_NS PEER PEER_NS BOUND [NOTE]
   if [ "$4" = 0 ]; then
-    echo "| one policy $1: karmor / $3 (median of $runs) | $3 not measured | ≤ 0.5× | **no** |"
+    echo "| one policy $1: karmor / $3 (median of $runs) | $3 not measured | ≤ $5× | **no** |"
   else
     local r; r=$(ratio "$2" "$4")
-    echo "| one policy $1: karmor / $3 (median of $runs) | $(ms "$2") ms / $(ms "$4") ms = ${r}× | ≤ 0.5× | $(at_most "$r" 0.5) |"
+    echo "| one policy $1: karmor${6:-} / $3 (median of $runs) | $(ms "$2") ms / $(ms "$4") ms = ${r}× | ≤ $5× | $(at_most "$r" "$5") |"
   fi
 }
-goal2_row push "$kp" skopeo "$sp"
-goal2_row push "$kp" oras "$op"
-goal2_row pull "$kl" skopeo "$sl"
-goal2_row pull "$kl" oras "$ol"
+goal2_row push "$kp" skopeo "$sp" 0.5
+goal2_row push "$kpp" oras "$op" 0.9 " --plain-http"
+goal2_row pull "$kl" skopeo "$sl" 0.5
+goal2_row pull "$kl" oras "$ol" 0.9
 echo "| one policy push with --plain-http (no TLS probe of the loopback rule) | $(ms "$kpp") ms | - | - |"
 echo "| one policy: the registry's own time per push, karmor / skopeo / oras | $kp_reg / $sp_reg / $op_reg ms | - | - |"
 echo "| one policy: the registry's own time per pull, karmor / skopeo / oras | $kl_reg / $sl_reg / $ol_reg ms | - | - |"
