@@ -6,6 +6,7 @@
 #include <openssl/ct.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/obj_mac.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -1067,6 +1068,22 @@ std::string put_legacy_signature(oci::Target& target, const Digest& subject, con
     if (auto put = target.put_manifest(tag, media_type::oci_manifest, bytes); !put)
         return "put " + tag + ": " + put.error().message;
     return {};
+}
+
+std::string sign_message(EVP_PKEY* key, const EVP_MD* digest, std::string_view message, bool pss) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_PKEY_CTX* key_context = nullptr;
+    EXPECT_EQ(EVP_DigestSignInit(context.get(), &key_context, digest, nullptr, key), 1);
+    if (pss) EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING);
+    std::size_t size = 0;
+    EVP_DigestSign(context.get(), nullptr, &size, reinterpret_cast<const unsigned char*>(message.data()),
+                   message.size());
+    std::string out(size, '\0');
+    EXPECT_EQ(EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(out.data()), &size,
+                             reinterpret_cast<const unsigned char*>(message.data()), message.size()),
+              1);
+    out.resize(size);
+    return out;
 }
 
 }  // namespace karmor::testing::sigstore

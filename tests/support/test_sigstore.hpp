@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <openssl/types.h>
+
 #include "karmor/digest.hpp"
 #include "karmor/oci_types.hpp"
 
@@ -284,5 +286,9 @@ Descriptor manifest_descriptor(oci::Target& target, const Digest& digest);
 std::string put_bundle_referrer(oci::Target& target, const Descriptor& subject, const std::string& bundle_json);
 // The legacy signature at sha256-<hex>.sig, appended to whatever is there.
 std::string put_legacy_signature(oci::Target& target, const Digest& subject, const LegacyMaterial& material);
+
+// `message` signed by `key` with `digest` (null for Ed25519), PKCS#1 v1.5 or (`pss`) PSS for RSA:
+// the signature of any key type cosign verifies with. A failure fails the current test.
+std::string sign_message(EVP_PKEY* key, const EVP_MD* digest, std::string_view message, bool pss = false);
 
 }  // namespace karmor::testing::sigstore

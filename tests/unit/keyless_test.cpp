@@ -654,23 +654,6 @@ std::string pem_of(X509* certificate) {
     return std::string(data, static_cast<std::size_t>(size));
 }
 
-// `message` signed by `key` with `digest` (null for Ed25519), PKCS#1 v1.5 or (`pss`) PSS for RSA.
-std::string sign_message(EVP_PKEY* key, const EVP_MD* digest, const std::string& message, bool pss) {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_PKEY_CTX* key_context = nullptr;
-    EXPECT_EQ(EVP_DigestSignInit(context.get(), &key_context, digest, nullptr, key), 1);
-    if (pss) EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING);
-    std::size_t size = 0;
-    EVP_DigestSign(context.get(), nullptr, &size, reinterpret_cast<const unsigned char*>(message.data()),
-                   message.size());
-    std::string out(size, '\0');
-    EXPECT_EQ(EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(out.data()), &size,
-                             reinterpret_cast<const unsigned char*>(message.data()), message.size()),
-              1);
-    out.resize(size);
-    return out;
-}
-
 // How the leaf signs: its key and scheme (issue 24: every key type cosign verifies with).
 struct LeafSigner {
     std::shared_ptr<EVP_PKEY> key = new_p256_key();
@@ -691,7 +674,7 @@ SignatureVerdict verify_leaf_with_eku(const char* eku, const LeafSigner& signer 
     SignatureCandidate candidate;
     candidate.format = SignatureFormat::legacy;
     candidate.payload = make_simple_signing_payload(repository, subject_digest(), {});
-    candidate.der_signatures = {sign_message(leaf_key.get(), signer.digest, candidate.payload, signer.pss)};
+    candidate.der_signatures = {ts::sign_message(leaf_key.get(), signer.digest, candidate.payload, signer.pss)};
     candidate.certificate_der = certificate_der(leaf.get());
     const nlohmann::json body = {
         {"apiVersion", "0.0.1"},

@@ -181,22 +181,6 @@ std::string public_pem(EVP_PKEY* key) {
     return std::string(data, static_cast<std::size_t>(size));
 }
 
-std::string sign_with(EVP_PKEY* key, const EVP_MD* md, std::string_view message, bool pss = false) {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_PKEY_CTX* key_context = nullptr;
-    EXPECT_EQ(EVP_DigestSignInit(context.get(), &key_context, md, nullptr, key), 1);
-    if (pss) EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING);
-    std::size_t size = 0;
-    EVP_DigestSign(context.get(), nullptr, &size, reinterpret_cast<const unsigned char*>(message.data()),
-                   message.size());
-    std::string out(size, '\0');
-    EXPECT_EQ(EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(out.data()), &size,
-                             reinterpret_cast<const unsigned char*>(message.data()), message.size()),
-              1);
-    out.resize(size);
-    return out;
-}
-
 TEST(KeyTypes, EveryKeyCosignVerifiesWithIsReadAndVerifies) {
     const std::string message = "the payload";
     struct Kind {
@@ -214,7 +198,7 @@ TEST(KeyTypes, EveryKeyCosignVerifiesWithIsReadAndVerifies) {
         auto key = parse_public_key(public_pem(kind.key.get()), kind.name);
         ASSERT_TRUE(key) << kind.name << ": " << key.error().message;
         for (const auto& [md, pss] : kind.schemes) {
-            const auto signature = sign_with(kind.key.get(), md, message, pss);
+            const auto signature = ts::sign_message(kind.key.get(), md, message, pss);
             EXPECT_TRUE(key->verify(message, signature)) << kind.name;
             // Stops a signature of other bytes.
             EXPECT_FALSE(key->verify(message + ".", signature)) << kind.name;
@@ -222,7 +206,7 @@ TEST(KeyTypes, EveryKeyCosignVerifiesWithIsReadAndVerifies) {
     }
     // Another key's signature does not verify.
     EXPECT_FALSE(parse_public_key(public_pem(kinds[0].key.get()), "a")
-                     ->verify(message, sign_with(kinds[1].key.get(), EVP_sha256(), message)));
+                     ->verify(message, ts::sign_message(kinds[1].key.get(), EVP_sha256(), message)));
 }
 
 TEST(KeyTypes, KeysCosignRefusesAreRefusedByName) {
@@ -241,7 +225,7 @@ TEST(KeyTypes, HashedrekordSignaturesVerifyOverTheDigest) {
     // Ed25519 signs it as Ed25519ph and needs the message.
     const std::string message = "the artifact";
     Pkey ecdsa(EVP_EC_gen("P-256"));
-    const auto signature = sign_with(ecdsa.get(), EVP_sha256(), message);
+    const auto signature = ts::sign_message(ecdsa.get(), EVP_sha256(), message);
     std::string digest(32, '\0');
     unsigned int length = 0;
     EVP_Digest(message.data(), message.size(), reinterpret_cast<unsigned char*>(digest.data()), &length, EVP_sha256(),
