@@ -394,6 +394,9 @@ Result<PullResult> pull_policies(const PullOptions& options) {
         recorded.leftover = true;
         state.files.push_back(std::move(recorded));
     }
+    // A pull that changed nothing leaves the state file as it is: no write, fsync and rename
+    // (about 1.5 ms, a tenth of pulling one policy) for the same bytes.
+    if (*earlier && follow::pull_state_json(**earlier) == follow::pull_state_json(state)) return result;
     if (auto saved = follow::write_pull_state(directory, state); !saved) return unexpected(std::move(saved).error());
     return result;
 }

@@ -3,6 +3,8 @@
 // names only a hash tells apart get their final names. Against a real docker-registry.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "karmor/oci.hpp"
@@ -62,6 +64,41 @@ TEST(PullWrite, NamesThatFlattenAlikeGetTheirHashesInANewDirectory) {
             EXPECT_NE(pull.out.find(names[i]), std::string::npos) << "the pulled files are listed: " << pull.out;
     }
     EXPECT_EQ(entries_of(work / "new" / "deeper"), entries_of(work / "existing"));
+}
+
+// A pull that changes nothing does not rewrite the state file (no write, fsync and rename for
+// the same bytes); one that changes a file does.
+TEST(PullWrite, AnUnchangedPullLeavesTheStateFileAlone) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    write_text(work / "in" / "one.yaml", ksp("ns", "one"));
+    const auto image = registry->localhost() + "/same:v1";
+    ASSERT_EQ(run_karmor({"oci", "push", "-i", image, "-p", (work / "in").string()}).exit_code, 0);
+    std::filesystem::create_directories(work / "out");
+    auto first = run_karmor({"oci", "pull", "-i", image, "-o", (work / "out").string()});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    const auto state = work / "out" / ".karmor-pull-state";
+    const auto text = read_text(state);
+    // A marker only karmor's rewrite would remove: the file's inode (a rewrite renames a new file).
+    struct stat before {};
+    ASSERT_EQ(::stat(state.c_str(), &before), 0);
+
+    auto again = run_karmor({"oci", "pull", "-i", image, "-o", (work / "out").string()});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_NE(again.err.find("already up to date"), std::string::npos) << again.err;
+    struct stat after {};
+    ASSERT_EQ(::stat(state.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino) << "the unchanged state was rewritten";
+    EXPECT_EQ(read_text(state), text);
+
+    write_text(work / "in" / "one.yaml", ksp("ns", "one", "Audit"));
+    ASSERT_EQ(run_karmor({"oci", "push", "-i", image, "-p", (work / "in").string()}).exit_code, 0);
+    auto changed = run_karmor({"oci", "pull", "-i", image, "-o", (work / "out").string()});
+    ASSERT_EQ(changed.exit_code, 0) << changed.err;
+    struct stat rewritten {};
+    ASSERT_EQ(::stat(state.c_str(), &rewritten), 0);
+    EXPECT_NE(rewritten.st_ino, before.st_ino);
+    EXPECT_NE(read_text(state), text);
 }
 
 TEST(PullWrite, AnInvalidPolicyLeavesNoDirectoryAndNoTemporaryOne) {
