@@ -4,7 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j "$(nproc)" --target karmor >/dev/null
+libcurl=$(scripts/libcurl.sh | tail -n 1) || {
+  echo "demo: !! karmor's own libcurl could not be built (above): using the system's libcurl.so.4" >&2
+  libcurl=""
+}
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKARMOR_LIBCURL="$libcurl" >/dev/null &&
+  cmake --build build -j "$(nproc)" --target karmor >/dev/null
 
 source scripts/local-registry.sh
 work=$(mktemp -d)

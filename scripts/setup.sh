@@ -15,6 +15,7 @@ packages=(
   docker-registry skopeo apache2-utils openssl ca-certificates jq hyperfine time tinyproxy
   python3-grpcio  # the test double of the KubeArmor daemon's gRPC PolicyService (tests/support/kubearmor_daemon.py)
   etcd-server  # the storage of the real Kubernetes API server of the `apply --kube` tests
+  dpkg-dev libnghttp2-dev  # karmor's own libcurl, built from Debian's source package (scripts/libcurl.sh)
 )
 
 missing=()

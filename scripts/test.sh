@@ -45,6 +45,17 @@ else
   echo "peers: $KARMOR_PEERS_BIN"
 fi
 
+echo "== karmor's own libcurl (HTTP and HTTPS only, from Debian's curl source package)"
+if [ "${KARMOR_SYSTEM_LIBCURL:-}" = 1 ]; then
+  echo "!! KARMOR_SYSTEM_LIBCURL=1: every build loads the system's libcurl.so.4" >&2
+  libcurl=""
+elif ! libcurl=$(scripts/libcurl.sh | tail -n 1); then
+  echo "test: scripts/libcurl.sh could not build karmor's libcurl (see above); it needs the Debian" >&2
+  echo "test: mirror's source index. KARMOR_SYSTEM_LIBCURL=1 builds with the system's libcurl instead." >&2
+  exit 1
+fi
+echo "libcurl: ${libcurl:-the system's}"
+
 # ccache (from setup.sh) makes a second run on the same machine rebuild only what changed; the
 # base directory makes hits independent of where the clone is.
 if command -v ccache >/dev/null 2>&1; then
@@ -52,7 +63,7 @@ if command -v ccache >/dev/null 2>&1; then
 fi
 
 echo "== GCC build and tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKARMOR_WERROR=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKARMOR_WERROR=ON -DKARMOR_LIBCURL="$libcurl" >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 
@@ -62,12 +73,13 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 for compiler in g++ clang++; do
   dir="build-release-${compiler%++}"
   CXX=$compiler cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DKARMOR_WERROR=ON -DKARMOR_BUILD_TESTS=OFF \
+    -DKARMOR_LIBCURL="$libcurl" \
     "${launcher[@]}" >/dev/null
   cmake --build "$dir" -j "$jobs" --target karmor karmor_lib
 done
 
 echo "== Clang build with ASan + UBSan, and the fuzz targets"
-CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKARMOR_WERROR=ON \
+CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKARMOR_WERROR=ON -DKARMOR_LIBCURL="$libcurl" \
   -DKARMOR_SANITIZE=ON -DKARMOR_FUZZ=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

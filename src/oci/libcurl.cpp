@@ -1,11 +1,18 @@
 #include "oci/libcurl.hpp"
 
+#include <cstring>
+
 #include "util/shared_library.hpp"
 
 namespace karmor::oci {
 namespace {
 
-constexpr util::SharedLibrary libcurl_library{"libcurl.so.4", "libcurl4", "talking to registries"};
+#ifdef KARMOR_PRIVATE_LIBCURL
+constexpr const char* private_libcurl = KARMOR_PRIVATE_LIBCURL;
+#else
+constexpr const char* private_libcurl = nullptr;
+#endif
+constexpr util::SharedLibrary libcurl_library{"libcurl.so.4", "libcurl4", "talking to registries", private_libcurl};
 
 LibCurl loaded_table;
 
@@ -32,6 +39,16 @@ Result<void> load_libcurl() {
 
 const LibCurl& libcurl() {
     return loaded_table;
+}
+
+const char* private_libcurl_file_name() {
+    return private_libcurl;
+}
+
+std::string loaded_libcurl_file() {
+    void* address = nullptr;
+    std::memcpy(&address, &loaded_table.curl_easy_init, sizeof address);
+    return util::library_file_of(address);
 }
 
 }  // namespace karmor::oci

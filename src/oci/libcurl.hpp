@@ -8,6 +8,8 @@
 
 #include <curl/curl.h>
 
+#include <string>
+
 #include "karmor/result.hpp"
 
 namespace karmor::oci {
@@ -31,11 +33,19 @@ struct LibCurl {
 #undef KARMOR_LIBCURL_MEMBER
 };
 
-// Opens libcurl.so.4 and runs curl_global_init, once per process (thread-safe); the error
+// Opens karmor's private libcurl (libkarmor-curl.so, scripts/libcurl.sh) when the build has one,
+// else the system's libcurl.so.4, and runs curl_global_init, once per process (thread-safe); the error
 // says which file is missing and which package installs it.
 Result<void> load_libcurl();
 
 // The table; only after load_libcurl() succeeded.
 const LibCurl& libcurl();
+
+// The file libcurl was loaded from; only after load_libcurl() succeeded.
+std::string loaded_libcurl_file();
+
+// "libkarmor-curl.so" when this build has karmor's own libcurl (CMake's KARMOR_LIBCURL), else
+// nullptr.
+const char* private_libcurl_file_name();
 
 }  // namespace karmor::oci

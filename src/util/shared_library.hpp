@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstring>
+#include <string>
 
 #include "karmor/result.hpp"
 
@@ -18,10 +19,20 @@ struct SharedLibrary {
     const char* soname;      // e.g. "libcurl.so.4": the ABI karmor was built against
     const char* package;     // the Debian package that installs it, e.g. "libcurl4"
     const char* needed_for;  // e.g. "talking to registries"
+    // A private build of the library that ships with karmor (e.g. "libkarmor-curl.so", see
+    // scripts/libcurl.sh), looked for beside the running program and in ../lib/karmor/ from it
+    // before `soname`; nullptr when karmor was built without one.
+    const char* private_copy = nullptr;
 };
 
-// dlopen(soname); the library stays loaded for the rest of the process.
+// dlopen of the private copy when there is one, else of soname; the library stays loaded for
+// the rest of the process. A private copy that is there but cannot be loaded is an error, not a
+// silent fall back to another build.
 Result<void*> open_shared_library(const SharedLibrary& library);
+
+// The file a loaded library was opened from (e.g. for `karmor version -v` and the tests), or ""
+// when `address` is not in a loaded object.
+std::string library_file_of(const void* address);
 
 // The address of the function `name` in an opened library.
 Result<void*> find_function(void* handle, const SharedLibrary& library, const char* name);

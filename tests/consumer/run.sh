@@ -18,4 +18,11 @@ for f in bin/karmor share/man/man1/karmor-oci.1 share/bash-completion/completion
   [ -e "$work/prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
 "$work/prefix/bin/karmor" completion bash | cmp - "$work/prefix/share/bash-completion/completions/karmor"
+# A build with karmor's own libcurl installs it in lib/karmor/, and the installed karmor opens it
+# there (not the system's): the loader's trace of a command that reaches for a registry.
+if [ -f "$build/libkarmor-curl.so" ]; then
+  [ -f "$work/prefix/lib/karmor/libkarmor-curl.so" ] || { echo "not installed: lib/karmor/libkarmor-curl.so"; exit 1; }
+  loaded=$( (LD_DEBUG=files "$work/prefix/bin/karmor" oci tags --plain-http 127.0.0.1:1/none 2>&1 || true) | grep -o 'file=[^ ]*curl[^ ]*' | sort -u)
+  [ "$loaded" = "file=$work/prefix/lib/karmor/libkarmor-curl.so" ] || { echo "the installed karmor loaded: $loaded"; exit 1; }
+fi
 echo "consumer: built and ran against the installed package"
