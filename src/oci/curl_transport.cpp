@@ -168,6 +168,33 @@ public:
         }
     }
 
+    LoopbackProtocol probe_loopback(const std::string& authority) override {
+        // Not when something else decides where the connection goes: a proxy named for every
+        // request (a kubeconfig's proxy-url) or a connect-to rule (a mirror's tls-server-name).
+        if (!options_.connect_to.empty() || (options_.proxy && !options_.proxy->empty()))
+            return LoopbackProtocol::unknown;
+        std::string host = authority;
+        std::string port = "443";
+        if (!host.empty() && host.front() == '[') {
+            const auto close = host.find(']');
+            if (close == std::string::npos) return LoopbackProtocol::unknown;
+            if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
+            host = host.substr(1, close - 1);
+        } else if (const auto colon = host.rfind(':'); colon != std::string::npos) {
+            port = host.substr(colon + 1);
+            host = host.substr(0, colon);
+        }
+        // Bounded well below the connection timeout: a server that says nothing in time is
+        // asked the usual way (a TLS attempt), which then has its own timeouts.
+        long budget_ms = std::min(options_.connect_timeout_ms, 1000L);
+        if (options_.deadline)
+            budget_ms = std::min<long>(budget_ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      *options_.deadline - std::chrono::steady_clock::now())
+                                                      .count());
+        if (budget_ms <= 0) return LoopbackProtocol::unknown;
+        return probe_loopback_protocol(lowercase(host), port, std::chrono::milliseconds(budget_ms));
+    }
+
     HttpResult send(const HttpRequest& request) override {
         HttpResult result;
         if (!load_error_.empty()) {

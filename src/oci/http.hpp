@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "oci/loopback_probe.hpp"
+
 namespace karmor::oci {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -104,6 +106,13 @@ public:
     virtual ~HttpTransport() = default;
     // Sends one request; does not follow redirects.
     virtual HttpResult send(const HttpRequest& request) = 0;
+    // Whether the server at `authority` (HOST:PORT of a loopback host) speaks TLS or plain
+    // HTTP, asked more cheaply than a TLS attempt (src/oci/loopback_probe.hpp); unknown when
+    // this transport cannot tell (a proxy or a connect-to rule in the way, a test double).
+    virtual LoopbackProtocol probe_loopback(const std::string& authority) {
+        (void)authority;
+        return LoopbackProtocol::unknown;
+    }
 };
 
 // The proxy for a URL as Go programs choose it (docker, oras, crane): HTTPS_PROXY or

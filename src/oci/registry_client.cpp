@@ -201,6 +201,16 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
     if (authorization_.empty()) use_cached_token();
     std::mt19937 jitter(std::random_device{}());
     while (true) {
+        // The loopback rule asked once, without TLS: a plain-HTTP local registry is then spoken
+        // to in plain HTTP at once, instead of after a failed TLS attempt. Any other answer
+        // leaves the decision to that attempt, as before.
+        if (!scheme_ && loopback_ && !probed_loopback_ && exchange.absolute_url.empty()) {
+            probed_loopback_ = true;
+            if (transport_.probe_loopback(api_host_) == LoopbackProtocol::plain_http) {
+                trace("* " + api_host_ + " answered a TLS hello in plain HTTP; using plain HTTP (loopback)");
+                scheme_ = "http";
+            }
+        }
         HttpRequest request = exchange.request;
         request.url =
             exchange.absolute_url.empty() ? base_url() + with_namespace(exchange.path) : exchange.absolute_url;

@@ -157,6 +157,7 @@ private:
     ClientOptions options_;
     HttpTransport& transport_;
     std::optional<std::string> scheme_;  // decided by the first request
+    bool probed_loopback_ = false;       // the loopback probe was asked (once per client)
     std::string authorization_;          // the header value to send, once known
     TokenCache own_tokens_;
     TokenCache* tokens_;  // options_.tokens, or &own_tokens_
