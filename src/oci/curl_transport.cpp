@@ -173,6 +173,11 @@ public:
         // request (a kubeconfig's proxy-url) or a connect-to rule (a mirror's tls-server-name).
         if (!options_.connect_to.empty() || (options_.proxy && !options_.proxy->empty()))
             return LoopbackProtocol::unknown;
+        // Nor when TLS was asked for by name (--ca-file, a client certificate): the TLS attempt
+        // comes first anyway, and a probe would only add a connection before it.
+        if (!options_.ca_file.empty() || !options_.ca_pem.empty() || !options_.cert_file.empty() ||
+            !options_.cert_pem.empty())
+            return LoopbackProtocol::unknown;
         std::string host = authority;
         std::string port = "443";
         if (!host.empty() && host.front() == '[') {

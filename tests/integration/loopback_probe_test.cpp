@@ -118,6 +118,25 @@ TEST(LoopbackProbe, ATlsDockerRegistryIsLeftToTheVerifiedTlsConnection) {
                             registry->ca_file().string()});
     ASSERT_EQ(push.exit_code, 0) << push.err;
     EXPECT_EQ(push.err.find("plain HTTP"), std::string::npos) << push.err;
+    // With --ca-file, TLS is asked for by name: no probe before the TLS connection (the
+    // registry's log shows one TLS handshake error per probe, when a probe is closed unanswered).
+    const auto handshake_errors = [&] {
+        const auto log = registry->log();
+        std::size_t count = 0;
+        for (auto at = log.find("TLS handshake error"); at != std::string::npos;
+             at = log.find("TLS handshake error", at + 1))
+            ++count;
+        return count;
+    };
+    const auto before = handshake_errors();
+    auto again = run_karmor(
+        {"oci", "pull", "-i", image, "-o", (work / "trusted").string(), "--ca-file", registry->ca_file().string()});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(handshake_errors(), before) << "a probe was sent although --ca-file asked for TLS";
+    auto probed = run_karmor({"oci", "tags", "--insecure", registry->localhost() + "/probe"});
+    ASSERT_EQ(probed.exit_code, 0) << probed.err;
+    std::this_thread::sleep_for(300ms);  // the registry logs the closed probe after it is gone
+    EXPECT_EQ(handshake_errors(), before + 1) << "the probe without --ca-file: one ClientHello, closed";
     // Without the CA, the certificate still fails verification: the probe never turns a TLS
     // server into a plain-HTTP one.
     auto untrusted = run_karmor({"oci", "pull", "-i", image, "-o", (work / "out").string()});
