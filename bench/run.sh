@@ -24,6 +24,7 @@ source scripts/local-registry.sh
 work=$(mktemp -d)
 mnt=""
 cleanup() {
+  if [ -n "${tls_pid:-}" ]; then kill "$tls_pid" 2>/dev/null || true; fi
   stop_local_registry
   if [ -n "$mnt" ] && mountpoint -q "$mnt"; then umount "$mnt" || true; fi
   rm -rf "$work"
@@ -149,6 +150,7 @@ read -r kp kp_reg _ < <(scan karmor-push "$karmor oci push -i $reg/one:k{i} -p $
 read -r kpp kpp_reg _ < <(scan karmor-push-plain "$karmor oci push --plain-http -i $reg/one:kp{i} -p $work/one/policy.yaml")
 read -r sp sp_reg _ < <(scan skopeo-push "skopeo copy -q --dest-tls-verify=false oci:$work/layout:v1 docker://$ip/one:s{i}")
 read -r kl kl_reg _ < <(scan karmor-pull "$karmor oci pull -i $reg/one:src -o $work/kpull{i}")
+read -r klp _ < <(scan karmor-pull-plain "$karmor oci pull --plain-http -i $reg/one:src -o $work/kpullp{i}")
 read -r sl sl_reg _ < <(scan skopeo-pull "skopeo copy -q --src-tls-verify=false docker://$ip/one:src oci:$work/spull{i}:v1")
 op=0 op_reg=0 ol=0 ol_reg=0
 if [ "$have_oras" = yes ]; then
@@ -165,7 +167,7 @@ if [ "$have_oras" = yes ]; then
   o_req_pull=$(count_requests_of "$oras" pull --plain-http "$ip/one:src" -o "$work/opull-c")
 fi
 # Issue 26 goal 1: ≤ 0.5× skopeo copy, ≤ 0.9× ORAS. ORAS needs --plain-http on loopback, so its
-# push is set beside karmor's push with --plain-http (no TLS probe on either side).
+# push and pull are set beside karmor's with --plain-http (no TLS probe on either side).
 goal2_row() {  # WHAT KARMOR_NS PEER PEER_NS BOUND [NOTE]
   if [ "$4" = 0 ]; then
     echo "| one policy $1: karmor / $3 (median of $runs) | $3 not measured | ≤ $5× | **no** |"
@@ -177,8 +179,36 @@ goal2_row() {  # WHAT KARMOR_NS PEER PEER_NS BOUND [NOTE]
 goal2_row push "$kp" skopeo "$sp" 0.5
 goal2_row push "$kpp" oras "$op" 0.9 " --plain-http"
 goal2_row pull "$kl" skopeo "$sl" 0.5
-goal2_row pull "$kl" oras "$ol" 0.9
+goal2_row pull "$klp" oras "$ol" 0.9 " --plain-http"
 echo "| one policy push with --plain-http (no TLS probe of the loopback rule) | $(ms "$kpp") ms | - | - |"
+echo "| one policy pull with --plain-http (no TLS probe of the loopback rule) | $(ms "$klp") ms | - | - |"
+
+# Goal 1 with TLS: a second docker-registry serving HTTPS with a throwaway CA, each client told
+# to trust it (karmor and ORAS --ca-file, skopeo --cert-dir). ORAS speaks plain HTTP to
+# "localhost" by itself, so it is given 127.0.0.1 (the certificate names both).
+tls_dir="$work/registry-tls"
+saved_pid=$REGISTRY_PID saved_port=$REGISTRY_PORT
+start_local_registry "$tls_dir" tls
+tls_pid=$REGISTRY_PID tls_reg="localhost:$REGISTRY_PORT" tls_ip="127.0.0.1:$REGISTRY_PORT"
+REGISTRY_PID=$saved_pid REGISTRY_PORT=$saved_port
+stop_tls_registry() { kill "$tls_pid" 2>/dev/null || true; wait "$tls_pid" 2>/dev/null || true; }
+ca="$tls_dir/ca.pem"
+"$karmor" oci push --ca-file "$ca" -i "$tls_reg/one:src" -p "$work/one/policy.yaml" >/dev/null 2>&1
+skopeo copy -q --dest-cert-dir "$tls_dir/certs" "oci:$work/layout:v1" "docker://$tls_reg/one:warm" >/dev/null 2>&1
+read -r tkp _ < <(scan karmor-push-tls "$karmor oci push --ca-file $ca -i $tls_reg/one:k{i} -p $work/one/policy.yaml")
+read -r tsp _ < <(scan skopeo-push-tls "skopeo copy -q --dest-cert-dir $tls_dir/certs oci:$work/layout:v1 docker://$tls_reg/one:s{i}")
+read -r tkl _ < <(scan karmor-pull-tls "$karmor oci pull --ca-file $ca -i $tls_reg/one:src -o $work/tkpull{i}")
+read -r tsl _ < <(scan skopeo-pull-tls "skopeo copy -q --src-cert-dir $tls_dir/certs docker://$tls_reg/one:src oci:$work/tspull{i}:v1")
+top=0 tol=0
+if [ "$have_oras" = yes ]; then
+  read -r top _ < <(scan oras-push-tls "$oras push --ca-file $ca --disable-path-validation --config $work/one/config.json:$config_type $tls_ip/one:o{i} $work/one/oras/$layer_name:$layer_type")
+  read -r tol _ < <(scan oras-pull-tls "$oras pull --ca-file $ca $tls_ip/one:src -o $work/topull{i}")
+fi
+stop_tls_registry
+goal2_row "push, TLS" "$tkp" skopeo "$tsp" 0.5
+goal2_row "push, TLS" "$tkp" oras "$top" 0.9
+goal2_row "pull, TLS" "$tkl" skopeo "$tsl" 0.5
+goal2_row "pull, TLS" "$tkl" oras "$tol" 0.9
 echo "| one policy: the registry's own time per push, karmor / skopeo / oras | $kp_reg / $sp_reg / $op_reg ms | - | - |"
 echo "| one policy: the registry's own time per pull, karmor / skopeo / oras | $kl_reg / $sl_reg / $ol_reg ms | - | - |"
 split() { awk -v total="$1" -v start="$version_ms" -v reg="$2" 'BEGIN {t = total / 1e6; printf "%.1f ms: start-up %.1f (`karmor version`), the registry answering %.1f, the rest %.1f", t, start, reg, t - start - reg}'; }

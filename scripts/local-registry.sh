@@ -1,9 +1,24 @@
 # Sourced by scripts that need a throwaway docker-registry on loopback.
-# start_local_registry DIR: starts it with storage and log in DIR; sets REGISTRY_PORT and REGISTRY_PID.
+# start_local_registry DIR [tls]: starts it with storage and log in DIR; sets REGISTRY_PORT and
+# REGISTRY_PID. With tls, it serves HTTPS with a certificate for localhost and 127.0.0.1 from a
+# throwaway CA: DIR/ca.pem, and DIR/certs/ca.crt for skopeo's --cert-dir.
 # stop_local_registry: stops it.
 start_local_registry() {
-  local dir=$1
+  local dir=$1 tls=${2:-} tls_config=""
   mkdir -p "$dir"
+  if [ "$tls" = tls ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=karmor local CA" \
+      -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+      -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$dir/san.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+      -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+    mkdir -p "$dir/certs" && cp "$dir/ca.pem" "$dir/certs/ca.crt"
+    tls_config="  tls:
+    certificate: $dir/server.pem
+    key: $dir/server.key"
+  fi
   cat > "$dir/config.yml" <<YAML
 version: 0.1
 log:
@@ -19,6 +34,7 @@ storage:
 http:
   addr: 127.0.0.1:0
   secret: karmor-local
+$tls_config
 YAML
   docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
   REGISTRY_PID=$!
