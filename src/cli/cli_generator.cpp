@@ -1,11 +1,12 @@
 // karmor's command tree with every command defined, for the build and for the tests:
-//   karmor_cli_generator --write FILE   writes FILE, the C++ source of built_definitions() (the
-//                                       completion scripts and every command's --help) that the
-//                                       karmor executable is linked with
-//   karmor_cli_generator ARGS...        runs as `karmor ARGS...` does, but with every command
-//                                       defined and the completion scripts generated live, so
-//                                       that tests can compare what karmor prints from its
-//                                       built definitions with what the definitions say today
+//   karmor_cli_generator write-source FILE   writes FILE, the C++ source of built_definitions()
+//                                            (the completion scripts and every command's --help)
+//                                            that the karmor executable is linked with
+//   karmor_cli_generator ARGS...             runs as `karmor ARGS...` does, but with every
+//                                            command defined and the completion scripts
+//                                            generated live, so that tests can compare what
+//                                            karmor prints from its built definitions with
+//                                            what the definitions say today
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -89,7 +90,7 @@ std::string built_source(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 3 && std::string(argv[1]) == "--write") {
+    if (argc == 3 && std::string(argv[1]) == "write-source") {
         karmor::cli::Action action;
         try {
             const auto app = karmor::cli::make_app(action, 0, nullptr, nullptr);
