@@ -5,7 +5,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string_view>
 
+#include "cli/built_definitions.hpp"
 #include "cli/cli.hpp"
 #include "oci/redact.hpp"
 
@@ -61,15 +65,15 @@ constexpr OciCommand oci_commands[] = {
 };
 
 // Defining a command's flags costs CLI11 about 0.3 ms each, half of `karmor version`'s start
-// (docs/benchmarks.md, Start-up). So only what the command line can reach is defined:
-// `karmor version` and `karmor --help` need no oci command, `karmor oci push ...` only push.
-// Anything else (`oci --help`, completion, a misspelt command, which gets a suggestion) defines
-// them all, as does a command line the rule does not recognise.
-void add_oci_commands(CLI::App& oci, Action& action, int argc, char** argv) {
-    const std::string first = argc > 1 ? argv[1] : "";
-    if (argc == 2 && (first == "--help" || first == "-h" || first == "--version")) return;
-    if (first == "version") return;
-    if (argc > 2 && first == "oci") {
+// (docs/benchmarks.md, Start-up). So the karmor executable defines only what the command line can
+// reach: `karmor version` and `karmor --help` need no oci command, `karmor oci push ...` only
+// push. Anything else (a misspelt command, which gets a suggestion) defines them all, as does a
+// command line the rule does not recognise, and karmor_cli_generator (`only_reached` false).
+void add_oci_commands(CLI::App& oci, Action& action, int argc, char** argv, bool only_reached) {
+    const std::string first = only_reached && argc > 1 ? argv[1] : "";
+    if (only_reached && argc == 2 && (first == "--help" || first == "-h" || first == "--version")) return;
+    if (only_reached && first == "version") return;
+    if (only_reached && argc > 2 && first == "oci") {
         const std::string second = argv[2];
         for (const auto& command : oci_commands) {
             if (second != command.name) continue;
@@ -132,13 +136,13 @@ int report_error(const Error& error, Streams& io) {
     return exit_code_for(error.kind);
 }
 
-int run(int argc, char** argv, Streams io) {
-    CLI::App app{"karmor: ship KubeArmor security policies as OCI artifacts", "karmor"};
+std::unique_ptr<CLI::App> make_app(Action& action, int argc, char** argv, const BuiltDefinitions* built) {
+    auto root = std::make_unique<CLI::App>("karmor: ship KubeArmor security policies as OCI artifacts", "karmor");
+    auto& app = *root;
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "show help for every command");
     app.set_version_flag("--version", std::string("karmor ") + KARMOR_VERSION + " (commit " + KARMOR_GIT_COMMIT + ")",
                          "print the version and exit");
-    Action action;
 
     auto* oci = app.add_subcommand("oci", "push and pull KubeArmor policies to and from OCI registries");
     oci->require_subcommand(1);
@@ -151,9 +155,40 @@ int run(int argc, char** argv, Streams io) {
                "Exit codes: 0 ok, 2 usage, 3 validation, 4 not found, 5 authentication, 6 network/registry,\n"
                "7 local I/O, 8 signature verification failed, 9 the KubeArmor daemon refused a policy,\n"
                "10 a `follow --once --exec` command failed, 130 interrupted. See `man karmor-oci`.\n");
-    add_oci_commands(*oci, action, argc, argv);
+    add_oci_commands(*oci, action, argc, argv, built != nullptr);
     add_version_command(app, action);
-    add_completion_command(app, action);
+    add_completion_command(app, action, built);
+    return root;
+}
+
+std::optional<std::string_view> BuiltDefinitions::output_for(int argc, char** argv) const {
+    if (argc == 3 && std::string_view(argv[1]) == "completion") {
+        const std::string_view shell = argv[2];
+        if (shell == "bash" || shell == "zsh" || shell == "fish") return completion(shell);
+    }
+    if (argc < 2) return std::nullopt;
+    if (const std::string_view last = argv[argc - 1]; last != "--help" && last != "-h") return std::nullopt;
+    std::string command;
+    for (int i = 1; i < argc - 1; ++i) {
+        const std::string_view word = argv[i];
+        if (word.empty() || word.find(' ') != std::string_view::npos) return std::nullopt;  // one word each
+        command += (i > 1 ? " " : "") + std::string(word);
+    }
+    for (const auto& entry : help)
+        if (entry.command == command) return entry.text;
+    return std::nullopt;
+}
+
+int run(int argc, char** argv, Streams io, const BuiltDefinitions* built) {
+    // `completion SHELL` and `COMMAND --help` print what the build took from the command tree,
+    // without defining it (docs/benchmarks.md, Start-up).
+    if (const auto text = built ? built->output_for(argc, argv) : std::nullopt) {
+        io.out << *text << std::flush;
+        return exit_ok;
+    }
+    Action action;
+    const auto root = make_app(action, argc, argv, built);
+    auto& app = *root;
 
     try {
         app.parse(argc, argv);

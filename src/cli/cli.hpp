@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -117,6 +118,9 @@ Result<void> parse_target(const std::string& text, bool oci_layout, Reference& r
                           std::optional<LayoutReference>& layout, const TargetSyntax& syntax = {});
 void explain_target(const std::string& text, bool oci_layout, Error& error, const TargetSyntax& syntax = {});
 
+// What the build took from the command tree (cli/built_definitions.hpp).
+struct BuiltDefinitions;
+
 // A command registers its flags and returns the action to run once parsing succeeded.
 using Action = std::function<int(Streams&)>;
 
@@ -128,7 +132,8 @@ void add_inspect_command(CLI::App& oci, Action& action);
 void add_sign_command(CLI::App& oci, Action& action);
 void add_verify_command(CLI::App& oci, Action& action);
 void add_version_command(CLI::App& app, Action& action);
-void add_completion_command(CLI::App& app, Action& action);
+// `built`: print the scripts generated at build time; null: generate them from `app`.
+void add_completion_command(CLI::App& app, Action& action, const BuiltDefinitions* built);
 // The bash, zsh or fish completion script for every command and flag of `app`.
 std::string completion_script(const CLI::App& app, const std::string& shell);
 void add_login_command(CLI::App& oci, Action& action);
@@ -187,6 +192,10 @@ const std::atomic<bool>& interruption_flag();
 // Readable once a stop was asked for (poll it to sleep until then); -1 before run().
 int interruption_fd();
 
-int run(int argc, char** argv, Streams io);
+// The command tree for a command line: with `built` (the karmor executable), only the commands
+// it reaches; without (karmor_cli_generator), every command, the completion generated from it.
+// run() with `built` prints what it holds for the command lines it has an answer for.
+std::unique_ptr<CLI::App> make_app(Action& action, int argc, char** argv, const BuiltDefinitions* built);
+int run(int argc, char** argv, Streams io, const BuiltDefinitions* built);
 
 }  // namespace karmor::cli

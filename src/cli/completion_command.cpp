@@ -1,8 +1,10 @@
 // karmor completion SHELL: the completion script, generated from the command tree and its flag
-// definitions at run time, so that no command or flag can be missing from it. The build runs
-// this to produce the scripts that `cmake --install` installs.
+// definitions, so that no command or flag can be missing from it. The build generates the
+// scripts (karmor_cli_generator) and the karmor executable prints them: generating them would
+// define every command's flags at each start (docs/benchmarks.md, Start-up).
 #include <sstream>
 
+#include "cli/built_definitions.hpp"
 #include "cli/cli.hpp"
 
 namespace karmor::cli {
@@ -248,7 +250,7 @@ std::string completion_script(const CLI::App& app, const std::string& shell) {
     return fish_script(commands);
 }
 
-void add_completion_command(CLI::App& app, Action& action) {
+void add_completion_command(CLI::App& app, Action& action, const BuiltDefinitions* built) {
     auto shell = std::make_shared<std::string>();
     auto* cmd = app.add_subcommand("completion", "print the shell completion script for bash, zsh or fish");
     cmd->add_option("shell", *shell, "bash, zsh or fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
@@ -256,9 +258,12 @@ void add_completion_command(CLI::App& app, Action& action) {
                 "  source <(karmor completion bash)\n"
                 "  karmor completion fish > ~/.config/fish/completions/karmor.fish\n");
     const CLI::App* root = &app;
-    cmd->callback([shell, root, &action] {
-        action = [shell, root](Streams& io) {
-            io.out << completion_script(*root, *shell);
+    cmd->callback([shell, root, built, &action] {
+        action = [shell, root, built](Streams& io) {
+            if (built)
+                io.out << built->completion(*shell);
+            else
+                io.out << completion_script(*root, *shell);
             return exit_ok;
         };
     });

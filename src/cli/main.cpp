@@ -4,6 +4,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "cli/built_definitions.hpp"
 #include "cli/cli.hpp"
 
 namespace {
@@ -18,8 +19,10 @@ bool is_terminal(int fd) {
 
 // libcurl, libarchive, libsodium and (in this executable) libcrypto are opened when first used
 // (src/util/shared_library.hpp, src/cli/lazy_libcrypto.cpp), so that commands which do not use
-// them do not pay for loading them.
+// them do not pay for loading them. The completion scripts and every command's --help were taken
+// from the command tree at build time (src/cli/built_definitions.hpp).
 int main(int argc, char** argv) {
     return karmor::cli::run(argc, argv,
-                            {std::cout, std::cerr, std::cin, is_terminal(STDERR_FILENO), is_terminal(STDOUT_FILENO)});
+                            {std::cout, std::cerr, std::cin, is_terminal(STDERR_FILENO), is_terminal(STDOUT_FILENO)},
+                            &karmor::cli::built_definitions());
 }

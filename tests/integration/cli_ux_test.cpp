@@ -8,6 +8,7 @@
 
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -457,16 +458,19 @@ TEST(CliUx, DocumentsOfOnlyCommentsAreSkippedAsKubectlDoes) {
 
 // --- completion ---------------------------------------------------------------------------
 
-// Every flag that `--help` shows for a command.
+// Every flag that `--help` shows for a command: the names in its options' column ("  -i,--image
+// TEXT"), not the flags that descriptions and examples mention (`sh -c`, --tls-*).
 std::set<std::string> help_flags(const std::vector<std::string>& command) {
     auto args = command;
     args.push_back("--help");
-    auto help = run_karmor(args).out;
-    help = help.substr(0, help.find("Examples:"));  // commands of other programs, e.g. kubectl apply -f -
+    std::istringstream help(run_karmor(args).out);
     std::set<std::string> flags;
-    const std::regex flag("(^|[ ,])(--?[a-zA-Z][a-zA-Z-]*)");
-    for (auto it = std::sregex_iterator(help.begin(), help.end(), flag); it != std::sregex_iterator(); ++it)
-        flags.insert((*it)[2]);
+    for (std::string line; std::getline(help, line);) {
+        if (line.rfind("  -", 0) != 0) continue;
+        std::istringstream names(line.substr(2, line.find(' ', 2) - 2));
+        for (std::string name; std::getline(names, name, ',');)
+            flags.insert(name.substr(0, name.find('{')));  // "--dry-run{client}": a flag's value when given bare
+    }
     flags.erase("--help-all");  // the root's only
     return flags;
 }
@@ -487,17 +491,27 @@ TEST(CliUx, CompletionsComeFromTheFlagDefinitions) {
     ASSERT_EQ(bash.exit_code, 0) << bash.err;
     const auto zsh = run_karmor({"completion", "zsh"}).out;
     const auto fish = run_karmor({"completion", "fish"}).out;
-    for (const auto& command : std::vector<std::vector<std::string>>{
-             {"oci", "push"}, {"oci", "pull"}, {"oci", "inspect"}, {"oci", "login"}, {"oci", "logout"}}) {
+    // Every command: the root, version, completion, each command `oci --help` lists, key generate.
+    std::vector<std::vector<std::string>> commands = {
+        {}, {"version"}, {"completion"}, {"oci"}, {"oci", "key", "generate"}};
+    const auto listing = run_karmor({"oci", "--help"}).out;
+    std::istringstream lines(listing.substr(listing.find("Subcommands:")));
+    std::string listed;
+    std::getline(lines, listed);
+    while (std::getline(lines, listed) && listed.rfind("  ", 0) == 0)
+        commands.push_back({"oci", listed.substr(2, listed.find_first_of(", ", 2) - 2)});  // "copy, cp  copy an …"
+    ASSERT_GE(commands.size(), 20u) << listing;
+    for (const auto& command : commands) {
+        const std::string name = command.empty() ? "karmor" : command.back();
         auto line = command;
         line.insert(line.begin(), "karmor");
         line.push_back("-");
         const auto offered = bash_completes(bash.out, line);
         for (const auto& flag : help_flags(command)) {
-            EXPECT_TRUE(contains(offered, flag + "\n")) << "bash misses " << flag << " of " << command[1];
-            EXPECT_TRUE(contains(zsh, "'" + flag + ":")) << "zsh misses " << flag << " of " << command[1];
+            EXPECT_TRUE(contains(offered, flag + "\n")) << "bash misses " << flag << " of " << name;
+            EXPECT_TRUE(contains(zsh, "'" + flag + ":")) << "zsh misses " << flag << " of " << name;
             const auto fish_flag = flag.rfind("--", 0) == 0 ? " -l " + flag.substr(2) : " -s " + flag.substr(1);
-            EXPECT_TRUE(contains(fish, fish_flag)) << "fish misses " << flag << " of " << command[1];
+            EXPECT_TRUE(contains(fish, fish_flag)) << "fish misses " << flag << " of " << name;
         }
     }
     EXPECT_EQ(bash_completes(bash.out, {"karmor", "oci", "login", "--ca"}), "--ca-file\n");

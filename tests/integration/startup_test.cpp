@@ -120,29 +120,94 @@ TEST(Startup, RegistryCommandsOpenLibcurlWhenTheyNeedItAndWork) {
     EXPECT_FALSE(std::filesystem::is_empty(out / "policies"));
 }
 
-// `karmor oci NAME ...` defines only NAME's flags (src/cli/app.cpp); every command `oci --help`
-// lists must still be reachable that way, with the same help as when all are defined.
-TEST(Startup, EveryOciCommandWorksWhenOnlyItIsDefined) {
+// The commands `karmor oci --help` lists, by name.
+std::vector<std::string> listed_oci_commands() {
     const auto listing_run = run_karmor({"oci", "--help"});
-    ASSERT_EQ(listing_run.exit_code, 0) << listing_run.err;
-    std::istringstream lines(listing_run.out.substr(listing_run.out.find("Subcommands:")));
+    EXPECT_EQ(listing_run.exit_code, 0) << listing_run.err;
+    std::vector<std::string> names;
+    const auto start = listing_run.out.find("Subcommands:");
+    if (start == std::string::npos) return names;
+    std::istringstream lines(listing_run.out.substr(start));
     std::string line;
     std::getline(lines, line);
-    int commands = 0;
     while (std::getline(lines, line) && line.rfind("  ", 0) == 0) {
         std::istringstream words(line);
         std::string name;
         words >> name;
         if (!name.empty() && name.back() == ',') name.pop_back();  // "copy, cp"
-        ++commands;
-        const auto help = run_karmor({"oci", name, "--help"});
+        if (!name.empty()) names.push_back(name);
+    }
+    return names;
+}
+
+// `karmor oci NAME ...` defines only NAME's flags (src/cli/app.cpp); every command `oci --help`
+// lists must still be reachable that way, with the same help as the one built into karmor
+// (`--help -h` is no command line the built help answers, so the command is defined and parsed).
+TEST(Startup, EveryOciCommandWorksWhenOnlyItIsDefined) {
+    const auto names = listed_oci_commands();
+    for (const auto& name : names) {
+        const auto help = run_karmor({"oci", name, "--help", "-h"});
         EXPECT_EQ(help.exit_code, 0) << name << ": " << help.err;
         EXPECT_NE(help.out.find("karmor oci " + name), std::string::npos) << name << ": " << help.out.substr(0, 300);
+        EXPECT_EQ(help.out, run_karmor({"oci", name, "--help"}).out) << name;
         // Parsed by the command itself: an unknown flag is a usage error.
         const auto bad = run_karmor({"oci", name, "--no-such-flag-anywhere"});
         EXPECT_EQ(bad.exit_code, 2) << name << ": " << bad.err;
     }
-    EXPECT_GE(commands, 16) << listing_run.out;
+    EXPECT_GE(names.size(), 16u);
+}
+
+// karmor prints `completion SHELL` and `COMMAND --help` as the build took them from its command
+// tree (src/cli/built_definitions.hpp), and defines only what a command line reaches;
+// karmor_cli_generator defines every command and generates the scripts from them as they are
+// now. For each command that does no work, and for the usage errors and help requests next to
+// them, both print the same bytes: nothing built into karmor can drift from the definitions.
+TEST(Startup, QuickCommandsPrintWhatTheFullCommandTreePrints) {
+    std::vector<std::vector<std::string>> lines = {{"--help"},
+                                                   {"-h"},
+                                                   {"--version"},
+                                                   {"version"},
+                                                   {"version", "--help"},
+                                                   {"completion", "bash"},
+                                                   {"completion", "zsh"},
+                                                   {"completion", "fish"},
+                                                   {"completion", "--help"},
+                                                   {"completion", "-h"},
+                                                   {"oci", "--help"},
+                                                   {"oci", "-h"},
+                                                   {"oci", "key", "generate", "--help"},
+                                                   {"oci", "cp", "--help"},
+                                                   {"--help-all"},
+                                                   {"oci", "--help", "push"},
+                                                   {"oci", "push", "--help", "-h"},
+                                                   {"oci", "push", "-i", "x", "--help"}};
+    const std::vector<std::vector<std::string>> usage_errors = {{},
+                                                                {"completion"},
+                                                                {"completion", "bsh"},
+                                                                {"completion", "bash", "zsh"},
+                                                                {"oci"},
+                                                                {"oci", "pus"},
+                                                                {"oci", "pus", "--help"},
+                                                                {"push", "-p", "x"},
+                                                                {"oci", "--no-such-flag"},
+                                                                {"", "--help"},
+                                                                {"oci push", "--help"}};
+    lines.insert(lines.end(), usage_errors.begin(), usage_errors.end());
+    const auto names = listed_oci_commands();
+    ASSERT_GE(names.size(), 16u);
+    for (const auto& name : names) lines.push_back({"oci", name, "--help"});
+    for (const auto& args : lines) {
+        std::string shown = "karmor";
+        for (const auto& arg : args) shown += " " + arg;
+        const auto built = run_karmor(args);
+        auto full_argv = args;
+        full_argv.insert(full_argv.begin(), KARMOR_CLI_GENERATOR);
+        const auto full = testing::run_command(full_argv);
+        EXPECT_FALSE(built.out.empty() && built.err.empty()) << shown;
+        EXPECT_EQ(built.exit_code, full.exit_code) << shown;
+        EXPECT_EQ(built.out, full.out) << shown;
+        EXPECT_EQ(built.err, full.err) << shown;
+    }
 }
 
 }  // namespace
