@@ -118,4 +118,28 @@ void DocumentConversion::end() {
     if (writer_) writer_->end();
 }
 
+JsonDocuments read_json_documents(std::string_view text, const SourcePosition& where, std::size_t max_documents,
+                                  std::vector<Diagnostic>& problems) {
+    JsonDocuments read;
+    YamlEventReader reader(text);
+    DocumentWalk walk;
+    DocumentConversion conversion(walk);
+    while (read.documents.size() < max_documents) {
+        SourcePosition document = where;
+        document.document = static_cast<int>(read.documents.size()) + 1;
+        JsonTreeBuilder builder;
+        walk.clear();
+        walk.add(conversion);
+        conversion.reset(document, &builder);
+        if (!reader.next(walk)) {
+            read.syntax_error = reader.error();
+            break;
+        }
+        auto& found = conversion.problems();
+        std::move(found.begin(), found.end(), std::back_inserter(problems));
+        read.documents.push_back(builder.take());
+    }
+    return read;
+}
+
 }  // namespace karmor::policy

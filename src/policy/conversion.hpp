@@ -5,7 +5,11 @@
 // blow up to more than 1,000,000 nodes.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -61,5 +65,16 @@ private:
     std::size_t nodes_ = 0;
     bool exhausted_ = false;
 };
+
+// The documents of a YAML text that is not a policy (a kubeconfig), each converted as a policy
+// is and built into a JSON tree; a null or empty document is null. At most `max_documents` are
+// read. A syntax error ends the text; what the conversion refuses is in `problems`, against
+// `where` (the file).
+struct JsonDocuments {
+    std::vector<nlohmann::ordered_json> documents;
+    std::optional<YamlSyntaxError> syntax_error;
+};
+JsonDocuments read_json_documents(std::string_view text, const SourcePosition& where, std::size_t max_documents,
+                                  std::vector<Diagnostic>& problems);
 
 }  // namespace karmor::policy
