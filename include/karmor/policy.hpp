@@ -69,6 +69,8 @@ struct InputLimits {
     std::uint64_t max_total_bytes = 1ull << 30;  // all policy files together; an archive, decompressed
     std::uint64_t max_policies = 200'000;        // YAML documents in all inputs; entries in an archive
     std::uint64_t max_depth = 100;               // nesting of mappings and sequences (policies use about 10)
+    // The deepest max_depth may be set to: a hundred times what a policy needs.
+    static constexpr std::uint64_t deepest_max_depth = 1000;
 };
 
 struct LoadOptions {

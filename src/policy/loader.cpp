@@ -14,7 +14,6 @@
 #include "karmor/policy.hpp"
 #include "policy/document_check.hpp"
 #include "policy/kubectl_text.hpp"
-#include "policy/tree_loader.hpp"
 #include "policy/value_writers.hpp"
 #include "util/parallel.hpp"
 
@@ -290,11 +289,19 @@ std::string kind_abbreviation(std::string_view kind) {
 
 namespace {
 
+// What the reader read of a text: the policies, the syntax error that ended the stream early,
+// or that it stopped at --max-policies documents (that problem is then in `problems`).
+struct DocumentsRead {
+    std::vector<Policy> policies;
+    std::optional<policy::YamlSyntaxError> syntax_error;
+    bool too_many = false;
+};
+
 // The documents of a text that passed the UTF-8 check and KubectlText: each checked and
 // serialized as the parser reads it.
-policy::DocumentsRead read_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                                     std::vector<Diagnostic>& problems) {
-    policy::DocumentsRead read;
+DocumentsRead read_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                             std::vector<Diagnostic>& problems) {
+    DocumentsRead read;
     policy::YamlEventReader reader(text, options.limits.max_depth, options.cancel);
     policy::DocumentCheck check(options);
     if (text.size() >= policy::DocumentCheck::big_text_bytes) check.reserve_output(text.size());
@@ -318,11 +325,10 @@ policy::DocumentsRead read_documents(std::string_view text, const std::string& s
     return read;
 }
 
-using DocumentReader = policy::DocumentsRead (*)(std::string_view, const std::string&, const LoadOptions&,
-                                                 std::vector<Diagnostic>&);
+}  // namespace
 
-std::vector<Policy> parse_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                               std::vector<Diagnostic>& problems, DocumentReader read_documents_of) {
+std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                      std::vector<Diagnostic>& problems) {
     // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
     if (const auto bad = first_invalid_utf8(text)) {
         const auto [line, column] = policy::line_and_column(text, *bad);
@@ -331,7 +337,7 @@ std::vector<Policy> parse_text(std::string_view text, const std::string& source_
         return {};
     }
     const policy::KubectlText kubectl(text);
-    auto read = read_documents_of(kubectl.text(), source_name, options, problems);
+    auto read = read_documents(kubectl.text(), source_name, options, problems);
     if (read.too_many) return {};
     auto error = std::move(read.syntax_error);
     // The parser read up to an invalid separator line: an error there is the separator's.
@@ -345,24 +351,6 @@ std::vector<Policy> parse_text(std::string_view text, const std::string& source_
         return {};
     }
     return std::move(read.policies);
-}
-
-}  // namespace
-
-std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                                      std::vector<Diagnostic>& problems) {
-    const auto before = problems.size();
-    auto policies = parse_text(text, source_name, options, problems, read_documents);
-    if (policy::differential_check_enabled())
-        policy::check_against_tree_path(
-            text, source_name, options, policies,
-            std::vector<Diagnostic>(problems.begin() + static_cast<std::ptrdiff_t>(before), problems.end()));
-    return policies;
-}
-
-std::vector<Policy> policy::parse_policy_text_with_tree(std::string_view text, const std::string& source_name,
-                                                        const LoadOptions& options, std::vector<Diagnostic>& problems) {
-    return parse_text(text, source_name, options, problems, read_documents_with_tree);
 }
 
 namespace {
