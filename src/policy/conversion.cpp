@@ -102,6 +102,7 @@ bool DocumentConversion::begin(const YamlCollection& value) {
     auto& open = open_[depth_++];
     open.mapping = value.mapping;
     open.skip_value = false;
+    open.keys_start = keys_.size();
     open.keys.clear();
     open.lookup.clear();
     if (writer_) {
@@ -114,6 +115,9 @@ bool DocumentConversion::begin(const YamlCollection& value) {
 }
 
 void DocumentConversion::end() {
+    // Its keys are not needed once it is closed: the text of the keys stays as large as the
+    // open mappings' keys, not the document's (a big document's keys were megabytes).
+    keys_.resize(open_[depth_ - 1].keys_start);
     --depth_;
     if (writer_) writer_->end();
 }

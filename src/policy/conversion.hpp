@@ -44,6 +44,7 @@ private:
         bool mapping = false;
         bool skip_value = false;                 // the current key repeats one already given
         KeyText key;                             // the current key, given to the writer with its value
+        std::size_t keys_start = 0;              // where its keys begin in keys_
         std::vector<KeyText> keys;               // given to the writer so far
         std::unordered_set<std::string> lookup;  // the same, once there are many
     };
@@ -60,7 +61,7 @@ private:
     ValueWriter* writer_ = nullptr;
     std::vector<Diagnostic> problems_;
     std::vector<Open> open_;  // reused from document to document: [0, depth_) are open
-    std::string keys_;        // the text of every key of the document
+    std::string keys_;        // the text of the keys of the open mappings, outermost first
     std::size_t depth_ = 0;
     std::size_t nodes_ = 0;
     bool exhausted_ = false;

@@ -183,6 +183,21 @@ TEST(YamlDocument, ScalarResolutionAndRoundTrip) {
     EXPECT_EQ(reparsed.documents[0], doc) << yaml;
 }
 
+// The conversion keeps the keys of the open mappings only (issue 26: a big document's keys were
+// megabytes): a key repeated after a nested mapping closed is still found, at every level.
+TEST(Conversion, RepeatedKeysAreFoundAfterNestedMappingsClose) {
+    std::vector<Diagnostic> problems;
+    const auto read = policy::read_json_documents(
+        "a: {x: 1, y: {z: 1, w: [{v: 1}, {v: 2}]}, x: 2}\nb: {x: 1}\nb: 3\nc: [{k: 1}, {k: 2, k: 3}]\n", {"keys"}, 1,
+        problems);
+    ASSERT_FALSE(read.syntax_error);
+    std::vector<std::string> found;
+    for (const auto& problem : problems) found.push_back(problem.str());
+    EXPECT_EQ(found,
+              (std::vector<std::string>{"keys:1:43: a.x: duplicate field \"x\"", "keys:3:1: b: duplicate field \"b\"",
+                                        "keys:4:20: c[1].k: duplicate field \"k\""}));
+}
+
 TEST(PolicyFiles, DirectoriesDuplicatesAndEmptyInputs) {
     TempDir dir;
     write_text(dir / "a.yaml", block_shell);
