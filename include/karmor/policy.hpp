@@ -102,6 +102,14 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
 std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
                                       std::vector<Diagnostic>& problems);
 
+// parse_policy_text for a caller that owns `text` and needs it no longer once a policy is read
+// from it (pull's layers): when the text is one document whose serialized text is the text
+// itself (what karmor writes, with LoadOptions::serialize_as YAML), that policy's `serialized`
+// takes the text instead of a copy, which a big policy would hold twice, and `text` is left
+// empty. Otherwise `text` is unchanged and the result is parse_policy_text's.
+std::vector<Policy> parse_policy_text_taking(std::string& text, const std::string& source_name,
+                                             const LoadOptions& options, std::vector<Diagnostic>& problems);
+
 // Appends one diagnostic per pair of policies with the same identity, naming both places.
 void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems);
 

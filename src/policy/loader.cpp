@@ -295,15 +295,18 @@ struct DocumentsRead {
     std::vector<Policy> policies;
     std::optional<policy::YamlSyntaxError> syntax_error;
     bool too_many = false;
+    bool echoed = false;  // one policy, whose serialized text is the whole text (left empty)
 };
 
 // The documents of a text that passed the UTF-8 check and KubectlText: each checked and
 // serialized as the parser reads it.
+// `may_echo`: the caller can give the text itself as a policy's serialized text.
 DocumentsRead read_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                             std::vector<Diagnostic>& problems) {
+                             std::vector<Diagnostic>& problems, bool may_echo) {
     DocumentsRead read;
     policy::YamlEventReader reader(text, options.limits.max_depth, options.cancel);
     policy::DocumentCheck check(options);
+    if (may_echo) check.compare_with(text);
     if (text.size() >= policy::DocumentCheck::big_text_bytes) check.reserve_output(text.size());
     int index = 0;
     for (;;) {
@@ -322,13 +325,13 @@ DocumentsRead read_documents(std::string_view text, const std::string& source_na
         if (auto policy = check.finish(problems)) read.policies.push_back(std::move(*policy));
     }
     read.syntax_error = reader.error();
+    read.echoed = check.echoed() && read.policies.size() == 1;
     return read;
 }
 
-}  // namespace
-
-std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                                      std::vector<Diagnostic>& problems) {
+// parse_policy_text; with `owner` (which holds `text`), parse_policy_text_taking.
+std::vector<Policy> parse_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                               std::vector<Diagnostic>& problems, std::string* owner) {
     // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
     if (const auto bad = first_invalid_utf8(text)) {
         const auto [line, column] = policy::line_and_column(text, *bad);
@@ -337,7 +340,9 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
         return {};
     }
     const policy::KubectlText kubectl(text);
-    auto read = read_documents(kubectl.text(), source_name, options, problems);
+    // Only a text the parser reads as it is can be its own serialization.
+    const bool may_echo = owner && kubectl.text().data() == text.data() && kubectl.text().size() == text.size();
+    auto read = read_documents(kubectl.text(), source_name, options, problems, may_echo);
     if (read.too_many) return {};
     auto error = std::move(read.syntax_error);
     // The parser read up to an invalid separator line: an error there is the separator's.
@@ -350,7 +355,23 @@ std::vector<Policy> parse_policy_text(std::string_view text, const std::string& 
                     "YAML syntax error: " + error->message);
         return {};
     }
+    if (read.echoed) {
+        read.policies.front().serialized = std::move(*owner);
+        *owner = std::string();
+    }
     return std::move(read.policies);
+}
+
+}  // namespace
+
+std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                                      std::vector<Diagnostic>& problems) {
+    return parse_text(text, source_name, options, problems, nullptr);
+}
+
+std::vector<Policy> parse_policy_text_taking(std::string& text, const std::string& source_name,
+                                             const LoadOptions& options, std::vector<Diagnostic>& problems) {
+    return parse_text(text, source_name, options, problems, &text);
 }
 
 namespace {

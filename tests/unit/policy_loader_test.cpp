@@ -198,6 +198,56 @@ TEST(Conversion, RepeatedKeysAreFoundAfterNestedMappingsClose) {
                                         "keys:4:20: c[1].k: duplicate field \"k\""}));
 }
 
+// parse_policy_text_taking (pull, issue 26 goal 2): a text that is its policy's serialized YAML
+// becomes the policy's text; any other text is left alone and gives what parse_policy_text
+// gives, also when it differs from the serialized text only after many compared chunks.
+TEST(PolicyLoader, TakingATextThatIsItsOwnSerializationMovesIt) {
+    LoadOptions as_pull;
+    as_pull.serialize_as = PolicyFormat::yaml;
+    std::string paths;
+    for (int i = 0; i < 20'000; ++i) paths += "      - path: /usr/local/bin/tool-" + std::to_string(i) + "\n";
+    const std::string big = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: many\n"
+                            "  namespace: shop\nspec:\n  process:\n    matchPaths:\n" +
+                            paths + "  action: Block\n";
+    std::vector<Diagnostic> problems;
+    const auto expected = parse_policy_text(big, "big.yaml", as_pull, problems);
+    ASSERT_TRUE(problems.empty());
+    ASSERT_EQ(expected.size(), 1u);
+    ASSERT_EQ(expected[0].serialized, big) << "the test needs a text in karmor's own form";
+
+    std::string text = big;
+    const auto* bytes = text.data();
+    auto taken = parse_policy_text_taking(text, "big.yaml", as_pull, problems);
+    ASSERT_TRUE(problems.empty());
+    ASSERT_EQ(taken.size(), 1u);
+    EXPECT_TRUE(text.empty());
+    EXPECT_EQ(taken[0].serialized.data(), bytes);
+    EXPECT_EQ(taken[0].serialized, big);
+    EXPECT_EQ(taken[0].identity.str(), expected[0].identity.str());
+
+    const auto ends_apart = big.substr(0, big.size() - 1) + "  # trailing comment\n";
+    const auto written_apart = "# first line\n" + big;
+    const auto quoted_late = big.substr(0, big.size() - 20) + "\"Block\"\n";  // the last value quoted
+    for (const std::string& other : {ends_apart, written_apart, quoted_late, "\xEF\xBB\xBF" + big, big + "---\n" + big,
+                                     big + "...\n", big.substr(0, 100'000) + "  bad: [\n"}) {
+        for (const auto& options : {as_pull, LoadOptions{}}) {
+            std::vector<Diagnostic> plain_problems, taken_problems;
+            const auto plain = parse_policy_text(other, "other.yaml", options, plain_problems);
+            std::string copy = other;
+            const auto from_copy = parse_policy_text_taking(copy, "other.yaml", options, taken_problems);
+            EXPECT_EQ(copy, other);
+            ASSERT_EQ(from_copy.size(), plain.size());
+            for (std::size_t i = 0; i < plain.size(); ++i) {
+                EXPECT_EQ(from_copy[i].serialized, plain[i].serialized);
+                EXPECT_EQ(from_copy[i].document, plain[i].document);
+            }
+            ASSERT_EQ(taken_problems.size(), plain_problems.size());
+            for (std::size_t i = 0; i < plain_problems.size(); ++i)
+                EXPECT_EQ(taken_problems[i].str(), plain_problems[i].str());
+        }
+    }
+}
+
 TEST(PolicyFiles, DirectoriesDuplicatesAndEmptyInputs) {
     TempDir dir;
     write_text(dir / "a.yaml", block_shell);
