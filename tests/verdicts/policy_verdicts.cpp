@@ -3,7 +3,8 @@
 // document, serialized bytes) and the problems (file, document, line, column, field path,
 // message), in order, under five sets of load options. The recorded verdicts are those of the
 // tree-building loader that the event-driven one replaced (issue 26): they were written while
-// both paths ran side by side and agreed on every one of these inputs.
+// both paths ran side by side and agreed on every one of these inputs. Each input is also read
+// as pull reads a layer (parse_policy_text_taking), which must give the same verdicts.
 //
 // Usage: karmor_policy_verdicts [--mutations N] (--expect FILE | --write FILE | --show NAME) ROOT...
 // Each file under each ROOT is named ROOT's last component/its path below ROOT. A line of FILE
@@ -163,7 +164,8 @@ struct Verdicts {
     std::size_t inputs = 0;
     std::size_t policies = 0;
     std::size_t problems = 0;
-    std::string text;  // every verdict in full
+    std::size_t taking_differences = 0;  // parse_policy_text_taking against parse_policy_text
+    std::string text;                    // every verdict in full
 
     std::string line(const std::string& name) const {
         return name + "\t" + std::to_string(inputs) + "\t" + std::to_string(policies) + "\t" +
@@ -195,17 +197,31 @@ std::string describe(const Diagnostic& d) {
     return "problem " + d.str() + " [doc " + std::to_string(d.where.document) + "]\n";
 }
 
+std::string describe(const std::vector<Policy>& policies, const std::vector<Diagnostic>& problems) {
+    std::string out;
+    for (const auto& p : policies) out += describe(p);
+    for (const auto& d : problems) out += describe(d);
+    return out;
+}
+
 void judge(const std::string& text, const std::string& name, Verdicts& verdicts) {
     ++verdicts.inputs;
     static const auto sets = option_sets();
     for (std::size_t set = 0; set < sets.size(); ++set) {
         std::vector<Diagnostic> problems;
         const auto policies = karmor::parse_policy_text(text, name, sets[set], problems);
-        verdicts.text += "options " + std::to_string(set) + "\n";
-        for (const auto& p : policies) verdicts.text += describe(p);
-        for (const auto& d : problems) verdicts.text += describe(d);
+        const auto described = describe(policies, problems);
+        verdicts.text += "options " + std::to_string(set) + "\n" + described;
         verdicts.policies += policies.size();
         verdicts.problems += problems.size();
+        // Pull's way of reading a layer must give the same.
+        std::string copy = text;
+        std::vector<Diagnostic> taken_problems;
+        const auto taken = karmor::parse_policy_text_taking(copy, name, sets[set], taken_problems);
+        if (describe(taken, taken_problems) != described) {
+            std::fprintf(stderr, "parse_policy_text_taking differs on %s (options %zu)\n", name.c_str(), set);
+            ++verdicts.taking_differences;
+        }
     }
 }
 
@@ -292,6 +308,7 @@ int main(int argc, char** argv) {
         inputs += verdicts.inputs;
         policies += verdicts.policies;
         problems += verdicts.problems;
+        different += verdicts.taking_differences;
         const auto line = verdicts.line(input.name);
         if (mode == "--write") written += line + "\n";
         if (mode == "--show" && input.name == argument) std::fputs(verdicts.text.c_str(), stdout);
