@@ -69,6 +69,8 @@ struct InputLimits {
     std::uint64_t max_total_bytes = 1ull << 30;  // all policy files together; an archive, decompressed
     std::uint64_t max_policies = 200'000;        // YAML documents in all inputs; entries in an archive
     std::uint64_t max_depth = 100;               // nesting of mappings and sequences (policies use about 10)
+    // The deepest max_depth may be set to: a hundred times what a policy needs.
+    static constexpr std::uint64_t deepest_max_depth = 1000;
 };
 
 struct LoadOptions {
@@ -99,6 +101,14 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
 // to `problems`; the policies that parsed are returned.
 std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
                                       std::vector<Diagnostic>& problems);
+
+// parse_policy_text for a caller that owns `text` and needs it no longer once a policy is read
+// from it (pull's layers): when the text is one document whose serialized text is the text
+// itself (what karmor writes, with LoadOptions::serialize_as YAML), that policy's `serialized`
+// takes the text instead of a copy, which a big policy would hold twice, and `text` is left
+// empty. Otherwise `text` is unchanged and the result is parse_policy_text's.
+std::vector<Policy> parse_policy_text_taking(std::string& text, const std::string& source_name,
+                                             const LoadOptions& options, std::vector<Diagnostic>& problems);
 
 // Appends one diagnostic per pair of policies with the same identity, naming both places.
 void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems);

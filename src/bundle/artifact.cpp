@@ -1,5 +1,6 @@
 #include "bundle/artifact.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <thread>
 
@@ -192,17 +193,19 @@ std::string describe_artifact(const Manifest& m) {
     return "an artifact of type " + (type.empty() ? std::string("(none)") : type);
 }
 
-std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, const LoadOptions& options,
+std::vector<Policy> read_policy_layers(std::vector<FetchedLayer>& layers, const LoadOptions& options,
                                        const ArchiveLimits& limits, std::vector<Diagnostic>& problems,
                                        const std::function<void(Policy&)>& parsed) {
-    // Every text to parse, with the name it is reported under.
+    // Every text to parse, with the name it is reported under; a YAML layer's own bytes, which
+    // its policy may take (parse_policy_text_taking), instead of a copy.
     struct Text {
         std::string_view content;
         std::string source;
+        std::string* layer_bytes = nullptr;
     };
     std::vector<Text> texts;
     std::vector<std::vector<ArchiveEntry>> archives;  // owns the contents of archive entries
-    for (const auto& layer : layers) {
+    for (auto& layer : layers) {
         const auto& d = layer.descriptor;
         const auto title = d.annotations.count(annotation::title) ? d.annotations.at(annotation::title) : "";
         const std::string source = "layer " + d.digest.str().substr(0, 19) + (title.empty() ? "" : " (" + title + ")");
@@ -218,7 +221,7 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
             archives.push_back(std::move(*entries));
             for (const auto& entry : archives.back()) texts.push_back({entry.content, source + ":" + entry.name});
         } else {
-            texts.push_back({layer.bytes, title.empty() ? source : title});
+            texts.push_back({layer.bytes, title.empty() ? source : title, &layer.bytes});
         }
     }
 
@@ -228,15 +231,28 @@ std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, 
         std::vector<Diagnostic> problems;
     };
     std::vector<Parsed> read(texts.size());
+    std::vector<char> taken(texts.size(), 0);  // not vector<bool>: written from several threads
     util::parallel_for(texts.size(), [&](std::size_t i) {
         auto& text = read[i];
-        text.policies = parse_policy_text(texts[i].content, texts[i].source, options, text.problems);
+        if (auto* bytes = texts[i].layer_bytes) {
+            const bool had_bytes = !bytes->empty();
+            text.policies = parse_policy_text_taking(*bytes, texts[i].source, options, text.problems);
+            taken[i] = had_bytes && bytes->empty();
+        } else {
+            text.policies = parse_policy_text(texts[i].content, texts[i].source, options, text.problems);
+        }
         // A text whose only policy was refused already says why; "holds no policy" would be noise.
         if (text.policies.empty() && text.problems.empty())
             text.problems.push_back(problem_in(texts[i].source, "holds no policy"));
         if (parsed)
             for (auto& policy : text.policies) parsed(policy);
     });
+    // A refused artifact's layers may be read again (pull's hint that --skip-validation would
+    // help): the texts taken go back to their layers.
+    const bool refused =
+        !problems.empty() || std::any_of(read.begin(), read.end(), [](const Parsed& p) { return !p.problems.empty(); });
+    for (std::size_t i = 0; refused && i < texts.size(); ++i)
+        if (taken[i]) *texts[i].layer_bytes = std::move(read[i].policies.front().serialized);
     std::vector<Policy> policies;
     policies.reserve(texts.size());
     for (auto& p : read) {

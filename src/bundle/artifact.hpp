@@ -73,8 +73,10 @@ struct FetchedLayer {
 
 // Parses the policies of every policy layer; problems (of every layer) are appended.
 // `parsed`, when given, is called with each policy as soon as its text is read, on the thread
-// that read it (pull writes the file then), before the set is checked as a whole.
-std::vector<Policy> read_policy_layers(const std::vector<FetchedLayer>& layers, const LoadOptions& options,
+// that read it (pull writes the file then), before the set is checked as a whole. A YAML
+// layer that is its policy's serialized text is moved into the policy and left empty, unless a
+// problem was found in a text (then the layers are as they were).
+std::vector<Policy> read_policy_layers(std::vector<FetchedLayer>& layers, const LoadOptions& options,
                                        const ArchiveLimits& limits, std::vector<Diagnostic>& problems,
                                        const std::function<void(Policy&)>& parsed = {});
 

@@ -1,7 +1,5 @@
 #include "cli/limit_flags.hpp"
 
-#include "policy/yaml_tree.hpp"
-
 namespace karmor::cli {
 
 Result<std::uint64_t> parse_size(const std::string& text, const std::string& flag) {
@@ -40,9 +38,9 @@ void LimitFlags::add_to(CLI::App& command) {
     command
         .add_option("--max-depth", max_depth,
                     "deepest nesting of mappings and lists in a policy (default 100, at most " +
-                        std::to_string(policy::max_nesting_depth) + ")")
+                        std::to_string(InputLimits::deepest_max_depth) + ")")
         ->option_text("N")
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{policy::max_nesting_depth}));
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{InputLimits::deepest_max_depth}));
 }
 
 Result<InputLimits> LimitFlags::resolve() const {

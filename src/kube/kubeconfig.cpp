@@ -6,8 +6,7 @@
 #include <sstream>
 
 #include "kube/connection.hpp"
-#include "policy/yaml_document.hpp"
-#include "policy/yaml_tree.hpp"
+#include "policy/conversion.hpp"
 #include "util/encoding.hpp"
 
 namespace karmor::kube {
@@ -34,27 +33,26 @@ Error bad_field(const fs::path& file, const std::string& field, const std::strin
 Result<LoadedFile> read_kubeconfig(const fs::path& path) {
     auto text = read_bounded_file(path, max_kubeconfig_bytes, "kubeconfig");
     if (!text) return unexpected(std::move(text).error());
-    policy::YamlDocumentReader reader(*text);
-    const policy::YamlNode* node = reader.next();
-    if (!node) {
-        if (reader.error())
-            return unexpected(Error(ErrorKind::usage,
-                                    path.string() + ":" + std::to_string(reader.error()->line) + ":" +
-                                        std::to_string(reader.error()->column) +
-                                        ": not YAML: " + reader.error()->message,
-                                    kubeconfig_hint));
-        return LoadedFile{path, Json::object()};  // an empty file is an empty config, as for kubectl
-    }
+    // Two documents at most: the second is refused.
     std::vector<Diagnostic> problems;
-    Json root = policy::yaml_to_json(*node, SourcePosition{path.string(), 1, 0, 0}, problems);
+    auto read = policy::read_json_documents(*text, SourcePosition{path.string(), 1, 0, 0}, 2, problems);
+    if (read.syntax_error)
+        return unexpected(Error(ErrorKind::usage,
+                                path.string() + ":" + std::to_string(read.syntax_error->line) + ":" +
+                                    std::to_string(read.syntax_error->column) +
+                                    ": not YAML: " + read.syntax_error->message,
+                                kubeconfig_hint));
+    if (read.documents.empty())
+        return LoadedFile{path, Json::object()};  // an empty file is an empty config, as for kubectl
     if (!problems.empty()) {
         Error error(ErrorKind::usage, path.string() + ": the kubeconfig is not valid", kubeconfig_hint);
         add_diagnostics(error, problems);
         return unexpected(std::move(error));
     }
-    if (reader.next())
+    if (read.documents.size() > 1)
         return unexpected(Error(ErrorKind::usage, path.string() + ": holds more than one YAML document",
                                 "a kubeconfig is one document"));
+    Json root = std::move(read.documents.front());
     if (root.is_null()) root = Json::object();
     if (!root.is_object()) return unexpected(bad_field(path, "(top level)", "is not a mapping"));
     return LoadedFile{path, std::move(root)};

@@ -102,6 +102,7 @@ bool DocumentConversion::begin(const YamlCollection& value) {
     auto& open = open_[depth_++];
     open.mapping = value.mapping;
     open.skip_value = false;
+    open.keys_start = keys_.size();
     open.keys.clear();
     open.lookup.clear();
     if (writer_) {
@@ -114,8 +115,35 @@ bool DocumentConversion::begin(const YamlCollection& value) {
 }
 
 void DocumentConversion::end() {
+    // Its keys are not needed once it is closed: the text of the keys stays as large as the
+    // open mappings' keys, not the document's (a big document's keys were megabytes).
+    keys_.resize(open_[depth_ - 1].keys_start);
     --depth_;
     if (writer_) writer_->end();
+}
+
+JsonDocuments read_json_documents(std::string_view text, const SourcePosition& where, std::size_t max_documents,
+                                  std::vector<Diagnostic>& problems) {
+    JsonDocuments read;
+    YamlEventReader reader(text);
+    DocumentWalk walk;
+    DocumentConversion conversion(walk);
+    while (read.documents.size() < max_documents) {
+        SourcePosition document = where;
+        document.document = static_cast<int>(read.documents.size()) + 1;
+        JsonTreeBuilder builder;
+        walk.clear();
+        walk.add(conversion);
+        conversion.reset(document, &builder);
+        if (!reader.next(walk)) {
+            read.syntax_error = reader.error();
+            break;
+        }
+        auto& found = conversion.problems();
+        std::move(found.begin(), found.end(), std::back_inserter(problems));
+        read.documents.push_back(builder.take());
+    }
+    return read;
 }
 
 }  // namespace karmor::policy

@@ -5,7 +5,11 @@
 // blow up to more than 1,000,000 nodes.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -40,6 +44,7 @@ private:
         bool mapping = false;
         bool skip_value = false;                 // the current key repeats one already given
         KeyText key;                             // the current key, given to the writer with its value
+        std::size_t keys_start = 0;              // where its keys begin in keys_
         std::vector<KeyText> keys;               // given to the writer so far
         std::unordered_set<std::string> lookup;  // the same, once there are many
     };
@@ -56,10 +61,21 @@ private:
     ValueWriter* writer_ = nullptr;
     std::vector<Diagnostic> problems_;
     std::vector<Open> open_;  // reused from document to document: [0, depth_) are open
-    std::string keys_;        // the text of every key of the document
+    std::string keys_;        // the text of the keys of the open mappings, outermost first
     std::size_t depth_ = 0;
     std::size_t nodes_ = 0;
     bool exhausted_ = false;
 };
+
+// The documents of a YAML text that is not a policy (a kubeconfig), each converted as a policy
+// is and built into a JSON tree; a null or empty document is null. At most `max_documents` are
+// read. A syntax error ends the text; what the conversion refuses is in `problems`, against
+// `where` (the file).
+struct JsonDocuments {
+    std::vector<nlohmann::ordered_json> documents;
+    std::optional<YamlSyntaxError> syntax_error;
+};
+JsonDocuments read_json_documents(std::string_view text, const SourcePosition& where, std::size_t max_documents,
+                                  std::vector<Diagnostic>& problems);
 
 }  // namespace karmor::policy

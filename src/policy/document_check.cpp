@@ -1,5 +1,7 @@
 #include "policy/document_check.hpp"
 
+#include <algorithm>
+
 #include "policy/field_suggestion.hpp"
 #include "policy/scalars.hpp"
 
@@ -8,6 +10,10 @@ namespace {
 
 constexpr std::string_view kind_names[] = {"KubeArmorPolicy", "KubeArmorHostPolicy", "KubeArmorClusterPolicy",
                                            "KubeArmorNetworkPolicy"};
+
+// While the first document is compared with the text, what was written is compared and
+// dropped whenever it reaches this size.
+constexpr std::size_t compared_chunk_bytes = 64 * 1024;
 
 // Serialized documents up to this size are copied out of the reused buffer at their exact size;
 // larger ones take the buffer itself, so that a big document is never held twice.
@@ -137,6 +143,7 @@ void DocumentCheck::settle_kind() {
 void DocumentCheck::scalar(const YamlScalar& scalar) {
     walk_.scalar(scalar);
     if (!kind_settled_) settle_kind();
+    if (comparing_ && text_.size() >= compared_chunk_bytes) compare_written();
 }
 
 bool DocumentCheck::begin(const YamlCollection& collection) {
@@ -147,15 +154,56 @@ bool DocumentCheck::begin(const YamlCollection& collection) {
 
 void DocumentCheck::end() {
     walk_.end();
+    if (comparing_ && text_.size() >= compared_chunk_bytes) compare_written();
 }
 
 void DocumentCheck::reserve_output(std::size_t text_bytes) {
     // JSON is longer than the YAML it comes from: a quarter more is room for the quotes.
-    if (yaml_writer_ || json_writer_) text_.reserve(text_bytes + text_bytes / 4);
+    if (!yaml_writer_ && !json_writer_) return;
+    reserve_bytes_ = text_bytes + text_bytes / 4;
+    if (!comparing_) text_.reserve(reserve_bytes_);
+}
+
+void DocumentCheck::compare_with(std::string_view text) {
+    if (!yaml_writer_) return;  // JSON is never the YAML text it was read from
+    compared_text_ = text;
+    comparing_ = true;
+}
+
+void DocumentCheck::compare_written() {
+    if (compared_text_.substr(compared_, text_.size()) != text_) {
+        stop_comparing();
+        return;
+    }
+    compared_ += text_.size();
+    text_.clear();
+}
+
+void DocumentCheck::stop_comparing() {
+    comparing_ = false;
+    std::string whole;
+    whole.reserve(std::max(reserve_bytes_, compared_ + text_.size()));
+    whole.append(compared_text_.substr(0, compared_));
+    whole.append(text_);
+    text_ = std::move(whole);  // the same string object: the writer keeps writing to it
+    compared_ = 0;
+}
+
+void DocumentCheck::end_comparison() {
+    if (!comparing_) return;
+    compare_written();
+    if (!comparing_) return;
+    if (compared_ == compared_text_.size()) {
+        comparing_ = false;
+        echoed_whole_ = true;  // text_ is empty
+        return;
+    }
+    stop_comparing();  // the document is a part of the text only
 }
 
 std::optional<Policy> DocumentCheck::finish(std::vector<Diagnostic>& problems) {
     using Root = DocumentIdentity::Root;
+    end_comparison();
     if (identity_.root() == Root::null || identity_.root() == Root::none) return std::nullopt;  // between two `---`
     const auto where = at(*where_, identity_.root_line(), identity_.root_column());
     if (identity_.root() != Root::mapping) {
@@ -196,6 +244,8 @@ std::optional<Policy> DocumentCheck::finish(std::vector<Diagnostic>& problems) {
     }
     if (tree_builder_) {
         policy.document = tree_builder_->take();
+    } else if (echoed_whole_) {
+        // `serialized` stays empty: it is the text itself, which the caller owns.
     } else {
         if (json_writer_) text_ += '\n';
         // A document far smaller than the buffer reserved for it is copied out too: the buffer

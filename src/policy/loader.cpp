@@ -14,7 +14,6 @@
 #include "karmor/policy.hpp"
 #include "policy/document_check.hpp"
 #include "policy/kubectl_text.hpp"
-#include "policy/tree_loader.hpp"
 #include "policy/value_writers.hpp"
 #include "util/parallel.hpp"
 
@@ -290,13 +289,24 @@ std::string kind_abbreviation(std::string_view kind) {
 
 namespace {
 
+// What the reader read of a text: the policies, the syntax error that ended the stream early,
+// or that it stopped at --max-policies documents (that problem is then in `problems`).
+struct DocumentsRead {
+    std::vector<Policy> policies;
+    std::optional<policy::YamlSyntaxError> syntax_error;
+    bool too_many = false;
+    bool echoed = false;  // one policy, whose serialized text is the whole text (left empty)
+};
+
 // The documents of a text that passed the UTF-8 check and KubectlText: each checked and
 // serialized as the parser reads it.
-policy::DocumentsRead read_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                                     std::vector<Diagnostic>& problems) {
-    policy::DocumentsRead read;
+// `may_echo`: the caller can give the text itself as a policy's serialized text.
+DocumentsRead read_documents(std::string_view text, const std::string& source_name, const LoadOptions& options,
+                             std::vector<Diagnostic>& problems, bool may_echo) {
+    DocumentsRead read;
     policy::YamlEventReader reader(text, options.limits.max_depth, options.cancel);
     policy::DocumentCheck check(options);
+    if (may_echo) check.compare_with(text);
     if (text.size() >= policy::DocumentCheck::big_text_bytes) check.reserve_output(text.size());
     int index = 0;
     for (;;) {
@@ -315,14 +325,13 @@ policy::DocumentsRead read_documents(std::string_view text, const std::string& s
         if (auto policy = check.finish(problems)) read.policies.push_back(std::move(*policy));
     }
     read.syntax_error = reader.error();
+    read.echoed = check.echoed() && read.policies.size() == 1;
     return read;
 }
 
-using DocumentReader = policy::DocumentsRead (*)(std::string_view, const std::string&, const LoadOptions&,
-                                                 std::vector<Diagnostic>&);
-
+// parse_policy_text; with `owner` (which holds `text`), parse_policy_text_taking.
 std::vector<Policy> parse_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
-                               std::vector<Diagnostic>& problems, DocumentReader read_documents_of) {
+                               std::vector<Diagnostic>& problems, std::string* owner) {
     // Kubernetes objects are UTF-8 JSON; bytes that are not would also break serialization.
     if (const auto bad = first_invalid_utf8(text)) {
         const auto [line, column] = policy::line_and_column(text, *bad);
@@ -331,7 +340,9 @@ std::vector<Policy> parse_text(std::string_view text, const std::string& source_
         return {};
     }
     const policy::KubectlText kubectl(text);
-    auto read = read_documents_of(kubectl.text(), source_name, options, problems);
+    // Only a text the parser reads as it is can be its own serialization.
+    const bool may_echo = owner && kubectl.text().data() == text.data() && kubectl.text().size() == text.size();
+    auto read = read_documents(kubectl.text(), source_name, options, problems, may_echo);
     if (read.too_many) return {};
     auto error = std::move(read.syntax_error);
     // The parser read up to an invalid separator line: an error there is the separator's.
@@ -344,6 +355,10 @@ std::vector<Policy> parse_text(std::string_view text, const std::string& source_
                     "YAML syntax error: " + error->message);
         return {};
     }
+    if (read.echoed) {
+        read.policies.front().serialized = std::move(*owner);
+        *owner = std::string();
+    }
     return std::move(read.policies);
 }
 
@@ -351,18 +366,12 @@ std::vector<Policy> parse_text(std::string_view text, const std::string& source_
 
 std::vector<Policy> parse_policy_text(std::string_view text, const std::string& source_name, const LoadOptions& options,
                                       std::vector<Diagnostic>& problems) {
-    const auto before = problems.size();
-    auto policies = parse_text(text, source_name, options, problems, read_documents);
-    if (policy::differential_check_enabled())
-        policy::check_against_tree_path(
-            text, source_name, options, policies,
-            std::vector<Diagnostic>(problems.begin() + static_cast<std::ptrdiff_t>(before), problems.end()));
-    return policies;
+    return parse_text(text, source_name, options, problems, nullptr);
 }
 
-std::vector<Policy> policy::parse_policy_text_with_tree(std::string_view text, const std::string& source_name,
-                                                        const LoadOptions& options, std::vector<Diagnostic>& problems) {
-    return parse_text(text, source_name, options, problems, read_documents_with_tree);
+std::vector<Policy> parse_policy_text_taking(std::string& text, const std::string& source_name,
+                                             const LoadOptions& options, std::vector<Diagnostic>& problems) {
+    return parse_text(text, source_name, options, problems, &text);
 }
 
 namespace {

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "karmor/policy.hpp"
+
 namespace karmor::policy {
 
 // The YAML 1.1 null words as go-yaml resolves them: "", "~", "null", "Null", "NULL".
@@ -23,9 +25,8 @@ bool is_null_word(std::string_view text);
 // The 1-based line and column of a byte offset in `text`.
 std::pair<int, int> line_and_column(std::string_view text, std::size_t offset);
 
-// The deepest nesting a document may have, whatever --max-depth says: a hundred times what a
-// policy needs.
-inline constexpr std::size_t max_nesting_depth = 1000;
+// The deepest nesting a document may have, whatever --max-depth says.
+inline constexpr std::size_t max_nesting_depth = InputLimits::deepest_max_depth;
 
 struct YamlSyntaxError {
     std::string message;

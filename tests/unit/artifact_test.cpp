@@ -149,7 +149,8 @@ TEST(Artifact, ReadsTheFlatArchivesOfEarlierVersions) {
     layer.descriptor.annotations[annotation::title] = "policies.tar.gz";
     layer.bytes = *archive;
     std::vector<Diagnostic> problems;
-    const auto policies = read_policy_layers({layer}, {}, {}, problems);
+    std::vector<FetchedLayer> layers{layer};
+    const auto policies = read_policy_layers(layers, {}, {}, problems);
     EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.front().str());
     ASSERT_EQ(policies.size(), 2u);
     EXPECT_EQ(policies[0].identity.name, "b");
@@ -177,6 +178,40 @@ TEST(Artifact, ReadsLayersOfOtherTools) {
     ASSERT_EQ(policies.size(), 3u);
     EXPECT_EQ(policies[0].identity.name, "c");
     EXPECT_EQ(policies[2].origin.file, "bundle.yaml");
+}
+
+// Pull (issue 26 goal 2): a YAML layer that is its policy's serialized text becomes that text
+// instead of being copied; when any text has a problem, every layer is left as it was, for the
+// second reading of pull's hint.
+TEST(Artifact, AYamlLayerKarmorWroteBecomesItsPolicysText) {
+    LoadOptions as_pull;
+    as_pull.serialize_as = PolicyFormat::yaml;
+    const auto a = serialize_policy(parse(policy_text("KubeArmorPolicy", "a"))[0], PolicyFormat::yaml);
+    const auto b = serialize_policy(parse(policy_text("KubeArmorPolicy", "b"))[0], PolicyFormat::yaml);
+    FetchedLayer commented;
+    commented.descriptor.media_type = media_type::kubearmor_layer_yaml;
+    commented.bytes = a + "# a comment: read, but not part of the serialized text\n";
+    FetchedLayer written = commented;
+    written.bytes = b;
+    std::vector<FetchedLayer> layers{commented, written};
+    const auto* bytes = layers[1].bytes.data();
+    std::vector<Diagnostic> problems;
+    auto policies = read_policy_layers(layers, as_pull, {}, problems);
+    ASSERT_TRUE(problems.empty()) << problems.front().str();
+    EXPECT_EQ(layers[0].bytes, commented.bytes) << "a layer with a comment is copied from";
+    EXPECT_TRUE(layers[1].bytes.empty());
+    ASSERT_EQ(policies.size(), 2u);
+    EXPECT_EQ(policies[0].serialized, a);
+    EXPECT_EQ(policies[1].serialized, b);
+    EXPECT_EQ(policies[1].serialized.data(), bytes) << "moved, not copied";
+
+    FetchedLayer broken = written;
+    broken.bytes = policy_text("KubeArmorPolicy", "c", "  labels: [not, a, map]\n");
+    std::vector<FetchedLayer> refused{written, broken};
+    problems.clear();
+    (void)read_policy_layers(refused, as_pull, {}, problems);
+    EXPECT_FALSE(problems.empty());
+    EXPECT_EQ(refused[0].bytes, b) << "given back for a second reading";
 }
 
 TEST(Artifact, DescribesWhatItRefuses) {

@@ -115,6 +115,10 @@ TEST(Kubeconfig, RefusesWhatKubectlRefusesAndWhatKarmorDoesNotDo) {
         {"unknown cluster", "users:\n- name: u\n  user: {}\n",
          "names the cluster \"k\", which no kubeconfig file defines"},
         {"impersonation", cluster + "users:\n- name: u\n  user: {as: admin}\n", "impersonation"},
+        {"two documents", cluster + "users:\n- name: u\n  user: {}\n---\nkind: Config\n",
+         "holds more than one YAML document"},
+        {"not YAML", "clusters: [unclosed\n", ":6:1: not YAML: "},
+        {"non-string key", cluster + "users:\n- name: u\n  user: {[a]: b}\n", "mapping keys must be strings"},
     };
     for (const auto& c : cases) {
         TempDir dir;

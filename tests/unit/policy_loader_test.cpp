@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "karmor/policy.hpp"
-#include "policy/yaml_document.hpp"
+#include "policy/conversion.hpp"
+#include "policy/scalars.hpp"
+#include "policy/value_writers.hpp"
 #include "support/process.hpp"
 
 namespace karmor {
@@ -170,14 +172,80 @@ TEST(YamlDocument, ScalarResolutionAndRoundTrip) {
                         {"empty_list", ordered_json::array()},
                         {"nested", {{{"k", {1, 2}}}, {1, 2}}},
                         {"key: with colon", "v"}};
-    const auto yaml = policy::emit_yaml(doc);
+    std::string yaml;
+    policy::YamlTextWriter writer(yaml);
+    policy::write_json(doc, writer);
     std::vector<Diagnostic> problems;
-    policy::YamlDocumentReader reader(yaml);
-    const auto* root = reader.next();
-    ASSERT_NE(root, nullptr) << reader.error()->message;
-    const auto reparsed = policy::yaml_to_json(*root, {"emitted"}, problems);
+    const auto reparsed = policy::read_json_documents(yaml, {"emitted"}, 2, problems);
+    ASSERT_FALSE(reparsed.syntax_error) << reparsed.syntax_error->message << "\n" << yaml;
     EXPECT_TRUE(problems.empty());
-    EXPECT_EQ(reparsed, doc) << yaml;
+    ASSERT_EQ(reparsed.documents.size(), 1u);
+    EXPECT_EQ(reparsed.documents[0], doc) << yaml;
+}
+
+// The conversion keeps the keys of the open mappings only (issue 26: a big document's keys were
+// megabytes): a key repeated after a nested mapping closed is still found, at every level.
+TEST(Conversion, RepeatedKeysAreFoundAfterNestedMappingsClose) {
+    std::vector<Diagnostic> problems;
+    const auto read = policy::read_json_documents(
+        "a: {x: 1, y: {z: 1, w: [{v: 1}, {v: 2}]}, x: 2}\nb: {x: 1}\nb: 3\nc: [{k: 1}, {k: 2, k: 3}]\n", {"keys"}, 1,
+        problems);
+    ASSERT_FALSE(read.syntax_error);
+    std::vector<std::string> found;
+    for (const auto& problem : problems) found.push_back(problem.str());
+    EXPECT_EQ(found,
+              (std::vector<std::string>{"keys:1:43: a.x: duplicate field \"x\"", "keys:3:1: b: duplicate field \"b\"",
+                                        "keys:4:20: c[1].k: duplicate field \"k\""}));
+}
+
+// parse_policy_text_taking (pull, issue 26 goal 2): a text that is its policy's serialized YAML
+// becomes the policy's text; any other text is left alone and gives what parse_policy_text
+// gives, also when it differs from the serialized text only after many compared chunks.
+TEST(PolicyLoader, TakingATextThatIsItsOwnSerializationMovesIt) {
+    LoadOptions as_pull;
+    as_pull.serialize_as = PolicyFormat::yaml;
+    std::string paths;
+    for (int i = 0; i < 20'000; ++i) paths += "      - path: /usr/local/bin/tool-" + std::to_string(i) + "\n";
+    const std::string big = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: many\n"
+                            "  namespace: shop\nspec:\n  process:\n    matchPaths:\n" +
+                            paths + "  action: Block\n";
+    std::vector<Diagnostic> problems;
+    const auto expected = parse_policy_text(big, "big.yaml", as_pull, problems);
+    ASSERT_TRUE(problems.empty());
+    ASSERT_EQ(expected.size(), 1u);
+    ASSERT_EQ(expected[0].serialized, big) << "the test needs a text in karmor's own form";
+
+    std::string text = big;
+    const auto* bytes = text.data();
+    auto taken = parse_policy_text_taking(text, "big.yaml", as_pull, problems);
+    ASSERT_TRUE(problems.empty());
+    ASSERT_EQ(taken.size(), 1u);
+    EXPECT_TRUE(text.empty());
+    EXPECT_EQ(taken[0].serialized.data(), bytes);
+    EXPECT_EQ(taken[0].serialized, big);
+    EXPECT_EQ(taken[0].identity.str(), expected[0].identity.str());
+
+    const auto ends_apart = big.substr(0, big.size() - 1) + "  # trailing comment\n";
+    const auto written_apart = "# first line\n" + big;
+    const auto quoted_late = big.substr(0, big.size() - 20) + "\"Block\"\n";  // the last value quoted
+    for (const std::string& other : {ends_apart, written_apart, quoted_late, "\xEF\xBB\xBF" + big, big + "---\n" + big,
+                                     big + "...\n", big.substr(0, 100'000) + "  bad: [\n"}) {
+        for (const auto& options : {as_pull, LoadOptions{}}) {
+            std::vector<Diagnostic> plain_problems, taken_problems;
+            const auto plain = parse_policy_text(other, "other.yaml", options, plain_problems);
+            std::string copy = other;
+            const auto from_copy = parse_policy_text_taking(copy, "other.yaml", options, taken_problems);
+            EXPECT_EQ(copy, other);
+            ASSERT_EQ(from_copy.size(), plain.size());
+            for (std::size_t i = 0; i < plain.size(); ++i) {
+                EXPECT_EQ(from_copy[i].serialized, plain[i].serialized);
+                EXPECT_EQ(from_copy[i].document, plain[i].document);
+            }
+            ASSERT_EQ(taken_problems.size(), plain_problems.size());
+            for (std::size_t i = 0; i < plain_problems.size(); ++i)
+                EXPECT_EQ(taken_problems[i].str(), plain_problems[i].str());
+        }
+    }
 }
 
 TEST(PolicyFiles, DirectoriesDuplicatesAndEmptyInputs) {

@@ -6,7 +6,8 @@
 #include <map>
 
 #include "karmor/policy.hpp"
-#include "policy/yaml_document.hpp"
+#include "policy/scalars.hpp"
+#include "policy/yaml_events.hpp"
 #include "support/process.hpp"
 
 namespace karmor {
@@ -388,15 +389,24 @@ TEST(Validation, TenValidAndThreeBrokenFilesGiveThreeErrors) {
 
 // The validator's shortcut for string fields must agree with the full scalar resolution.
 TEST(Validation, StringShortcutAgreesWithScalarResolution) {
+    struct RootScalar final : policy::YamlNodeSink {
+        int scalars = 0;
+        void scalar(const policy::YamlScalar& s) override {
+            ++scalars;
+            EXPECT_EQ(policy::scalar_is_string(s), policy::scalar_value(s).is_string()) << s.text;
+        }
+        bool begin(const policy::YamlCollection&) override { return true; }
+        void end() override {}
+    };
     for (const std::string text :
          {"yes",    "FALSE", "Off",   "~",    "null", "Null",     "0x1F",    "1e3",      ".inf",
           "-.inf",  "+5",    "1_000", "0o17", ".nan", "1.2.3",    "/bin/sh", "true_ish", "offset",
           "abcdef", "y",     "-",     "--x",  "'5'",  "\"true\"", "!!str 5", "!!int 5",  "!local 5"}) {
         SCOPED_TRACE(text);
-        policy::YamlDocumentReader reader(text);
-        const auto* node = reader.next();
-        ASSERT_NE(node, nullptr);
-        EXPECT_EQ(policy::scalar_is_string(*node), policy::scalar_value(*node).is_string());
+        policy::YamlEventReader reader(text);
+        RootScalar sink;
+        ASSERT_TRUE(reader.next(sink));
+        EXPECT_EQ(sink.scalars, 1);
     }
 }
 
