@@ -26,7 +26,8 @@ struct Transfer {
     std::size_t uploaded = 0;
     const std::atomic<bool>* cancel = nullptr;
     const TransferObserver* observer = nullptr;
-    bool sending = false;  // the observer counts the request body, not the response's
+    bool sending = false;        // the observer counts the request body, not the response's
+    std::uint64_t expected = 0;  // HttpRequest::expected_response_bytes
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
@@ -36,6 +37,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
         t->too_large = true;
         return 0;  // aborts the transfer
     }
+    if (t->response->body.empty() && t->expected > n) t->response->body.reserve(std::min(t->expected, t->limit));
     t->response->body.append(data, n);
     return n;
 }
@@ -217,7 +219,8 @@ public:
                           0,
                           options_.cancel,
                           request.observer ? &request.observer : nullptr,
-                          request.method == "PUT" || request.method == "PATCH"};
+                          request.method == "PUT" || request.method == "PATCH",
+                          request.expected_response_bytes};
         CurlSlist headers;
         curl_slist* list = nullptr;
         for (const auto& [name, value] : request.headers) {

@@ -29,6 +29,10 @@ struct HttpRequest {
     HeaderList headers;
     std::string_view body;  // must outlive send()
     std::uint64_t max_response_bytes = 64ull << 20;
+    // The body's size when the caller knows it (a blob's descriptor): reserved at its first
+    // byte, so that a 16 MB blob is not grown by doubling with the old and new buffers both in
+    // memory at the end (issue 26 goal 2, pull's peak RSS). Never more than max_response_bytes.
+    std::uint64_t expected_response_bytes = 0;
     TransferObserver observer;  // may be empty
     // Speak HTTP/2, as gRPC needs (src/daemon/): with prior knowledge over http:// (no
     // HTTP/1.1 upgrade), by ALPN over https://. HttpResponse::http2 tells what was spoken.

@@ -620,6 +620,7 @@ Result<std::string> RegistryClient::fetch_blob(const Descriptor& blob, std::uint
     ex.path = repository_root() + "/blobs/" + blob.digest.str();
     // One byte more than announced, so that a server sending too much is caught.
     ex.request.max_response_bytes = static_cast<std::uint64_t>(blob.size) + 1;
+    ex.request.expected_response_bytes = static_cast<std::uint64_t>(blob.size);
     ex.request.observer = observer;
     auto response = perform(ex);
     if (!response) return unexpected(std::move(response).error());
