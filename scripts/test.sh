@@ -54,7 +54,7 @@ elif ! libcurl=$(scripts/libcurl.sh | tail -n 1); then
   echo "test: mirror's source index. KARMOR_SYSTEM_LIBCURL=1 builds with the system's libcurl instead." >&2
   exit 1
 fi
-echo "libcurl: ${libcurl:-the system's}"
+if [ -n "$libcurl" ]; then echo "libcurl: $libcurl"; else echo "libcurl: the system's libcurl.so.4"; fi
 
 # ccache (from setup.sh) makes a second run on the same machine rebuild only what changed; the
 # base directory makes hits independent of where the clone is.
