@@ -64,7 +64,8 @@ util::FileDescriptor connect_before(const addrinfo& address, Clock::time_point d
     if (::poll(&waiting, 1, remaining_ms(deadline)) != 1) return util::FileDescriptor();
     int error = 0;
     socklen_t length = sizeof error;
-    if (::getsockopt(socket_fd.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) return util::FileDescriptor();
+    if (::getsockopt(socket_fd.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0)
+        return util::FileDescriptor();
     return socket_fd;
 }
 
