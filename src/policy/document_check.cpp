@@ -19,16 +19,6 @@ constexpr std::size_t compared_chunk_bytes = 64 * 1024;
 // larger ones take the buffer itself, so that a big document is never held twice.
 constexpr std::size_t copied_text_bytes = 64 * 1024;
 
-// Built member by member rather than from a braced temporary: GCC 12 at -O3 takes the strings
-// of such a temporary for uninitialized (-Wmaybe-uninitialized, a false positive).
-void add_problem(std::vector<Diagnostic>& problems, SourcePosition where, std::string field_path, std::string message) {
-    Diagnostic problem;
-    problem.where = std::move(where);
-    problem.field_path = std::move(field_path);
-    problem.message = std::move(message);
-    problems.push_back(std::move(problem));
-}
-
 SourcePosition at(const SourcePosition& document, int line, int column) {
     SourcePosition out = document;
     out.line = line;
@@ -86,6 +76,16 @@ bool check_kind(const DocumentIdentity& identity, const SourcePosition& where, s
 }
 
 }  // namespace
+
+// Built member by member rather than from a braced temporary: GCC 12 at -O3 takes the strings
+// of such a temporary for uninitialized (-Wmaybe-uninitialized, a false positive).
+void add_problem(std::vector<Diagnostic>& problems, SourcePosition where, std::string field_path, std::string message) {
+    Diagnostic problem;
+    problem.where = std::move(where);
+    problem.field_path = std::move(field_path);
+    problem.message = std::move(message);
+    problems.push_back(std::move(problem));
+}
 
 DocumentCheck::DocumentCheck(const LoadOptions& options) : options_(options) {
     if (!options.skip_validation)

@@ -19,6 +19,9 @@
 
 namespace karmor::policy {
 
+// Appends a problem to `problems` (the loader's and the document checks' one way of doing it).
+void add_problem(std::vector<Diagnostic>& problems, SourcePosition where, std::string field_path, std::string message);
+
 class DocumentCheck final : public YamlNodeSink {
 public:
     explicit DocumentCheck(const LoadOptions& options);

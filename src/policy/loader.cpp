@@ -20,17 +20,9 @@
 namespace karmor {
 namespace {
 
-using json = nlohmann::ordered_json;
+using policy::add_problem;
 
-// Built member by member rather than from a braced temporary: GCC 12 at -O3 takes the strings
-// of such a temporary for uninitialized (-Wmaybe-uninitialized, a false positive).
-void add_problem(std::vector<Diagnostic>& problems, SourcePosition where, std::string field_path, std::string message) {
-    Diagnostic problem;
-    problem.where = std::move(where);
-    problem.field_path = std::move(field_path);
-    problem.message = std::move(message);
-    problems.push_back(std::move(problem));
-}
+using json = nlohmann::ordered_json;
 
 struct KindInfo {
     const char* kind;
