@@ -65,12 +65,9 @@ private:
     fs::path path_;
 };
 
-// open, write, close and nothing else: a pull creates thousands of these, and std::ofstream
-// added a FILE, its buffer and a copy per file (issue 18). The mode is 0666 less the umask,
-// as before.
-Result<void> write_file(const fs::path& path, const std::string& content) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0) return io_error("cannot write", path, errno);
+// Writes all of `content` to the open `fd` and closes it, also on failure; `path` names it in
+// the error.
+Result<void> write_and_close(int fd, std::string_view content, const fs::path& path) {
     std::size_t written = 0;
     while (written < content.size()) {
         const auto n = ::write(fd, content.data() + written, content.size() - written);
@@ -84,6 +81,15 @@ Result<void> write_file(const fs::path& path, const std::string& content) {
     }
     if (::close(fd) != 0) return io_error("cannot write", path, errno);
     return {};
+}
+
+// open, write, close and nothing else: a pull creates thousands of these, and std::ofstream
+// added a FILE, its buffer and a copy per file (issue 18). The mode is 0666 less the umask,
+// as before.
+Result<void> write_file(const fs::path& path, const std::string& content) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0) return io_error("cannot write", path, errno);
+    return write_and_close(fd, content, path);
 }
 
 // Writes every file into `directory`, on every core: creating 10,000 files is mostly the
@@ -237,18 +243,8 @@ Result<bool> StagedDirectory::write(const std::string& name, std::string_view co
     const int fd = ::openat(fd_, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0 && errno == EEXIST) return false;
     if (fd < 0) return io_error("cannot write", path_ / name, errno);
-    std::size_t written = 0;
-    while (written < content.size()) {
-        const auto n = ::write(fd, content.data() + written, content.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int saved = n < 0 ? errno : EIO;
-            ::close(fd);
-            return io_error("cannot write", path_ / name, saved);
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::close(fd) != 0) return io_error("cannot write", path_ / name, errno);
+    if (auto written = write_and_close(fd, content, path_ / name); !written)
+        return unexpected(std::move(written).error());
     return true;
 }
 
