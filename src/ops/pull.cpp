@@ -296,8 +296,11 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     load.cancel = options.remote.cancel;
     std::optional<StagedWriter> staged;
     if (!options.stream) {
+        // Not found is what an error code says here too (ENOENT): only the type tells it apart
+        // from a path that could not be looked at (EACCES), which is left to the other path.
         std::error_code ec;
-        if (!std::filesystem::exists(std::filesystem::symlink_status(options.output_directory, ec)) && !ec) {
+        if (std::filesystem::symlink_status(options.output_directory, ec).type() ==
+            std::filesystem::file_type::not_found) {
             auto directory = ops::StagedDirectory::create_for(options.output_directory);
             if (!directory) return unexpected(std::move(directory).error());
             staged.emplace(std::move(*directory));

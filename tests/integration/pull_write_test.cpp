@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "karmor/oci.hpp"
+#include "karmor/progress.hpp"
 #include "support/local_registry.hpp"
 
 namespace karmor {
@@ -64,6 +65,60 @@ TEST(PullWrite, NamesThatFlattenAlikeGetTheirHashesInANewDirectory) {
             EXPECT_NE(pull.out.find(names[i]), std::string::npos) << "the pulled files are listed: " << pull.out;
     }
     EXPECT_EQ(entries_of(work / "new" / "deeper"), entries_of(work / "existing"));
+}
+
+// Counts, when the policies are reported loaded, the files already in the temporary
+// directory beside `target` (what a pull into a new directory fills).
+class FilesAtLoadedSink final : public ProgressSink {
+public:
+    explicit FilesAtLoadedSink(std::filesystem::path target) : target_(std::move(target)) {}
+    void policies_loaded(std::size_t count) override {
+        loaded = count;
+        for (const auto& entry : std::filesystem::directory_iterator(target_.parent_path())) {
+            const auto name = entry.path().filename().string();
+            if (name.rfind(target_.filename().string() + ".karmor-tmp-", 0) != 0) continue;
+            for ([[maybe_unused]] const auto& file : std::filesystem::directory_iterator(entry.path())) ++files_written;
+        }
+    }
+    std::size_t loaded = 0;
+    std::size_t files_written = 0;
+
+private:
+    std::filesystem::path target_;
+};
+
+// Into a directory that does not exist, the files are written while the policies are read:
+// every one is there before the last policy is reported loaded. (A check that treated "not
+// found" as an error once sent every pull down the path that writes at the end.) Into an
+// existing directory, nothing is written before that.
+TEST(PullWrite, IntoANewDirectoryEachFileIsWrittenWhileThePoliciesAreRead) {
+    KARMOR_START_REGISTRY(registry, testing::RegistryConfig{});
+    TempDir work;
+    for (int i = 0; i < 40; ++i)
+        write_text(work / "in" / ("p" + std::to_string(i) + ".yaml"), ksp("shop", "p" + std::to_string(i)));
+    const auto image = registry->localhost() + "/staged:v1";
+    ASSERT_EQ(run_karmor({"oci", "push", "-i", image, "-p", (work / "in").string()}).exit_code, 0);
+
+    PullOptions options;
+    options.reference = *Reference::parse(image);
+    options.output_directory = work / "new";
+    FilesAtLoadedSink staged(options.output_directory);
+    options.progress = &staged;
+    auto pulled = pull_policies(options);
+    ASSERT_TRUE(pulled) << pulled.error().message;
+    EXPECT_EQ(staged.loaded, 40u);
+    EXPECT_EQ(staged.files_written, 40u) << "the files were not written while the policies were read";
+    EXPECT_EQ(entries_of(work / "new").size(), 41u);
+
+    std::filesystem::create_directories(work / "existing");
+    options.output_directory = work / "existing";
+    FilesAtLoadedSink at_end(options.output_directory);
+    options.progress = &at_end;
+    pulled = pull_policies(options);
+    ASSERT_TRUE(pulled) << pulled.error().message;
+    EXPECT_EQ(at_end.loaded, 40u);
+    EXPECT_EQ(at_end.files_written, 0u);
+    EXPECT_EQ(entries_of(work / "existing"), entries_of(work / "new"));
 }
 
 // A pull that changes nothing does not rewrite the state file (no write, fsync and rename for
