@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "util/hashing.hpp"
 #include "util/shared_library.hpp"
 
 namespace karmor::oci {
@@ -27,6 +28,8 @@ Result<void> load() {
     if (const CURLcode code = loaded_table.curl_global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK)
         return unexpected(Error(ErrorKind::registry,
                                 std::string("cannot initialise libcurl: ") + loaded_table.curl_easy_strerror(code)));
+    // libcurl brought libcrypto: digests of small inputs may use its SHA-NI code now.
+    util::digest_small_inputs_with_libcrypto();
     return {};
 }
 

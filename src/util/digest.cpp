@@ -1,5 +1,7 @@
 #include "karmor/digest.hpp"
 
+#include "util/hashing.hpp"
+
 // The SHA functions themselves, not EVP: EVP's first use loads OpenSSL's configuration and
 // providers, about 1.3 ms of CPU that dominated `push --dry-run` of one policy (issue 26,
 // docs/benchmarks.md "Start-up"); these run the same assembly (SHA-NI, AVX2) without that set-up.
@@ -9,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -37,6 +40,11 @@ std::string to_hex(const unsigned char* data, unsigned int length) {
 // never opens libcrypto, whose dlopen is a quarter of such a command's CPU (its 1,187
 // relocations, BIND_NOW). Larger inputs go to OpenSSL, whose SHA-NI code is several times faster.
 constexpr std::size_t small_input_bytes = 64u << 10;
+
+// Set once libcrypto is in the process anyway (libcurl brings it): then every input goes to
+// OpenSSL's SHA-NI code, which hashes a 450-byte policy about 8 times faster than the portable
+// code, 20 ms of a 10,000-policy pull's pull state (issue 26, goal 3).
+std::atomic<bool> small_inputs_to_openssl{false};
 
 constexpr std::array<std::uint32_t, 64> sha256_k{
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -138,7 +146,8 @@ void DigestHasher::update(std::string_view bytes) {
         SHA512_Update(&state_->sha512_ctx, bytes.data(), bytes.size());
         return;
     }
-    if (!state_->in_openssl && state_->small.size() + bytes.size() <= small_input_bytes) {
+    if (!state_->in_openssl && state_->small.size() + bytes.size() <= small_input_bytes &&
+        !small_inputs_to_openssl.load(std::memory_order_relaxed)) {
         state_->small.append(bytes);
         return;
     }
@@ -183,6 +192,12 @@ Result<Digest> Digest::parse(std::string_view text) {
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return bad("not lowercase hex");
     return Digest(std::string(algorithm), std::string(hex));
 }
+
+namespace util {
+void digest_small_inputs_with_libcrypto() {
+    small_inputs_to_openssl.store(true, std::memory_order_relaxed);
+}
+}  // namespace util
 
 Digest Digest::sha256_of(std::string_view bytes) {
     DigestHasher hasher("sha256");

@@ -14,4 +14,9 @@ std::string sha256_raw(std::string_view bytes);
 // other name.
 std::string digest_raw(std::string_view algorithm, std::string_view bytes);
 
+// From now on, SHA-256 of small inputs (Digest, DigestHasher) goes to OpenSSL too: to be
+// called once libcrypto is loaded anyway (libcurl brings it), when its SHA-NI code costs no
+// start-up. Before that, inputs up to 64 KiB are hashed by karmor's own code (src/util/digest.cpp).
+void digest_small_inputs_with_libcrypto();
+
 }  // namespace karmor::util

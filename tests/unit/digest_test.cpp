@@ -6,6 +6,7 @@
 
 #include "karmor/digest.hpp"
 #include "util/encoding.hpp"
+#include "util/hashing.hpp"
 
 namespace karmor {
 namespace {
@@ -39,7 +40,7 @@ std::string openssl_sha256_hex(const std::string& bytes) {
     return hex;
 }
 
-TEST(Digest, Sha256AgreesWithOpenSslAtEveryLengthAndChunking) {
+void expect_sha256_agrees_with_openssl_at_every_length_and_chunking() {
     std::mt19937 random(26);
     std::string input(200'000, '\0');
     for (auto& c : input) c = static_cast<char>(random());
@@ -61,6 +62,16 @@ TEST(Digest, Sha256AgreesWithOpenSslAtEveryLengthAndChunking) {
     // FIPS 180-4's two-block example.
     EXPECT_EQ(Digest::sha256_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").hex(),
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST(Digest, Sha256AgreesWithOpenSslAtEveryLengthAndChunking) {
+    expect_sha256_agrees_with_openssl_at_every_length_and_chunking();
+}
+
+// Once libcrypto is loaded anyway (by libcurl), small inputs go to OpenSSL too: the same digests.
+TEST(Digest, Sha256OfSmallInputsThroughLibcryptoAgrees) {
+    util::digest_small_inputs_with_libcrypto();
+    expect_sha256_agrees_with_openssl_at_every_length_and_chunking();
 }
 
 TEST(Digest, MatchesUsesItsOwnAlgorithm) {
