@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <random>
+#include <regex>
+#include <string>
+#include <vector>
+
 #include "karmor/reference.hpp"
+#include "oci/reference_grammar.hpp"
 
 namespace karmor {
 namespace {
@@ -124,6 +130,58 @@ INSTANTIATE_TEST_SUITE_P(
                       InvalidCase{"local_host:5000/p", "registry"}, InvalidCase{"localhost:5000/p-:t", "component"},
                       InvalidCase{"localhost:5000/-p", "component"}),
     [](const auto& test_case) { return "case" + std::to_string(test_case.index); });
+
+}  // namespace
+}  // namespace karmor
+
+namespace karmor {
+namespace {
+
+// `prefix` and every string over `alphabet` up to `max_length` characters after it (exhaustive),
+// then random longer ones: the hand-written matcher and std::regex on the expression it
+// documents agree on all.
+template <typename Matcher>
+void expect_same_as_regex(const char* expression, Matcher matcher, const std::string& alphabet, std::size_t max_length,
+                          const std::string& prefix = "") {
+    const std::regex pattern(expression);
+    std::vector<std::string> inputs{""};
+    for (std::size_t from = 0; from < inputs.size(); ++from) {
+        if (inputs[from].size() == max_length) continue;  // (before the prefix is added)
+        for (char c : alphabet) inputs.push_back(inputs[from] + c);
+    }
+    std::mt19937 random(26);
+    for (int i = 0; i < 20'000; ++i) {
+        std::string text(std::uniform_int_distribution<std::size_t>(max_length + 1, 24)(random), ' ');
+        for (auto& c : text) c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(random)];
+        inputs.push_back(std::move(text));
+    }
+    std::size_t matched = 0;
+    for (auto& text : inputs) {
+        text.insert(0, prefix);
+        const bool expected = std::regex_match(text, pattern);
+        matched += expected ? 1 : 0;
+        ASSERT_EQ(matcher(text), expected) << expression << " on \"" << text << "\"";
+    }
+    EXPECT_GT(matched, 0u) << "the inputs never match: the comparison would prove little";
+}
+
+TEST(ReferenceGrammar, HandWrittenMatchersAgreeWithTheExpressions) {
+    expect_same_as_regex("[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*", oci::grammar::is_path_component, "a0._-A/", 5);
+    expect_same_as_regex("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}", oci::grammar::is_tag, "aZ0._-:", 4);
+    expect_same_as_regex(
+        R"((?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?)",
+        oci::grammar::is_registry_host, "aF9-.:[]", 5);
+    expect_same_as_regex(R"(127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})", oci::grammar::is_ipv4_loopback, "09.a", 7,
+                         "127.");
+    // Lengths at the edges, which short strings do not reach.
+    EXPECT_TRUE(oci::grammar::is_tag(std::string(128, 'a')));
+    EXPECT_FALSE(oci::grammar::is_tag(std::string(129, 'a')));
+    EXPECT_TRUE(oci::grammar::is_registry_host("localhost:65535"));
+    EXPECT_FALSE(oci::grammar::is_registry_host("localhost:123456"));
+    EXPECT_TRUE(oci::grammar::is_ipv4_loopback("127.100.200.255"));
+    EXPECT_FALSE(oci::grammar::is_ipv4_loopback("127.1000.0.1"));
+    EXPECT_TRUE(oci::grammar::is_registry_host("[::1]:5000"));
+}
 
 }  // namespace
 }  // namespace karmor
