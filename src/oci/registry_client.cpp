@@ -62,6 +62,15 @@ bool timed_out_connecting(const HttpResult& result) {
             result.transport_error.find("Connection timed out") != std::string::npos);
 }
 
+// Half of `delay` plus a random share of the other half, so that clients refused together do not
+// retry together. Seeded at the first retry: seeding from std::random_device for every request
+// cost more than the rest of the client's own work on a small answer.
+long jittered(long delay) {
+    static thread_local std::optional<std::mt19937> generator;
+    if (!generator) generator.emplace(std::random_device{}());
+    return delay / 2 + std::uniform_int_distribution<long>(0, std::max(1L, delay / 2))(*generator);
+}
+
 std::string describe_transport(TransportStatus s) {
     switch (s) {
         case TransportStatus::connect_failed: return "cannot connect";
@@ -199,7 +208,6 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
     bool authenticated_once = false;
     int attempt = 0;
     if (authorization_.empty()) use_cached_token();
-    std::mt19937 jitter(std::random_device{}());
     while (true) {
         // The loopback rule asked once, without TLS: a plain-HTTP local registry is then spoken
         // to in plain HTTP at once, instead of after a failed TLS attempt. Any other answer
@@ -255,7 +263,7 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
                 return unexpected(std::move(error));
             }
             const long delay = std::min(options_.retry_max_delay_ms, options_.retry_base_delay_ms << (attempt - 1));
-            if (!wait_before_retry(delay / 2 + std::uniform_int_distribution<long>(0, std::max(1L, delay / 2))(jitter)))
+            if (!wait_before_retry(jittered(delay)))
                 return unexpected(Error(ErrorKind::cancelled, "interrupted while waiting to retry"));
             continue;
         }
@@ -274,7 +282,7 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
             long delay = retry_after_ms(response);
             if (delay < 0) {
                 delay = std::min(options_.retry_max_delay_ms, options_.retry_base_delay_ms << (attempt - 1));
-                delay = delay / 2 + std::uniform_int_distribution<long>(0, std::max(1L, delay / 2))(jitter);
+                delay = jittered(delay);
             }
             trace("* retrying in " + std::to_string(delay) + " ms");
             if (!wait_before_retry(delay))
