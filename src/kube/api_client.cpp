@@ -7,6 +7,7 @@
 
 #include "oci/redact.hpp"
 #include "util/encoding.hpp"
+#include "util/loopback.hpp"
 #include "util/retry.hpp"
 
 namespace karmor::kube {
@@ -48,7 +49,9 @@ ServerUrl split_server(const std::string& server) {
 }
 
 bool is_loopback(const std::string& host) {
-    return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        return util::is_loopback_ip(std::string_view(host).substr(1, host.size() - 2));
+    return util::is_loopback_host(host);
 }
 
 // client-go's rule: 429 always; a 5xx when the server says when to come back (Retry-After);

@@ -5,6 +5,7 @@
 
 #include "oci/http.hpp"
 #include "oci/libcurl.hpp"
+#include "util/loopback.hpp"
 
 namespace karmor::oci {
 namespace {
@@ -106,18 +107,9 @@ std::string host_of(const std::string& url) {
     return lowercase(authority.substr(0, authority.find(':')));
 }
 
-bool is_loopback_host(const std::string& host) {
-    if (host == "localhost" || host == "::1" || host.ends_with(".localhost")) return true;
-    // 127.0.0.0/8, written as a dotted quad.
-    if (!host.starts_with("127.")) return false;
-    int dots = 0;
-    for (const char c : host) {
-        if (c == '.')
-            ++dots;
-        else if (c < '0' || c > '9')
-            return false;
-    }
-    return dots == 3;
+// Never proxied: this machine's addresses, "localhost" and the names under .localhost.
+bool is_local_host(const std::string& host) {
+    return util::is_loopback_host(host) || host.ends_with(".localhost");
 }
 
 // NO_PROXY as Go reads it: comma-separated "*", host names (which also cover their
@@ -415,7 +407,7 @@ ProxyChoice proxy_for(const std::string& url, const std::function<const char*(co
     std::string ignored;
     const auto no_proxy = first_set("NO_PROXY", "no_proxy", ignored);
     const auto host = host_of(url);
-    if (is_loopback_host(host) || excluded_by_no_proxy(host, no_proxy)) return choice;
+    if (is_local_host(host) || excluded_by_no_proxy(host, no_proxy)) return choice;
     const bool https = lowercase(url.substr(0, 8)) == "https://";
     choice.proxy = https ? first_set("HTTPS_PROXY", "https_proxy", choice.variable)
                          : first_set("HTTP_PROXY", "http_proxy", choice.variable);

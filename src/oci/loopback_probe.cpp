@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "util/file_descriptor.hpp"
+#include "util/loopback.hpp"
 
 namespace karmor::oci {
 namespace {
@@ -102,10 +103,10 @@ LoopbackProtocol ask(int socket_fd, Clock::time_point deadline) {
     return LoopbackProtocol::unknown;
 }
 
+// Names under .localhost too: what they resolve to is checked before connecting
+// (is_loopback_address).
 bool is_loopback_name(const std::string& host) {
-    if (host == "localhost" || host == "::1" || host.ends_with(".localhost")) return true;
-    in_addr v4{};
-    return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+    return util::is_loopback_host(host) || host.ends_with(".localhost");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "oci/reference_grammar.hpp"
+#include "util/loopback.hpp"
 
 namespace karmor {
 namespace {
@@ -112,14 +113,10 @@ std::string Reference::manifest_reference() const {
 }
 
 bool Reference::is_loopback() const {
-    std::string host = registry_;
-    if (!host.empty() && host.front() == '[') {
-        host = host.substr(1, host.find(']') - 1);
-        return host == "::1";
-    }
-    host = host.substr(0, host.find(':'));
-    if (host == "localhost") return true;
-    return oci::grammar::is_ipv4_loopback(host);
+    // registry_ is lowercase: "[::1]:5000", "127.0.0.1:5000", "localhost".
+    if (!registry_.empty() && registry_.front() == '[')
+        return util::is_loopback_ip(std::string_view(registry_).substr(1, registry_.find(']') - 1));
+    return util::is_loopback_host(std::string_view(registry_).substr(0, registry_.find(':')));
 }
 
 Reference Reference::with_digest(const Digest& digest) const {

@@ -82,18 +82,4 @@ bool is_registry_host(std::string_view text) {
     return digits >= 1 && digits <= 5 && skip_run(text, ++at, is_digit) && at == text.size();
 }
 
-bool is_ipv4_loopback(std::string_view text) {
-    if (text.substr(0, 4) != "127.") return false;
-    std::size_t at = 4;
-    for (int group = 0; group < 3; ++group) {
-        if (group > 0) {
-            if (at >= text.size() || text[at] != '.') return false;
-            ++at;
-        }
-        const std::size_t start = at;
-        if (!skip_run(text, at, is_digit) || at - start > 3) return false;
-    }
-    return at == text.size();
-}
-
 }  // namespace karmor::oci::grammar

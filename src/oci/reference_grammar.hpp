@@ -15,7 +15,5 @@ bool is_tag(std::string_view text);
 // (?:\[[0-9A-Fa-f:.]+\]|LABEL(?:\.LABEL)*)(?::[0-9]{1,5})?
 // with LABEL = [A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?
 bool is_registry_host(std::string_view text);
-// 127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}
-bool is_ipv4_loopback(std::string_view text);
 
 }  // namespace karmor::oci::grammar

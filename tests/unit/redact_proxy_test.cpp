@@ -48,6 +48,10 @@ TEST(ProxyFor, GoRules) {
         EXPECT_EQ(choose(direct, env).proxy, "") << direct;
     EXPECT_EQ(choose("https://notinternal.test/", env).proxy, "http://p:1");
     EXPECT_EQ(choose("https://127.0.0.1.example.com/", env).proxy, "http://p:1");
+    // Not an address (an octet over 255): a name, which the resolver may send anywhere; proxied,
+    // as Go's client does.
+    EXPECT_EQ(choose("https://127.999.999.999/", env).proxy, "http://p:1");
+    EXPECT_EQ(choose("https://registry.localhost/", env).proxy, "") << "names under .localhost stay here";
     EXPECT_EQ(choose("https://r.test/", {{"https_proxy", "http://low:3"}}).proxy, "http://low:3");
     EXPECT_EQ(choose("https://r.test/", {{"https_proxy", "http://low:3"}, {"no_proxy", "*"}}).proxy, "");
     EXPECT_EQ(choose("https://r.test/", {}).proxy, "");

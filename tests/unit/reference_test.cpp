@@ -7,6 +7,7 @@
 
 #include "karmor/reference.hpp"
 #include "oci/reference_grammar.hpp"
+#include "util/loopback.hpp"
 
 namespace karmor {
 namespace {
@@ -171,16 +172,43 @@ TEST(ReferenceGrammar, HandWrittenMatchersAgreeWithTheExpressions) {
     expect_same_as_regex(
         R"((?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?)",
         oci::grammar::is_registry_host, "aF9-.:[]", 5);
-    expect_same_as_regex(R"(127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})", oci::grammar::is_ipv4_loopback, "09.a", 7,
-                         "127.");
     // Lengths at the edges, which short strings do not reach.
     EXPECT_TRUE(oci::grammar::is_tag(std::string(128, 'a')));
     EXPECT_FALSE(oci::grammar::is_tag(std::string(129, 'a')));
     EXPECT_TRUE(oci::grammar::is_registry_host("localhost:65535"));
     EXPECT_FALSE(oci::grammar::is_registry_host("localhost:123456"));
-    EXPECT_TRUE(oci::grammar::is_ipv4_loopback("127.100.200.255"));
-    EXPECT_FALSE(oci::grammar::is_ipv4_loopback("127.1000.0.1"));
     EXPECT_TRUE(oci::grammar::is_registry_host("[::1]:5000"));
+}
+
+}  // namespace
+}  // namespace karmor
+
+namespace karmor {
+namespace {
+
+// One definition of "this machine" for the loopback rule, the proxy bypass, the probe and the
+// Kubernetes client. What looks like a loopback address but is not one is a name, which DNS may
+// send anywhere: the loopback rule (plain HTTP allowed) must not apply to it.
+TEST(Loopback, AddressesAndNames) {
+    for (const char* yes : {"127.0.0.1", "127.1.2.3", "127.255.255.255", "::1", "0:0:0:0:0:0:0:1"})
+        EXPECT_TRUE(util::is_loopback_ip(yes)) << yes;
+    for (const char* no : {"", "127.999.999.999", "127.0.0.01", "127.0.0", "127.0.0.1.", "127.0.0.1.example.com",
+                           "128.0.0.1", "::2", "::ffff:127.0.0.1", "[::1]", "localhost", "127.0.0.1:5000"})
+        EXPECT_FALSE(util::is_loopback_ip(no)) << no;
+    for (const char* yes : {"localhost", "LocalHost", "127.0.0.1", "::1"})
+        EXPECT_TRUE(util::is_loopback_host(yes)) << yes;
+    for (const char* no : {"localhost.", "my.localhost", "localhost.example.com", "127.example.com", "local"})
+        EXPECT_FALSE(util::is_loopback_host(no)) << no;
+    EXPECT_FALSE(util::is_loopback_ip(std::string_view("127.0.0.1\0evil", 14)));
+}
+
+TEST(Loopback, TheLoopbackRuleAppliesToThisMachineOnly) {
+    for (const char* yes : {"localhost:5000/a", "127.0.0.1:5000/a", "127.1.2.3/a", "[::1]:5000/a", "LOCALHOST:5000/a"})
+        EXPECT_TRUE(Reference::parse(yes)->is_loopback()) << yes;
+    // 127.999.999.999 and 127.0.0.01 are names to a resolver, not loopback addresses.
+    for (const char* no : {"127.999.999.999:5000/a", "127.0.0.01:5000/a", "my.localhost:5000/a", "[::2]:5000/a",
+                           "example.com/a", "127.0.0.1.nip.io/a"})
+        EXPECT_FALSE(Reference::parse(no)->is_loopback()) << no;
 }
 
 }  // namespace
