@@ -622,14 +622,21 @@ TEST_F(ThroughTheCache, AFleetOf200FollowersCostsTheUpstreamOneFetchPerChange) {
     const auto log = upstream->requests();
     // One manifest and one layer crossed from the upstream for the whole fleet (the layer twice:
     // Distribution streams a missed blob and stores it with two fetches); the 199 nodes after the
-    // first cost the upstream only the cache's question of what the tag names now.
+    // first cost the upstream only the cache's question of what the tag names now. The stored
+    // copy's fetch may still run after the first node is done (seen under load): after that
+    // node, only that same layer may cross, within its two fetches over the whole round.
     const auto manifests = tally(log, "GET /v2/fleet/policies/manifests/", before);
     EXPECT_EQ(manifests.size(), 1u);
     for (const auto& [request, count] : manifests) EXPECT_EQ(count, 1) << request;
     const auto blobs = tally(log, "GET /v2/fleet/policies/blobs/", before);
     EXPECT_EQ(blobs.size(), 1u) << "one new layer (pull does not read the config)";
     for (const auto& [request, count] : blobs) EXPECT_LE(count, 2) << request;
-    EXPECT_EQ(tally(log, "GET /v2/fleet/policies/blobs/", filled), (std::map<std::string, int>{}));
+    const auto first_node_blobs =
+        tally(std::vector<std::string>(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(filled)),
+              "GET /v2/fleet/policies/blobs/", before);
+    for (const auto& [request, count] : tally(log, "GET /v2/fleet/policies/blobs/", filled))
+        EXPECT_TRUE(first_node_blobs.contains(request) && first_node_blobs.at(request) + count <= 2)
+            << request << " crossed " << count << " more time(s) after the first node filled the cache";
     EXPECT_EQ(tally(log, "GET /v2/fleet/policies/manifests/", filled), (std::map<std::string, int>{}));
     std::cout << "[ fleet ] " << followers << " follow --once after one change, " << concurrency
               << " at a time, through one pull-through cache: " << seconds << " s; the upstream saw "
