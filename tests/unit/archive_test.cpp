@@ -2,6 +2,8 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "bundle/archive.hpp"
@@ -67,6 +69,14 @@ TEST(Archive, OwnHeadersGiveLibarchivesBytes) {
                        std::to_string(i) + "\nspec:\n  action: Block\n");
     }
     sets.push_back(many);
+    // Incompressible: the compressed stream outgrows the writer's first output buffer (1 MiB).
+    std::string noise(3'000'000, '\0');
+    std::uint32_t state = 12345;
+    for (auto& c : noise) {
+        state = state * 1664525u + 1013904223u;
+        c = static_cast<char>(state >> 24);
+    }
+    sets.push_back({"noise-a.yaml", noise.substr(0, 1'500'001), "noise-b.yaml", noise.substr(1'500'001)});
     std::size_t compared = 0;
     for (const auto& set : sets) {
         std::vector<ArchiveFile> files;
@@ -111,6 +121,27 @@ TEST(Archive, OwnHeadersGiveLibarchivesBytes) {
     ASSERT_TRUE(read);
     ASSERT_EQ(read->size(), 2u);
     EXPECT_EQ((*read)[0].name, std::string(101, 'l'));
+}
+
+// The CRC-32 runs on a second thread beside deflate: a set `cancel` stops both.
+TEST(Archive, CancelStopsTheWriter) {
+    std::vector<std::string> contents(2000, std::string(600, 'p'));
+    std::vector<std::string> names;
+    std::vector<ArchiveFile> files;
+    for (std::size_t i = 0; i < contents.size(); ++i) names.push_back("p" + std::to_string(i) + ".yaml");
+    for (std::size_t i = 0; i < contents.size(); ++i) files.push_back({names[i], contents[i]});
+    const std::atomic<bool> cancel{true};
+    for (const int level : {0, 1, 6, 9}) {
+        const auto stopped = write_tar_gz(files, 0, level, &cancel);
+        ASSERT_FALSE(stopped) << level;
+        EXPECT_EQ(stopped.error().kind, ErrorKind::cancelled) << level;
+    }
+    const std::atomic<bool> go{false};
+    const auto written = write_tar_gz(files, 0, 6, &go);
+    ASSERT_TRUE(written) << written.error().message;
+    const auto read = read_tar_gz(*written, "cancel test");
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->size(), files.size());
 }
 
 TEST(Archive, WriterIsDeterministicAndReadable) {
