@@ -177,6 +177,9 @@ Result<std::string> gzip_ustar(const std::vector<ArchiveFile>& files, std::int64
     Result<void> crc_done;
     std::jthread crc_pass([&] {
         crc_done = write_ustar(files, mtime, cancel, [&](std::string_view bytes) {
+            // crc32_z(crc, nullptr, 0) is zlib's "initial value" call, 0: a directory's or an
+            // empty file's content would reset the sum.
+            if (bytes.empty()) return true;
             crc = static_cast<std::uint32_t>(
                 z.crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<z_size_t>(bytes.size())));
             tar_bytes += bytes.size();

@@ -96,11 +96,12 @@ TEST(Archive, OwnHeadersGiveLibarchivesBytes) {
     EXPECT_EQ(compared, sets.size() * 10);
     // The layout push makes (issue 22): a directory entry, then the policy files under it.
     const std::string audit_policy(700, 'h');  // outlives the views of the entries
-    const std::vector<ArchiveFile> in_directory{{"policies/", "", true},
+    // The directory's content as build_artifact gives it: a view with no data at all.
+    const std::vector<ArchiveFile> in_directory{{"policies/", std::string_view(), true},
                                                 {"policies/ksp-shop-block-shell.yaml", "kind: KubeArmorPolicy\n"},
                                                 {"policies/hsp-audit.yaml", audit_policy}};
     for (const std::int64_t mtime : {std::int64_t{0}, std::int64_t{1'700'000'000}}) {
-        for (const int level : {-1, 0, 6}) {
+        for (const int level : {-1, 0, 1, 6, 9}) {
             SCOPED_TRACE("directory mtime " + std::to_string(mtime) + " level " + std::to_string(level));
             const auto ours = level < 0 ? write_tar(in_directory, mtime) : write_tar_gz(in_directory, mtime, level);
             const auto theirs = write_archive_with_libarchive(in_directory, mtime, level);
