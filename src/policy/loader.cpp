@@ -565,7 +565,8 @@ void sort_policies(std::vector<Policy>& policies) {
     put_in_order(policies, identity_order(policies));
 }
 
-// Sorting 140,000 identities took a tenth of a dry-run push; done twice, it took two.
+// One sort where there were two: sorting 140,000 identities takes about 0.07 s, on one core
+// after the loading (a dry-run push of them takes about 2 s).
 void sort_policies_finding_duplicates(std::vector<Policy>& policies, std::vector<Diagnostic>& problems) {
     const auto order = identity_order(policies);
     report_duplicates(policies, order, problems);
@@ -654,7 +655,7 @@ std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, 
     for (std::size_t i = 0; i < policies.size(); ++i) names[i] = file_base_name(policies[i].identity);
     // Different identities can flatten to one name (namespace "a-b" + name "c" and namespace
     // "a" + name "b-c", or names that needed escaping): those get a hash of the identity.
-    // A hash table rather than a sort of the names: a third of the time for 140,000 policies.
+    // A hash table rather than a sort of the names: one pass, no string compares.
     std::unordered_map<std::string_view, std::size_t> first_with_name;
     first_with_name.reserve(names.size());
     std::vector<bool> shared(names.size());
