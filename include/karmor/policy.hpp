@@ -116,6 +116,9 @@ void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Di
 // Sorts by identity, the order of every artifact we build.
 void sort_policies(std::vector<Policy>& policies);
 
+// find_duplicate_policies, then sort_policies, with one sort of the identities instead of two.
+void sort_policies_finding_duplicates(std::vector<Policy>& policies, std::vector<Diagnostic>& problems);
+
 // The policy's text in `format`: Policy::serialized when it was loaded in that format.
 std::string serialize_policy(const Policy& policy, PolicyFormat format);
 

@@ -4,8 +4,10 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "bundle/libarchive.hpp"
+#include "bundle/libz.hpp"
 
 namespace karmor::bundle {
 namespace {
@@ -159,6 +161,70 @@ Result<void> write_ustar(const std::vector<ArchiveFile>& files, std::int64_t mti
     return {};
 }
 
+// The gzip stream libarchive's gzip filter makes of the ustar stream, byte for byte (RFC 1952):
+// a 10-byte header without name or time whose XFL marks levels 1 and 9, raw deflate (window
+// bits 15, memLevel 8, the default strategy), then CRC-32 and size. deflate with Z_NO_FLUSH
+// gives the same bytes however its input and output are split (not so at level 0, whose stored
+// blocks follow the output buffer: that level stays with libarchive).
+// The CRC-32 takes its own pass over the tar stream on a second thread: it was a fifth of
+// zlib's time for 140,000 policies, all of it after the policies were loaded.
+Result<std::string> gzip_ustar(const std::vector<ArchiveFile>& files, std::int64_t mtime, int level,
+                               const std::atomic<bool>* cancel) {
+    if (auto loaded = load_libz(); !loaded) return unexpected(std::move(loaded).error());
+    const auto& z = libz();
+    std::uint32_t crc = 0;
+    std::uint64_t tar_bytes = 0;
+    Result<void> crc_done;
+    std::jthread crc_pass([&] {
+        crc_done = write_ustar(files, mtime, cancel, [&](std::string_view bytes) {
+            // crc32_z(crc, nullptr, 0) is zlib's "initial value" call, 0: a directory's or an
+            // empty file's content would reset the sum.
+            if (bytes.empty()) return true;
+            crc = static_cast<std::uint32_t>(
+                z.crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<z_size_t>(bytes.size())));
+            tar_bytes += bytes.size();
+            return true;
+        });
+    });
+
+    z_stream stream{};
+    if (z.deflateInit2_(&stream, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                        static_cast<int>(sizeof stream)) != Z_OK)
+        return unexpected(Error(ErrorKind::io, "cannot start the policy archive: zlib refused compression level " +
+                                                   std::to_string(level)));
+    const std::unique_ptr<z_stream, decltype(z.deflateEnd)> stream_owner(&stream, z.deflateEnd);
+    const char xfl = level == 9 ? 2 : level == 1 ? 4 : 0;
+    std::string out{'\x1f', '\x8b', '\x08', 0, 0, 0, 0, 0, xfl, '\x03'};
+    std::size_t used = out.size();
+    // deflate until it has taken all input (Z_NO_FLUSH) or ended the stream (Z_FINISH).
+    const auto pump = [&](int flush) {
+        for (;;) {
+            if (out.size() - used < 65536) out.resize(std::max<std::size_t>(2 * out.size(), 1 << 20));
+            stream.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+            stream.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - used, 1u << 30));
+            const int status = z.deflate(&stream, flush);
+            used = out.size() - stream.avail_out;
+            if (flush == Z_FINISH ? status == Z_STREAM_END : stream.avail_in == 0) return true;
+            if (status != Z_OK && status != Z_BUF_ERROR) return false;
+        }
+    };
+    bool failed = false;
+    auto written = write_ustar(files, mtime, cancel, [&](std::string_view bytes) {
+        stream.next_in = reinterpret_cast<const Bytef*>(bytes.data());
+        stream.avail_in = static_cast<uInt>(bytes.size());
+        failed = !pump(Z_NO_FLUSH);
+        return !failed;
+    });
+    if (!written) return unexpected(std::move(written).error());
+    if (failed || !pump(Z_FINISH)) return unexpected(Error(ErrorKind::io, "cannot compress the policy archive"));
+    crc_pass.join();
+    if (!crc_done) return unexpected(std::move(crc_done).error());
+    out.resize(used);
+    for (const std::uint32_t word : {crc, static_cast<std::uint32_t>(tar_bytes)})
+        for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((word >> shift) & 0xFF));
+    return out;
+}
+
 // compression_level < 0: a plain tar. A set `cancel` stops it between files.
 Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::int64_t mtime, int compression_level,
                                   const std::atomic<bool>* cancel) {
@@ -177,6 +243,8 @@ Result<std::string> write_archive(const std::vector<ArchiveFile>& files, std::in
         if (!written) return unexpected(std::move(written).error());
         return out;
     }
+    if (plain_ustar && compression_level >= 1 && compression_level <= 9)
+        return gzip_ustar(files, mtime, compression_level, cancel);
     if (plain_ustar) {
         // One raw entry through libarchive: its gzip filter, unchanged, compresses the stream.
         auto writer = start_writer(out, compression_level, true);

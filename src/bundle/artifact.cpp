@@ -263,8 +263,7 @@ std::vector<Policy> read_policy_layers(std::vector<FetchedLayer>& layers, const 
         problems.push_back(
             problem_in("the artifact", "holds " + std::to_string(policies.size()) + " policies, more than " +
                                            std::to_string(options.limits.max_policies) + " (raise --max-policies)"));
-    find_duplicate_policies(policies, problems);
-    sort_policies(policies);
+    sort_policies_finding_duplicates(policies, problems);
     return policies;
 }
 

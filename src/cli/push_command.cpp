@@ -209,11 +209,21 @@ int run_push(const PushFlags& flags, Streams& io) {
     const std::string policies = std::to_string(count) + (count == 1 ? " policy" : " policies");
     const std::string target = options->layout ? options->layout->str() : options->reference.str();
     if (options->dry_run) {
-        io.err << "Dry run: would " << (options->attach ? "attach " : "push ") << policies << " to " << target << "\n";
-        for (const auto& p : result->policies) io.err << "  " << p.identity.str() << "  (" << p.file << ")\n";
-        io.err << "  config " << result->manifest.config->digest.str() << "\n";
+        // One write: std::cerr flushes after every <<, which for 140,000 policies was 700,000
+        // write calls (0.05 s of CPU even into /dev/null; more into a pipe or a terminal).
+        std::string listing =
+            "Dry run: would " + std::string(options->attach ? "attach " : "push ") + policies + " to " + target + "\n";
+        for (const auto& p : result->policies) {
+            listing += "  ";
+            listing += p.identity.str();
+            listing += "  (";
+            listing += p.file;
+            listing += ")\n";
+        }
+        listing += "  config " + result->manifest.config->digest.str() + "\n";
         for (const auto& layer : result->manifest.layers)
-            io.err << "  layer  " << layer.digest.str() << "  " << layer.media_type << "\n";
+            listing += "  layer  " + layer.digest.str() + "  " + layer.media_type + "\n";
+        io.err << listing;
     } else if (result->tag_unchanged) {
         io.err << target << " already holds " << these_policies(count) << "; the tag is unchanged\n";
     } else if (result->already_attached) {

@@ -255,8 +255,11 @@ Result<PushResult> push_policies(const PushOptions& options) {
     result.manifest = artifact->manifest;
     result.manifest_digest = artifact->manifest_digest;
     result.subject = artifact->manifest.subject;
-    const auto& names = artifact->file_names;
-    for (std::size_t i = 0; i < policies->size(); ++i) result.policies.push_back({(*policies)[i].identity, names[i]});
+    // Moved, not copied: neither the policies nor the names are read again (140,000 of each).
+    auto& names = artifact->file_names;
+    result.policies.reserve(policies->size());
+    for (std::size_t i = 0; i < policies->size(); ++i)
+        result.policies.push_back({std::move((*policies)[i].identity), std::move(names[i])});
     const auto finish = [&](const std::string& shown) {
         result.reference = options.reference.with_digest(result.manifest_digest);
         if (options.attach) result.reference = options.reference.with_tag("").with_digest(result.manifest_digest);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "karmor/digest.hpp"
 #include "karmor/policy.hpp"
@@ -476,7 +477,11 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
     }
 
     std::vector<Policy> policies;
-    for (auto& load : load_files(files, options)) {
+    auto loads = load_files(files, options);
+    std::size_t loaded = 0;
+    for (const auto& load : loads) loaded += load.policies.size();
+    policies.reserve(loaded);
+    for (auto& load : loads) {
         report_skipped(load.skipped);
         if (!load.unreadable && !load.problems.empty()) any_policy_problem = true;
         std::move(load.problems.begin(), load.problems.end(), std::back_inserter(problems));
@@ -491,7 +496,8 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
         any_policy_problem = true;
     }
     const auto before_duplicates = problems.size();
-    find_duplicate_policies(policies, problems);
+    // Sorted now, though only a set without problems is returned: the sort finds the duplicates.
+    sort_policies_finding_duplicates(policies, problems);
     if (problems.size() != before_duplicates) any_policy_problem = true;
     if (problems.empty() && policies.empty()) {
         const std::string where = inputs.size() == 1 ? inputs.front().string() : "the inputs";
@@ -509,7 +515,6 @@ Result<std::vector<Policy>> load_policy_files(const std::vector<std::filesystem:
         add_diagnostics(error, problems);
         return unexpected(std::move(error));
     }
-    sort_policies(policies);
     return policies;
 }
 
@@ -525,11 +530,9 @@ std::vector<std::size_t> identity_order(const std::vector<Policy>& policies) {
     return order;
 }
 
-}  // namespace
-
-void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems) {
-    // Each policy whose identity an earlier one has, with that first one, in input order.
-    const auto order = identity_order(policies);
+// Each policy whose identity an earlier one has, with that first one, in input order.
+void report_duplicates(const std::vector<Policy>& policies, const std::vector<std::size_t>& order,
+                       std::vector<Diagnostic>& problems) {
     std::vector<std::pair<std::size_t, std::size_t>> repeats;
     for (std::size_t i = 1, first = 0; i < order.size(); ++i) {
         if (policies[order[i]].identity == policies[order[first]].identity)
@@ -545,12 +548,29 @@ void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Di
     }
 }
 
-void sort_policies(std::vector<Policy>& policies) {
-    const auto order = identity_order(policies);
+void put_in_order(std::vector<Policy>& policies, const std::vector<std::size_t>& order) {
     std::vector<Policy> sorted;
     sorted.reserve(policies.size());
     for (const auto i : order) sorted.push_back(std::move(policies[i]));
     policies = std::move(sorted);
+}
+
+}  // namespace
+
+void find_duplicate_policies(const std::vector<Policy>& policies, std::vector<Diagnostic>& problems) {
+    report_duplicates(policies, identity_order(policies), problems);
+}
+
+void sort_policies(std::vector<Policy>& policies) {
+    put_in_order(policies, identity_order(policies));
+}
+
+// One sort where there were two: sorting 140,000 identities takes about 0.07 s, on one core
+// after the loading (a dry-run push of them takes about 2 s).
+void sort_policies_finding_duplicates(std::vector<Policy>& policies, std::vector<Diagnostic>& problems) {
+    const auto order = identity_order(policies);
+    report_duplicates(policies, order, problems);
+    put_in_order(policies, order);
 }
 
 std::string to_yaml(const nlohmann::ordered_json& document) {
@@ -599,7 +619,7 @@ std::string file_base_name(const PolicyIdentity& identity) {
     // Lowercase letters, digits, '-', '.' and '_'; no leading '.'; at most 200 characters.
     const auto append_safe = [](std::string& out, const std::string& s) {
         const auto start = out.size();
-        for (char c : s.substr(0, 200)) {
+        for (char c : std::string_view(s).substr(0, 200)) {
             const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
             out.push_back(ok ? c : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : '_');
         }
@@ -635,12 +655,14 @@ std::vector<std::string> policy_file_names(const std::vector<Policy>& policies, 
     for (std::size_t i = 0; i < policies.size(); ++i) names[i] = file_base_name(policies[i].identity);
     // Different identities can flatten to one name (namespace "a-b" + name "c" and namespace
     // "a" + name "b-c", or names that needed escaping): those get a hash of the identity.
-    std::vector<std::size_t> order(names.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+    // A hash table rather than a sort of the names: one pass, no string compares.
+    std::unordered_map<std::string_view, std::size_t> first_with_name;
+    first_with_name.reserve(names.size());
     std::vector<bool> shared(names.size());
-    for (std::size_t i = 1; i < order.size(); ++i)
-        if (names[order[i]] == names[order[i - 1]]) shared[order[i]] = shared[order[i - 1]] = true;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto [first, inserted] = first_with_name.try_emplace(names[i], i);
+        if (!inserted) shared[i] = shared[first->second] = true;
+    }
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (shared[i]) names[i] += "-" + Digest::sha256_of(policies[i].identity.str()).hex().substr(0, 8);
         names[i] += extension;

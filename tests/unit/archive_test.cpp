@@ -2,6 +2,8 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "bundle/archive.hpp"
@@ -67,6 +69,14 @@ TEST(Archive, OwnHeadersGiveLibarchivesBytes) {
                        std::to_string(i) + "\nspec:\n  action: Block\n");
     }
     sets.push_back(many);
+    // Incompressible: the compressed stream outgrows the writer's first output buffer (1 MiB).
+    std::string noise(3'000'000, '\0');
+    std::uint32_t state = 12345;
+    for (auto& c : noise) {
+        state = state * 1664525u + 1013904223u;
+        c = static_cast<char>(state >> 24);
+    }
+    sets.push_back({"noise-a.yaml", noise.substr(0, 1'500'001), "noise-b.yaml", noise.substr(1'500'001)});
     std::size_t compared = 0;
     for (const auto& set : sets) {
         std::vector<ArchiveFile> files;
@@ -86,11 +96,12 @@ TEST(Archive, OwnHeadersGiveLibarchivesBytes) {
     EXPECT_EQ(compared, sets.size() * 10);
     // The layout push makes (issue 22): a directory entry, then the policy files under it.
     const std::string audit_policy(700, 'h');  // outlives the views of the entries
-    const std::vector<ArchiveFile> in_directory{{"policies/", "", true},
+    // The directory's content as build_artifact gives it: a view with no data at all.
+    const std::vector<ArchiveFile> in_directory{{"policies/", std::string_view(), true},
                                                 {"policies/ksp-shop-block-shell.yaml", "kind: KubeArmorPolicy\n"},
                                                 {"policies/hsp-audit.yaml", audit_policy}};
     for (const std::int64_t mtime : {std::int64_t{0}, std::int64_t{1'700'000'000}}) {
-        for (const int level : {-1, 0, 6}) {
+        for (const int level : {-1, 0, 1, 6, 9}) {
             SCOPED_TRACE("directory mtime " + std::to_string(mtime) + " level " + std::to_string(level));
             const auto ours = level < 0 ? write_tar(in_directory, mtime) : write_tar_gz(in_directory, mtime, level);
             const auto theirs = write_archive_with_libarchive(in_directory, mtime, level);
@@ -111,6 +122,27 @@ TEST(Archive, OwnHeadersGiveLibarchivesBytes) {
     ASSERT_TRUE(read);
     ASSERT_EQ(read->size(), 2u);
     EXPECT_EQ((*read)[0].name, std::string(101, 'l'));
+}
+
+// The CRC-32 runs on a second thread beside deflate: a set `cancel` stops both.
+TEST(Archive, CancelStopsTheWriter) {
+    std::vector<std::string> contents(2000, std::string(600, 'p'));
+    std::vector<std::string> names;
+    std::vector<ArchiveFile> files;
+    for (std::size_t i = 0; i < contents.size(); ++i) names.push_back("p" + std::to_string(i) + ".yaml");
+    for (std::size_t i = 0; i < contents.size(); ++i) files.push_back({names[i], contents[i]});
+    const std::atomic<bool> cancel{true};
+    for (const int level : {0, 1, 6, 9}) {
+        const auto stopped = write_tar_gz(files, 0, level, &cancel);
+        ASSERT_FALSE(stopped) << level;
+        EXPECT_EQ(stopped.error().kind, ErrorKind::cancelled) << level;
+    }
+    const std::atomic<bool> go{false};
+    const auto written = write_tar_gz(files, 0, 6, &go);
+    ASSERT_TRUE(written) << written.error().message;
+    const auto read = read_tar_gz(*written, "cancel test");
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->size(), files.size());
 }
 
 TEST(Archive, WriterIsDeterministicAndReadable) {

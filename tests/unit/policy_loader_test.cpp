@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "karmor/policy.hpp"
 #include "policy/conversion.hpp"
 #include "policy/scalars.hpp"
@@ -275,6 +278,65 @@ TEST(PolicyFiles, DirectoriesDuplicatesAndEmptyInputs) {
     EXPECT_EQ(missing.error().kind, ErrorKind::io);
 }
 
+// Files are loaded on every core: problems still come out in input order (each file's own, then
+// the duplicates, each at its later copy in input order), and one problem in the last file
+// refuses the whole set.
+TEST(PolicyFiles, ProblemsOfManyFilesComeOutInInputOrder) {
+    const auto policy_named = [](const std::string& name) {
+        std::string text = block_shell;
+        return text.replace(text.find("block-shell"), 11, name);
+    };
+    TempDir dir;
+    for (int i = 0; i < 40; ++i) {
+        const std::string file = "p" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".yaml";
+        std::string text =
+            policy_named("policy-" + std::to_string(i)) + "---\n" + policy_named("extra-" + std::to_string(i));
+        if (i == 3) text = policy_named("Bad Name 3");
+        if (i == 17) text += "---\n" + policy_named("policy-2");  // a duplicate of p02's
+        if (i == 25) text = policy_named("policy-25") + "---\n" + policy_named("Bad Name 25");
+        if (i == 33) text += "---\n" + policy_named("policy-2");  // the same, a third time
+        if (i == 38) text += "---\n" + policy_named("extra-1");   // of p01's second policy
+        write_text(dir / file, text);
+    }
+    auto all = load_policy_files({dir.path()});
+    ASSERT_FALSE(all);
+    EXPECT_EQ(all.error().kind, ErrorKind::validation);
+    const auto& d = all.error().details;
+    ASSERT_EQ(d.size(), 5u) << all.error().message;
+    EXPECT_NE(d[0].find("p03.yaml:4:9: metadata.name"), std::string::npos) << d[0];
+    EXPECT_NE(d[1].find("p25.yaml:17:9: metadata.name"), std::string::npos) << d[1];
+    EXPECT_NE(
+        d[2].find("p17.yaml:27:1: metadata.name: KubeArmorPolicy/default/policy-2 is defined twice: here and at "),
+        std::string::npos)
+        << d[2];
+    EXPECT_NE(d[2].find("p02.yaml:1:1"), std::string::npos) << d[2];
+    EXPECT_NE(d[3].find("p33.yaml:27:1"), std::string::npos) << d[3];
+    EXPECT_NE(d[3].find("p02.yaml:1:1"), std::string::npos) << d[3];
+    EXPECT_NE(d[4].find("p38.yaml:27:1"), std::string::npos) << d[4];
+    EXPECT_NE(d[4].find("p01.yaml:14:1"), std::string::npos) << d[4];
+
+    // Only the last file is wrong: the set is still refused, with that one problem.
+    TempDir late;
+    for (int i = 0; i < 40; ++i)
+        write_text(late / ("p" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".yaml"),
+                   policy_named(i == 39 ? "Late Bad" : "policy-" + std::to_string(i)));
+    auto refused = load_policy_files({late.path()});
+    ASSERT_FALSE(refused);
+    ASSERT_EQ(refused.error().details.size(), 1u);
+    EXPECT_NE(refused.error().details[0].find("p39.yaml:4:9"), std::string::npos) << refused.error().details[0];
+
+    // Without problems: every policy, sorted by identity.
+    std::filesystem::remove(late / "p39.yaml");
+    auto loaded = load_policy_files({late.path()});
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->size(), 39u);
+    EXPECT_TRUE(std::is_sorted(loaded->begin(), loaded->end(),
+                               [](const Policy& a, const Policy& b) { return a.identity < b.identity; }));
+    EXPECT_EQ(loaded->front().identity.name, "policy-0");
+    EXPECT_EQ((*loaded)[1].identity.name, "policy-1");
+    EXPECT_EQ((*loaded)[2].identity.name, "policy-10");
+}
+
 TEST(PolicyFiles, RecursiveOnlyWhenAsked) {
     TempDir dir;
     write_text(dir / "sub" / "p.yaml", block_shell);
@@ -298,6 +360,25 @@ TEST(PolicyFileNames, ShowKindNamespaceNameAndAreUnique) {
     EXPECT_NE(names[2], names[3]);
     EXPECT_EQ(names[2].rfind("ksp-a-b-c-", 0), 0u);
     EXPECT_EQ(policy_file_names(policies, PolicyFormat::yaml), names) << "names must be deterministic";
+
+    // Three that flatten alike, among others that do not: each of the three gets its own hash,
+    // the others keep the plain name.
+    policies.push_back({});
+    policies.back().identity = {"KubeArmorPolicy", "a", "B-c"};  // ksp-a-b-c too
+    policies.push_back({});
+    policies.back().identity = {"KubeArmorPolicy", "default", "block-chfn"};
+    const auto more = policy_file_names(policies, PolicyFormat::json);
+    EXPECT_EQ(more[0], "ksp-default-block-shell.json");
+    EXPECT_EQ(more[1], "hsp-block-chfn.json");
+    EXPECT_EQ(more[5], "ksp-default-block-chfn.json");
+    for (const std::size_t i : {2u, 3u, 4u}) {
+        EXPECT_EQ(more[i].rfind("ksp-a-b-c-", 0), 0u) << more[i];
+        EXPECT_EQ(more[i].size(), std::string("ksp-a-b-c-12345678.json").size()) << more[i];
+    }
+    EXPECT_NE(more[2], more[3]);
+    EXPECT_NE(more[3], more[4]);
+    EXPECT_NE(more[2], more[4]);
+    EXPECT_EQ(more[2], names[2].substr(0, names[2].size() - 5) + ".json") << "the hash depends on the identity only";
 }
 
 }  // namespace
