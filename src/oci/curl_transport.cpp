@@ -136,6 +136,13 @@ bool excluded_by_no_proxy(const std::string& host, const std::string& no_proxy) 
     return false;
 }
 
+// Whole milliseconds from now to `deadline`, rounded up: libcurl's limits set from it end a
+// transfer at the deadline or after it, never before (the client then knows the time ran out).
+long milliseconds_until(std::chrono::steady_clock::time_point deadline) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    return static_cast<long>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+}
+
 // libcurl is opened, and its global state set up, by the first transport (src/oci/libcurl.hpp):
 // commands that never touch the network start without it. nullptr when it cannot be loaded.
 CURL* new_curl_handle(std::string& load_error) {
@@ -243,9 +250,7 @@ public:
         libcurl().curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_seconds);
         libcurl().curl_easy_setopt(h, CURLOPT_TIMEOUT, options_.total_timeout_seconds);
         if (options_.deadline) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*options_.deadline -
-                                                                                    std::chrono::steady_clock::now())
-                                  .count();
+            const auto left = milliseconds_until(*options_.deadline);
             if (left <= 0) {
                 result.transport = TransportStatus::timeout;
                 result.transport_error = "the time given with --timeout ran out";
@@ -258,11 +263,7 @@ public:
         if (request.timeout_ms > 0) {
             long bound = request.timeout_ms;
             if (options_.total_timeout_seconds > 0) bound = std::min(bound, options_.total_timeout_seconds * 1000);
-            if (options_.deadline)
-                bound =
-                    std::min<long>(bound, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                *options_.deadline - std::chrono::steady_clock::now())
-                                                                .count()));
+            if (options_.deadline) bound = std::min<long>(bound, milliseconds_until(*options_.deadline));
             libcurl().curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, std::max(bound, 1L));
         }
         if (request.http2) {

@@ -56,6 +56,8 @@ long retry_after_ms(const HttpResponse& response) {
 
 // The time to connect ran out (libcurl counts the TLS handshake in it): "Connection timed out
 // after …", "SSL connection timeout". A transfer that stalled later says "Operation too slow".
+constexpr std::chrono::milliseconds deadline_slack{50};
+
 bool timed_out_connecting(const HttpResult& result) {
     return result.transport == TransportStatus::timeout &&
            (result.transport_error.find("SSL connection timeout") != std::string::npos ||
@@ -248,7 +250,11 @@ Result<HttpResponse> RegistryClient::perform(Exchange exchange) {
                 loopback_ && outcome.proxy.empty() &&
                 (outcome.transport == TransportStatus::connect_failed ||
                  (outcome.transport == TransportStatus::timeout && timed_out_connecting(outcome)));
-            const bool out_of_time = options_.deadline && std::chrono::steady_clock::now() >= *options_.deadline;
+            // libcurl's timer, set from the same deadline, may end the transfer a moment before
+            // our clock reaches it: a timeout that close to the deadline is the deadline's (and no
+            // retry would have time left anyway).
+            const bool out_of_time =
+                options_.deadline && std::chrono::steady_clock::now() + deadline_slack >= *options_.deadline;
             if (out_of_time && outcome.transport == TransportStatus::timeout) {
                 Error error = transport_error(request, outcome);
                 error.message = registry_ + ": " + request.method + " " + redact_text(path_of(request.url)) +

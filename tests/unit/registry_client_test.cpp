@@ -3,6 +3,8 @@
 // tested against a real registry in tests/integration.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "oci/registry_client.hpp"
 #include "support/scripted_transport.hpp"
 
@@ -164,6 +166,32 @@ TEST(RegistryClient, TransientFailuresAreRetriedThenReported) {
     EXPECT_EQ(always.seen.size(), 4u);
     EXPECT_EQ(failed.error().kind, ErrorKind::registry);
     EXPECT_NE(failed.error().message.find("HTTP 502"), std::string::npos);
+}
+
+// libcurl's timer, set from --timeout's deadline, can end a transfer a moment before the
+// client's own clock reaches the deadline: that timeout is still --timeout's, said as such and
+// not retried (it once came out as "no answer within the connection time limit (15 s)" under load).
+TEST(RegistryClient, ATimeoutAtTheEdgeOfTheDeadlineIsTheDeadlines) {
+    ScriptedTransport t;
+    t.script = {fail(TransportStatus::timeout), respond(200)};
+    auto options = fast_options();
+    options.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+    options.timeout_ms = 2000;
+    RegistryClient client(ref("registry.test/repo:v1"), options, t);
+    auto result = client.blob_exists(blob_of(""));
+    ASSERT_FALSE(result);
+    EXPECT_NE(result.error().message.find("no answer within --timeout 2000ms"), std::string::npos)
+        << result.error().message;
+    EXPECT_EQ(t.seen.size(), 1u) << "no retry once the time is up";
+
+    // Well before the deadline, a timeout is a transient failure like any other: retried.
+    ScriptedTransport early;
+    early.script = {fail(TransportStatus::timeout), respond(200)};
+    options.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    RegistryClient patient(ref("registry.test/repo:v1"), options, early);
+    auto retried = patient.blob_exists(blob_of(""));
+    ASSERT_TRUE(retried) << retried.error().message;
+    EXPECT_EQ(early.seen.size(), 2u);
 }
 
 TEST(RegistryClient, LoopbackFallsBackToPlainHttpOnlyWhenTlsIsNotSpoken) {
