@@ -107,11 +107,6 @@ std::string host_of(const std::string& url) {
     return lowercase(authority.substr(0, authority.find(':')));
 }
 
-// Never proxied: this machine's addresses, "localhost" and the names under .localhost.
-bool is_local_host(const std::string& host) {
-    return util::is_loopback_host(host) || host.ends_with(".localhost");
-}
-
 // NO_PROXY as Go reads it: comma-separated "*", host names (which also cover their
 // subdomains, with or without a leading dot), "HOST:PORT" (port ignored here) and IP addresses.
 bool excluded_by_no_proxy(const std::string& host, const std::string& no_proxy) {
@@ -408,7 +403,7 @@ ProxyChoice proxy_for(const std::string& url, const std::function<const char*(co
     std::string ignored;
     const auto no_proxy = first_set("NO_PROXY", "no_proxy", ignored);
     const auto host = host_of(url);
-    if (is_local_host(host) || excluded_by_no_proxy(host, no_proxy)) return choice;
+    if (util::is_local_name(host) || excluded_by_no_proxy(host, no_proxy)) return choice;
     const bool https = lowercase(url.substr(0, 8)) == "https://";
     choice.proxy = https ? first_set("HTTPS_PROXY", "https_proxy", choice.variable)
                          : first_set("HTTP_PROXY", "http_proxy", choice.variable);

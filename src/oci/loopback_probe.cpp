@@ -103,12 +103,6 @@ LoopbackProtocol ask(int socket_fd, Clock::time_point deadline) {
     return LoopbackProtocol::unknown;
 }
 
-// Names under .localhost too: what they resolve to is checked before connecting
-// (is_loopback_address).
-bool is_loopback_name(const std::string& host) {
-    return util::is_loopback_host(host) || host.ends_with(".localhost");
-}
-
 }  // namespace
 
 std::string loopback_probe_hello() {
@@ -117,7 +111,7 @@ std::string loopback_probe_hello() {
 
 LoopbackProtocol probe_loopback_protocol(const std::string& host, const std::string& port,
                                          std::chrono::milliseconds budget) {
-    if (!is_loopback_name(host) || port.empty()) return LoopbackProtocol::unknown;
+    if (!util::is_local_name(host) || port.empty()) return LoopbackProtocol::unknown;
     const auto deadline = Clock::now() + budget;
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;

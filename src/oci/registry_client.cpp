@@ -54,10 +54,11 @@ long retry_after_ms(const HttpResponse& response) {
     return util::retry_after_milliseconds(response.header("Retry-After"), max_retry_after_ms);
 }
 
-// The time to connect ran out (libcurl counts the TLS handshake in it): "Connection timed out
-// after …", "SSL connection timeout". A transfer that stalled later says "Operation too slow".
+// How close to --timeout's deadline a transport timeout counts as the deadline's (perform()).
 constexpr std::chrono::milliseconds deadline_slack{50};
 
+// The time to connect ran out (libcurl counts the TLS handshake in it): "Connection timed out
+// after …", "SSL connection timeout". A transfer that stalled later says "Operation too slow".
 bool timed_out_connecting(const HttpResult& result) {
     return result.transport == TransportStatus::timeout &&
            (result.transport_error.find("SSL connection timeout") != std::string::npos ||

@@ -29,4 +29,8 @@ bool is_loopback_host(std::string_view host) {
     return is_loopback_ip(host);
 }
 
+bool is_local_name(std::string_view host) {
+    return is_loopback_host(host) || host.ends_with(".localhost");
+}
+
 }  // namespace karmor::util

@@ -17,4 +17,8 @@ bool is_loopback_ip(std::string_view host);
 // DNS.
 bool is_loopback_host(std::string_view host);
 
+// is_loopback_host, or a name under .localhost: for the proxy bypass (such a name is never sent
+// to a proxy) and the loopback probe (which checks what the name resolves to before connecting).
+bool is_local_name(std::string_view host);
+
 }  // namespace karmor::util

@@ -200,6 +200,10 @@ TEST(Loopback, AddressesAndNames) {
     for (const char* no : {"localhost.", "my.localhost", "localhost.example.com", "127.example.com", "local"})
         EXPECT_FALSE(util::is_loopback_host(no)) << no;
     EXPECT_FALSE(util::is_loopback_ip(std::string_view("127.0.0.1\0evil", 14)));
+    for (const char* yes : {"localhost", "registry.localhost", "127.0.0.1", "::1"})
+        EXPECT_TRUE(util::is_local_name(yes)) << yes;
+    for (const char* no : {"localhost.example.com", "notlocalhost", "127.999.999.999"})
+        EXPECT_FALSE(util::is_local_name(no)) << no;
 }
 
 TEST(Loopback, TheLoopbackRuleAppliesToThisMachineOnly) {
