@@ -18,6 +18,8 @@ Unexpected<Error> invalid(std::string_view text, const std::string& why) {
         Error(ErrorKind::usage, "invalid reference \"" + std::string(text) + "\": " + why, expected_form));
 }
 
+constexpr std::size_t max_host_name_length = 253;
+
 bool looks_like_registry(std::string_view component) {
     return component.find('.') != std::string_view::npos || component.find(':') != std::string_view::npos ||
            component == "localhost";
@@ -71,6 +73,12 @@ Result<Reference> Reference::parse(std::string_view text) {
 
     if (!oci::grammar::is_registry_host(ref.registry_))
         return invalid(text, "registry \"" + ref.registry_ + "\" is not a host name with an optional port");
+    // A DNS name has at most 253 characters (RFC 1035). The grammar alone bounds no label, and
+    // a 4,000-character host made the normalized form (":latest" added) longer than a reference
+    // may be, so it no longer parsed.
+    if (const auto host_end = ref.registry_.find(ref.registry_.front() == '[' ? ']' : ':');
+        std::min(host_end, ref.registry_.size()) > max_host_name_length)
+        return invalid(text.substr(0, 64), "the registry's host name is longer than 253 characters");
     // Host names are case-insensitive (RFC 4343): LOCALHOST:5000 is the loopback registry,
     // and credentials stored for registry.example.com apply to Registry.Example.com.
     for (auto& c : ref.registry_)

@@ -94,6 +94,31 @@ TEST(Reference, LengthLimitCountsTheImplicitLibraryPrefix) {
     EXPECT_TRUE(Reference::parse(fits->str())) << "the normalized form must parse again";
 }
 
+// Found by fuzz/reference_fuzz in CI: a 4,000-character registry host parsed, and the
+// normalized form (":latest" added) was longer than 4096 characters, so it no longer parsed.
+// A DNS name has at most 253 characters; the bound keeps every normalized form short.
+TEST(Reference, RegistryHostIsAtMostADnsNameLong) {
+    std::string long_host;
+    while (long_host.size() < 4000) long_host += "abcdefgh.";
+    long_host += "io";
+    auto too_long = Reference::parse(long_host + "/p");
+    ASSERT_FALSE(too_long);
+    EXPECT_NE(too_long.error().message.find("longer than 253"), std::string::npos) << too_long.error().message;
+    EXPECT_LT(too_long.error().message.size(), 200u) << "the 4,000 characters are not echoed";
+
+    std::string host(249, 'a');
+    host += ".io";  // 252 characters
+    for (const std::string& fits : {host + "/p", "x" + host + ":65535/p"}) {
+        auto ref = Reference::parse(fits);
+        ASSERT_TRUE(ref) << ref.error().message;
+        auto again = Reference::parse(ref->str());
+        ASSERT_TRUE(again) << "the normalized form must parse again";
+        EXPECT_EQ(again->str(), ref->str());
+    }
+    EXPECT_FALSE(Reference::parse("xx" + host + ":5000/p")) << "254 characters";
+    EXPECT_FALSE(Reference::parse("[" + std::string(300, ':') + "]/p")) << "an address literal is bounded too";
+}
+
 TEST(Reference, Loopback) {
     for (const char* r : {"localhost:5000/p", "127.0.0.1:5000/p", "127.1.2.3/p", "[::1]:80/p", "localhost/p"})
         EXPECT_TRUE(Reference::parse(r)->is_loopback()) << r;
