@@ -8,7 +8,8 @@
 # This is the same libcurl, built from Debian's own source package of the version installed
 # (so with Debian's security patches, and the ABI of the headers karmor compiles against), with
 # HTTP and HTTPS only: OpenSSL, nghttp2 (gRPC), zlib and the threaded resolver. Without it,
-# karmor loads the system's libcurl.so.4 as before.
+# karmor loads the system's libcurl.so.4 as before. One patch (scripts/libcurl-lazy-tls.patch)
+# moves OpenSSL's initialisation from curl_global_init to the first TLS connection.
 #
 # The source comes from the Debian mirror in /etc/apt/sources.list.d/debian.sources (or
 # sources.list), through a private apt state: the system's apt configuration is not changed.
@@ -25,7 +26,10 @@ if [ -z "$version" ]; then
   echo "libcurl: libcurl4-openssl-dev is not installed (scripts/setup.sh installs it)" >&2
   exit 1
 fi
-dir=$cache/libcurl-$version
+# karmor's changes to the source, each with its reason in the patch: the cache is keyed on them.
+patches=("$(dirname "$0")/libcurl-lazy-tls.patch")
+patch_key=$(cat "${patches[@]}" | sha256sum | cut -c1-12)
+dir=$cache/libcurl-$version-$patch_key
 library=$dir/libkarmor-curl.so
 if [ -f "$library" ]; then
   echo "$library"
@@ -39,7 +43,7 @@ if [ -f "$library" ]; then
   exit 0
 fi
 
-for tool in dpkg-source make cc; do
+for tool in dpkg-source make cc patch; do
   command -v "$tool" >/dev/null || {
     echo "libcurl: $tool is missing (scripts/setup.sh installs dpkg-dev and build-essential)" >&2
     exit 1
@@ -82,6 +86,14 @@ fi
   echo "libcurl: cannot unpack Debian's curl source package (see above)" >&2
   exit 1
 }
+
+for p in "${patches[@]}"; do
+  patch -d "$work/src" -p1 --quiet <"$p" >>"$work/apt.log" 2>&1 || {
+    cat "$work/apt.log" >&2
+    echo "libcurl: $p does not apply to Debian's curl $version source" >&2
+    exit 1
+  }
+done
 
 # Debian's own configure choices where karmor uses them (versioned symbols, threaded resolver,
 # the CA locations); everything an OCI, Sigstore or Kubernetes client does not speak is off.

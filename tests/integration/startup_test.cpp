@@ -3,6 +3,9 @@
 // objects the dynamic loader maps); the timings are bench/startup.sh's.
 #include <gtest/gtest.h>
 
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <sstream>
@@ -122,6 +125,72 @@ TEST(Startup, RegistryCommandsOpenLibcurlWhenTheyNeedItAndWork) {
     EXPECT_TRUE(loaded(pull, expected_libcurl())) << listing(pull);
     EXPECT_TRUE(loaded(pull, "libarchive.so.13")) << listing(pull);
     EXPECT_FALSE(std::filesystem::is_empty(out / "policies"));
+}
+
+// How often a program opened `path` while `run` ran: inotify reports every open of a watched
+// file, whoever opens it.
+template <typename Run>
+int opens_of(const std::filesystem::path& path, Run run) {
+    const int watcher = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (watcher < 0 || ::inotify_add_watch(watcher, path.c_str(), IN_OPEN) < 0) {
+        ADD_FAILURE() << "inotify cannot watch " << path;
+        return -1;
+    }
+    run();
+    int opens = 0;
+    alignas(inotify_event) char events[4096];
+    for (ssize_t n; (n = ::read(watcher, events, sizeof events)) > 0;)
+        for (char* at = events; at < events + n;
+             at += sizeof(inotify_event) + reinterpret_cast<inotify_event*>(at)->len)
+            if (reinterpret_cast<inotify_event*>(at)->mask & IN_OPEN) ++opens;
+    ::close(watcher);
+    return opens;
+}
+
+// karmor's libcurl initialises OpenSSL at its first TLS connection, not when it is loaded
+// (scripts/libcurl-lazy-tls.patch): a plain-HTTP command never reads OpenSSL's configuration,
+// a TLS one reads it as before. OPENSSL_CONF names the file OpenSSL reads, so its opens tell.
+TEST(Startup, OpenSslIsInitialisedByTheFirstTlsConnectionOnly) {
+    if (expected_libcurl() != "libkarmor-curl.so")
+        GTEST_SKIP() << "SKIPPED: this build uses the system's libcurl, which initialises OpenSSL when it is "
+                        "loaded; build with -DKARMOR_LIBCURL=$(scripts/libcurl.sh | tail -n 1)";
+    testing::TempDir work;
+    const auto config = work / "openssl.cnf";
+    testing::write_text(config, "# read by OpenSSL when it is initialised\n");
+    const std::map<std::string, std::string> env = {{"OPENSSL_CONF", config.string()}};
+
+    KARMOR_START_REGISTRY(plain, testing::RegistryConfig{});
+    const std::string image = plain->localhost() + "/startup/tls-init:v1";
+    testing::CommandResult push;
+    EXPECT_EQ(opens_of(config,
+                       [&] {
+                           push = run_karmor({"oci", "push", "--plain-http", "-i", image, "-p", examples}, {}, env);
+                       }),
+              0);
+    ASSERT_EQ(push.exit_code, 0) << push.err;
+    testing::CommandResult pull;
+    EXPECT_EQ(opens_of(config,
+                       [&] {
+                           pull = run_karmor(
+                               {"oci", "pull", "--plain-http", "-i", image, "-o", (work / "plain").string()}, {}, env);
+                       }),
+              0);
+    ASSERT_EQ(pull.exit_code, 0) << pull.err;
+
+    testing::RegistryConfig tls_config;
+    tls_config.tls = true;
+    KARMOR_START_REGISTRY(tls, tls_config);
+    const std::string tls_image = tls->localhost() + "/startup/tls-init:v1";
+    testing::CommandResult tls_push;
+    EXPECT_GE(opens_of(config,
+                       [&] {
+                           tls_push = run_karmor(
+                               {"oci", "push", "-i", tls_image, "-p", examples, "--ca-file", tls->ca_file().string()},
+                               {}, env);
+                       }),
+              1)
+        << "a TLS connection initialises OpenSSL with its configuration";
+    ASSERT_EQ(tls_push.exit_code, 0) << tls_push.err;
 }
 
 // The commands `karmor oci --help` lists, by name.
