@@ -23,8 +23,9 @@ Result<void> load() {
 #define KARMOR_LIBCURL_LOAD(name) KARMOR_LOAD_FUNCTION(loaded_table, *handle, libcurl_library, name)
     KARMOR_LIBCURL_FUNCTIONS(KARMOR_LIBCURL_LOAD)
 #undef KARMOR_LIBCURL_LOAD
-    // libcurl's global state (and with it OpenSSL's, which reads openssl.cnf) is set up here,
-    // by the first transport, not at program start.
+    // libcurl's global state is set up here, by the first transport, not at program start.
+    // The system's libcurl sets up OpenSSL (and reads openssl.cnf) here too; karmor's own
+    // does it at the first TLS connection (scripts/libcurl-lazy-tls.patch).
     if (const CURLcode code = loaded_table.curl_global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK)
         return unexpected(Error(ErrorKind::registry,
                                 std::string("cannot initialise libcurl: ") + loaded_table.curl_easy_strerror(code)));
