@@ -254,7 +254,9 @@ std::vector<Policy> read_policy_layers(std::vector<FetchedLayer>& layers, const 
     for (std::size_t i = 0; refused && i < texts.size(); ++i)
         if (taken[i]) *texts[i].layer_bytes = std::move(read[i].policies.front().serialized);
     std::vector<Policy> policies;
-    policies.reserve(texts.size());
+    std::size_t count = 0;
+    for (const auto& p : read) count += p.policies.size();
+    policies.reserve(count);  // a text may hold many policies: texts.size() would regrow it
     for (auto& p : read) {
         std::move(p.problems.begin(), p.problems.end(), std::back_inserter(problems));
         std::move(p.policies.begin(), p.policies.end(), std::back_inserter(policies));

@@ -9,6 +9,7 @@
 #include "util/atomic_file.hpp"
 #include "util/json_string.hpp"
 #include "util/json_text.hpp"
+#include "util/parallel.hpp"
 
 namespace karmor::follow {
 
@@ -16,6 +17,14 @@ namespace fs = std::filesystem;
 
 std::string sha256_hex(std::string_view bytes) {
     return Digest::sha256_of(bytes).hex();
+}
+
+std::vector<RecordedFile> recorded_files(const std::vector<Policy>& policies, const std::vector<std::string>& names) {
+    std::vector<RecordedFile> files(policies.size());
+    util::parallel_for(policies.size(), [&](std::size_t i) {
+        files[i] = {names[i], sha256_hex(policies[i].serialized), policies[i].identity};
+    });
+    return files;
 }
 
 std::optional<std::string> file_sha256(const fs::path& path) {

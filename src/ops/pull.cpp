@@ -317,10 +317,8 @@ Result<PullResult> pull_policies(const PullOptions& options) {
     if (staged) {
         if (options.remote.cancel && options.remote.cancel->load())
             return unexpected(Error(ErrorKind::cancelled, "interrupted; the output directory is unchanged"));
-        follow::PullState state{result.manifest_digest.str(), result.location, {}};
-        state.files.reserve(policies->size());
-        for (std::size_t i = 0; i < policies->size(); ++i)
-            state.files.push_back({names[i], follow::sha256_hex((*policies)[i].serialized), (*policies)[i].identity});
+        follow::PullState state{result.manifest_digest.str(), result.location,
+                                follow::recorded_files(*policies, names)};
         if (auto committed = staged->commit(*policies, names); !committed)
             return unexpected(std::move(committed).error());
         for (const auto& name : names) result.files_written.push_back(staged->target() / name);
@@ -353,13 +351,11 @@ Result<PullResult> pull_policies(const PullOptions& options) {
                                                           "are no longer known as karmor's");
         earlier = std::optional<follow::PullState>();
     }
-    follow::PullState state{result.manifest_digest.str(), result.location, {}};
-    state.files.reserve(policies->size());
+    follow::PullState state{result.manifest_digest.str(), result.location, follow::recorded_files(*policies, names)};
     std::vector<ops::OutputFile> files;
     files.reserve(policies->size());
     std::set<std::string> new_names;
     for (std::size_t i = 0; i < policies->size(); ++i) {
-        state.files.push_back({names[i], follow::sha256_hex((*policies)[i].serialized), (*policies)[i].identity});
         new_names.insert(names[i]);
         files.push_back({names[i], std::move((*policies)[i].serialized)});
     }
