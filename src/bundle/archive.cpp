@@ -311,6 +311,15 @@ Result<std::string> write_tar(const std::vector<ArchiveFile>& files, std::int64_
 
 Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,
                                               const ArchiveLimits& limits, const ArchiveContext& context) {
+    std::vector<ArchiveEntry> entries;
+    auto read = read_tar_gz_each(
+        bytes, where, limits, [&](ArchiveEntry&& entry) { entries.push_back(std::move(entry)); }, context);
+    if (!read) return unexpected(std::move(read).error());
+    return entries;
+}
+
+Result<void> read_tar_gz_each(std::string_view bytes, const std::string& where, const ArchiveLimits& limits,
+                              const std::function<void(ArchiveEntry&&)>& on_entry, const ArchiveContext& context) {
     if (auto loaded = load_libarchive(); !loaded) return unexpected(std::move(loaded).error());
     ArchiveReader reader(libarchive().archive_read_new());
     archive* a = reader.get();
@@ -322,7 +331,6 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
                            (libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : ""),
                        context);
 
-    std::vector<ArchiveEntry> entries;
     std::set<std::string> names;
     std::uint64_t total = 0;
     std::uint64_t count = 0;
@@ -387,9 +395,9 @@ Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std:
                                context);
             entry.content.append(buffer, static_cast<std::size_t>(n));
         }
-        entries.push_back(std::move(entry));
+        on_entry(std::move(entry));
     }
-    return entries;
+    return {};
 }
 
 }  // namespace karmor::bundle

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,5 +60,11 @@ struct ArchiveContext {
 // refused, as are archives over `limits`. Directory entries are skipped.
 Result<std::vector<ArchiveEntry>> read_tar_gz(std::string_view bytes, const std::string& where,
                                               const ArchiveLimits& limits = {}, const ArchiveContext& context = {});
+
+// The same reading and checks, handing each file to `on_entry` as soon as it is read, so that a
+// caller can work on the first files while the rest are decompressed. On a refusal the files
+// handed over before it stay handed over: the caller drops what it made of them.
+Result<void> read_tar_gz_each(std::string_view bytes, const std::string& where, const ArchiveLimits& limits,
+                              const std::function<void(ArchiveEntry&&)>& on_entry, const ArchiveContext& context = {});
 
 }  // namespace karmor::bundle

@@ -1,6 +1,7 @@
 #include "bundle/artifact.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
 #include <thread>
 
@@ -197,69 +198,85 @@ std::vector<Policy> read_policy_layers(std::vector<FetchedLayer>& layers, const 
                                        const ArchiveLimits& limits, std::vector<Diagnostic>& problems,
                                        const std::function<void(Policy&)>& parsed) {
     // Every text to parse, with the name it is reported under; a YAML layer's own bytes, which
-    // its policy may take (parse_policy_text_taking), instead of a copy.
+    // its policy may take (parse_policy_text_taking), instead of a copy. Texts are independent:
+    // they are parsed and validated on every core as soon as they are read, an archive's first
+    // files while the rest are still decompressed, and their results stay in their order.
     struct Text {
         std::string_view content;
         std::string source;
         std::string* layer_bytes = nullptr;
+        std::size_t archive = 0;  // 1 + the index of the archive it came from; 0: a YAML layer
+        std::vector<Policy> policies;
+        std::vector<Diagnostic> problems;
+        bool taken = false;  // it took its layer's bytes
     };
-    std::vector<Text> texts;
-    std::vector<std::vector<ArchiveEntry>> archives;  // owns the contents of archive entries
+    const auto parse = [&](Text& text) {
+        if (auto* bytes = text.layer_bytes) {
+            const bool had_bytes = !bytes->empty();
+            text.policies = parse_policy_text_taking(*bytes, text.source, options, text.problems);
+            text.taken = had_bytes && bytes->empty();
+        } else {
+            text.policies = parse_policy_text(text.content, text.source, options, text.problems);
+        }
+        // A text whose only policy was refused already says why; "holds no policy" would be noise.
+        if (text.policies.empty() && text.problems.empty())
+            text.problems.push_back(problem_in(text.source, "holds no policy"));
+        if (parsed)
+            for (auto& policy : text.policies) parsed(policy);
+    };
+    // Deques: what was handed to the parsing threads stays where it is while more is added.
+    std::deque<Text> texts;
+    std::deque<ArchiveEntry> entries;    // owns the contents of archive entries
+    std::vector<char> refused_archives;  // an archive refused part-way: what was read of it is dropped
+    util::ParallelStream<Text, decltype(parse)> parsing(parse);
     for (auto& layer : layers) {
         const auto& d = layer.descriptor;
         const auto title = d.annotations.count(annotation::title) ? d.annotations.at(annotation::title) : "";
         const std::string source = "layer " + d.digest.str().substr(0, 19) + (title.empty() ? "" : " (" + title + ")");
         if (d.media_type == media_type::kubearmor_layer_tar_gzip) {
-            auto entries = read_tar_gz(layer.bytes, source, limits);
-            if (!entries) {
+            refused_archives.push_back(0);
+            const std::size_t archive = refused_archives.size();
+            auto read = read_tar_gz_each(layer.bytes, source, limits, [&](ArchiveEntry&& entry) {
+                entries.push_back(std::move(entry));
+                auto& text = texts.emplace_back();
+                text.content = entries.back().content;
+                text.source = source + ":" + entries.back().name;
+                text.archive = archive;
+                parsing.add(text);
+            });
+            if (!read) {
+                refused_archives[archive - 1] = 1;
                 // The archive reader names the layer already; the diagnostic adds it again.
-                auto message = entries.error().message;
+                auto message = read.error().message;
                 if (message.rfind(source + ": ", 0) == 0) message.erase(0, source.size() + 2);
                 problems.push_back(problem_in(source, std::move(message)));
-                continue;
             }
-            archives.push_back(std::move(*entries));
-            for (const auto& entry : archives.back()) texts.push_back({entry.content, source + ":" + entry.name});
         } else {
-            texts.push_back({layer.bytes, title.empty() ? source : title, &layer.bytes});
+            auto& text = texts.emplace_back();
+            text.content = layer.bytes;
+            text.source = title.empty() ? source : title;
+            text.layer_bytes = &layer.bytes;
+            parsing.add(text);
         }
     }
+    parsing.finish();
+    const auto dropped = [&](const Text& text) { return text.archive != 0 && refused_archives[text.archive - 1]; };
 
-    // Texts are independent: parse and validate them on every core, keeping their order.
-    struct Parsed {
-        std::vector<Policy> policies;
-        std::vector<Diagnostic> problems;
-    };
-    std::vector<Parsed> read(texts.size());
-    std::vector<char> taken(texts.size(), 0);  // not vector<bool>: written from several threads
-    util::parallel_for(texts.size(), [&](std::size_t i) {
-        auto& text = read[i];
-        if (auto* bytes = texts[i].layer_bytes) {
-            const bool had_bytes = !bytes->empty();
-            text.policies = parse_policy_text_taking(*bytes, texts[i].source, options, text.problems);
-            taken[i] = had_bytes && bytes->empty();
-        } else {
-            text.policies = parse_policy_text(texts[i].content, texts[i].source, options, text.problems);
-        }
-        // A text whose only policy was refused already says why; "holds no policy" would be noise.
-        if (text.policies.empty() && text.problems.empty())
-            text.problems.push_back(problem_in(texts[i].source, "holds no policy"));
-        if (parsed)
-            for (auto& policy : text.policies) parsed(policy);
-    });
     // A refused artifact's layers may be read again (pull's hint that --skip-validation would
     // help): the texts taken go back to their layers.
-    const bool refused =
-        !problems.empty() || std::any_of(read.begin(), read.end(), [](const Parsed& p) { return !p.problems.empty(); });
-    for (std::size_t i = 0; refused && i < texts.size(); ++i)
-        if (taken[i]) *texts[i].layer_bytes = std::move(read[i].policies.front().serialized);
+    const bool refused = !problems.empty() || std::any_of(texts.begin(), texts.end(), [&](const Text& text) {
+        return !dropped(text) && !text.problems.empty();
+    });
+    for (auto& text : texts)
+        if (refused && text.taken) *text.layer_bytes = std::move(text.policies.front().serialized);
     std::vector<Policy> policies;
     std::size_t count = 0;
-    for (const auto& p : read) count += p.policies.size();
+    for (const auto& text : texts) count += dropped(text) ? 0 : text.policies.size();
     policies.reserve(count);  // a text may hold many policies: texts.size() would regrow it
-    for (auto& p : read) {
-        std::move(p.problems.begin(), p.problems.end(), std::back_inserter(problems));
-        std::move(p.policies.begin(), p.policies.end(), std::back_inserter(policies));
+    for (auto& text : texts) {
+        if (dropped(text)) continue;
+        std::move(text.problems.begin(), text.problems.end(), std::back_inserter(problems));
+        std::move(text.policies.begin(), text.policies.end(), std::back_inserter(policies));
     }
     if (policies.size() > options.limits.max_policies)
         problems.push_back(

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "bundle/artifact.hpp"
 #include "oci/manifest_json.hpp"
@@ -155,6 +156,37 @@ TEST(Artifact, ReadsTheFlatArchivesOfEarlierVersions) {
     ASSERT_EQ(policies.size(), 2u);
     EXPECT_EQ(policies[0].identity.name, "b");
     EXPECT_EQ(policies[1].identity.name, "a");
+}
+
+// An archive's files are parsed while the rest is decompressed (util::ParallelStream). One
+// that turns out corrupt part-way is refused as a whole, as when nothing was parsed before the
+// refusal: its files read before it add no policy and no problem of their own.
+TEST(Artifact, AnArchiveRefusedPartWayAddsOnlyItsRefusal) {
+    const auto a = policy_text("KubeArmorPolicy", "a");
+    const auto b = policy_text("KubeArmorPolicy", "b", "  labels: [not, a, map]\n");  // a problem of its own
+    const std::string c = policy_text("KubeArmorPolicy", "c") + "# " + std::string(300000, 'x') + "\n";
+    const std::vector<ArchiveFile> files = {{"a.yaml", a}, {"b.yaml", b}, {"c.yaml", c}};
+    auto archive = write_tar_gz(files, 0, 0);  // stored, not compressed: the cut lands in c.yaml
+    ASSERT_TRUE(archive);
+    FetchedLayer whole;
+    whole.descriptor.media_type = media_type::kubearmor_layer_tar_gzip;
+    whole.bytes = *archive;
+    std::vector<FetchedLayer> complete{whole};
+    std::vector<Diagnostic> problems;
+    EXPECT_EQ(read_policy_layers(complete, {}, {}, problems).size(), 2u);
+    ASSERT_EQ(problems.size(), 1u) << "b.yaml's own problem, while the archive reads";
+
+    FetchedLayer cut = whole;
+    cut.bytes.resize(cut.bytes.size() * 3 / 4);
+    std::vector<FetchedLayer> layers{cut};
+    problems.clear();
+    std::atomic<int> handed_over{0};
+    const auto policies = read_policy_layers(layers, {}, {}, problems, [&](Policy&) { ++handed_over; });
+    EXPECT_TRUE(policies.empty());
+    ASSERT_EQ(problems.size(), 1u) << problems.back().str();
+    EXPECT_EQ(problems[0].str().find("labels"), std::string::npos) << problems[0].str();
+    EXPECT_NE(problems[0].str().find("truncated"), std::string::npos) << problems[0].str();
+    EXPECT_LE(handed_over.load(), 1) << "a.yaml may have been parsed before the refusal; c.yaml never";
 }
 
 TEST(Artifact, ReadsLayersOfOtherTools) {
