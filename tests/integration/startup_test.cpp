@@ -74,7 +74,14 @@ TEST(Startup, QuickCommandsLoadNeitherTheHttpStackNorLibarchiveNorLibsodium) {
         const auto run = run_and_list_objects(args);
         ASSERT_EQ(run.result.exit_code, 0) << args[0] << ": " << run.result.err.substr(0, 2000);
         ASSERT_FALSE(run.objects.empty()) << "LD_DEBUG=files reported nothing for " << args[0];
-        ASSERT_TRUE(loaded(run, "libstdc++")) << listing(run);
+        ASSERT_TRUE(loaded(run, "libc.so")) << listing(run);
+#if KARMOR_STATIC_CXX_RUNTIME
+        // The C++ runtime is part of the executable (top-level CMakeLists.txt).
+        EXPECT_FALSE(loaded(run, "libstdc++")) << args[0] << ": " << listing(run);
+        EXPECT_FALSE(loaded(run, "libgcc_s")) << args[0] << ": " << listing(run);
+#else
+        EXPECT_TRUE(loaded(run, "libstdc++")) << listing(run);
+#endif
         for (const auto& library : http_stack)
             EXPECT_FALSE(loaded(run, library)) << args[0] << " loads " << library << ": " << listing(run);
         for (const auto& library : archive_stack)
