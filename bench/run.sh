@@ -41,6 +41,10 @@ ext4_rounds=5
 
 cc -O2 -o "$work/yaml_parse_floor" bench/yaml_parse_floor.c -lyaml
 cc -O2 -o "$work/write_files_floor" bench/write_files_floor.c
+cc -O2 -o "$work/http_floor" bench/http_floor.c -ldl
+# The libcurl karmor opens (src/oci/libcurl.cpp): its own beside the binary, else the system's.
+libcurl="$(dirname "$karmor")/libkarmor-curl.so"
+[ -f "$libcurl" ] || libcurl=libcurl.so.4
 
 now_ns() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -191,6 +195,27 @@ goal2_row pull "$klp" oras "$ol" 0.9 " --plain-http"
 echo "| one policy push with --plain-http (no TLS probe of the loopback rule) | $(ms "$kpp") ms | - | - |"
 echo "| one policy pull with --plain-http (no TLS probe of the loopback rule) | $(ms "$klp") ms | - | - |"
 
+# The floor of the goal 1 rows: bench/http_floor.c sends karmor's requests with karmor's libcurl
+# and does nothing else (no parsing, checking or writing). Push: the tag (not there yet), the two
+# blob HEADs, the manifest PUT (the manifest of one:src, to a new tag); pull: the manifest and
+# the layer.
+floor_config=$(jq -r '.config.digest' "$manifest_file")
+floor_layer=$(jq -r '.layers[0].digest' "$manifest_file")
+floor_type=$(jq -r '.mediaType' "$manifest_file")
+floor_push() {  # SCHEME AUTHORITY CA_FILE|- TAG_PREFIX
+  echo "$work/http_floor $libcurl $3 GET:404 $1://$2/v2/one/manifests/$4{i} HEAD $1://$2/v2/one/blobs/$floor_config HEAD $1://$2/v2/one/blobs/$floor_layer PUT $1://$2/v2/one/manifests/$4{i} $manifest_file $floor_type"
+}
+floor_pull() {  # SCHEME AUTHORITY CA_FILE|-
+  echo "$work/http_floor $libcurl $3 GET $1://$2/v2/one/manifests/src GET $1://$2/v2/one/blobs/$floor_layer"
+}
+read -r fpp _ < <(scan floor-push-plain "$(floor_push http "$reg" - fp)")
+read -r flp _ < <(scan floor-pull-plain "$(floor_pull http "$reg" -)")
+floor_row() {  # WHAT FLOOR_NS KARMOR_NS ORAS_NS
+  echo "| one policy $1: the floor, karmor's requests and nothing else with its libcurl (bench/http_floor.c) | $(ms "$2") ms; karmor $(ms "$3") ms (+$(awk -v k="$3" -v f="$2" 'BEGIN {printf "%.1f", (k - f) / 1e6}')), oras $(ms "$4") ms | - | - |"
+}
+floor_row "push --plain-http" "$fpp" "$kpp" "$op"
+floor_row "pull --plain-http" "$flp" "$klp" "$ol"
+
 # Goal 1 with TLS: a second docker-registry serving HTTPS with a throwaway CA, each client told
 # to trust it (karmor and ORAS --ca-file, skopeo --cert-dir). ORAS speaks plain HTTP to
 # "localhost" by itself, so it is given 127.0.0.1 (the certificate names both).
@@ -212,11 +237,15 @@ if [ "$have_oras" = yes ]; then
   read -r top _ < <(scan oras-push-tls "$oras push --ca-file $ca --disable-path-validation --annotation run=o{i} --config $work/one/config.json:$config_type $tls_ip/one:o{i} $work/one/oras/$layer_name:$layer_type")
   read -r tol _ < <(scan oras-pull-tls "$oras pull --ca-file $ca $tls_ip/one:src -o $work/topull{i}")
 fi
+read -r tfp _ < <(scan floor-push-tls "$(floor_push https "$tls_reg" "$ca" fp)")
+read -r tfl _ < <(scan floor-pull-tls "$(floor_pull https "$tls_reg" "$ca")")
 stop_tls_registry
 goal2_row "push, TLS" "$tkp" skopeo "$tsp" 0.5
 goal2_row "push, TLS" "$tkp" oras "$top" 0.9
 goal2_row "pull, TLS" "$tkl" skopeo "$tsl" 0.5
 goal2_row "pull, TLS" "$tkl" oras "$tol" 0.9
+floor_row "push, TLS" "$tfp" "$tkp" "$top"
+floor_row "pull, TLS" "$tfl" "$tkl" "$tol"
 echo "| one policy: the registry's own time per push, karmor / skopeo / oras | $kp_reg / $sp_reg / $op_reg ms | - | - |"
 echo "| one policy: the registry's own time per pull, karmor / skopeo / oras | $kl_reg / $sl_reg / $ol_reg ms | - | - |"
 split() { awk -v total="$1" -v start="$version_ms" -v reg="$2" 'BEGIN {t = total / 1e6; printf "%.1f ms: start-up %.1f (`karmor version`), the registry answering %.1f, the rest %.1f", t, start, reg, t - start - reg}'; }
