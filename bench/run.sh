@@ -211,7 +211,7 @@ floor_pull() {  # SCHEME AUTHORITY CA_FILE|-
 read -r fpp _ < <(scan floor-push-plain "$(floor_push http "$reg" - fp)")
 read -r flp _ < <(scan floor-pull-plain "$(floor_pull http "$reg" -)")
 floor_row() {  # WHAT FLOOR_NS KARMOR_NS ORAS_NS
-  echo "| one policy $1: the floor, karmor's requests and nothing else with its libcurl (bench/http_floor.c) | $(ms "$2") ms; karmor $(ms "$3") ms (+$(awk -v k="$3" -v f="$2" 'BEGIN {printf "%.1f", (k - f) / 1e6}')), oras $(ms "$4") ms | - | - |"
+  echo "| one policy $1: the floor, karmor's requests and nothing else with its libcurl (bench/http_floor.c) | $(ms "$2") ms; karmor $(ms "$3") ms ($(awk -v k="$3" -v f="$2" 'BEGIN {printf "%+.1f", (k - f) / 1e6}')), oras $(ms "$4") ms | - | - |"
 }
 floor_row "push --plain-http" "$fpp" "$kpp" "$op"
 floor_row "pull --plain-http" "$flp" "$klp" "$ol"
