@@ -41,12 +41,14 @@ public:
     ~ParallelStream() { finish(); }
 
     void add(Item& item) {
+        bool second = false;
         {
             std::lock_guard lock(mutex_);
             items_.push_back(&item);
+            second = items_.size() == 2;
         }
         ready_.notify_one();
-        if (items_seen_++ == 1) {
+        if (second) {
             const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
             for (unsigned i = 1; i < cores; ++i) threads_.emplace_back([this] { drain(); });
         }
@@ -84,7 +86,6 @@ private:
     std::vector<Item*> items_;  // guarded by mutex_, as are next_ and finished_
     std::size_t next_ = 0;
     bool finished_ = false;
-    std::size_t items_seen_ = 0;  // the adding thread's own count
     std::vector<std::thread> threads_;
 };
 
