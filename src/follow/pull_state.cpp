@@ -20,10 +20,19 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 std::vector<RecordedFile> recorded_files(const std::vector<Policy>& policies, const std::vector<std::string>& names) {
+    // Starting and joining a thread costs about what hashing 70 to 90 KB does here (43 to 50 us
+    // against SHA-256 at 1.6 GB/s): the texts of a small pull are hashed on this thread.
+    constexpr std::size_t parallel_from_bytes = 256 * 1024;
+    std::size_t bytes = 0;
+    for (const auto& policy : policies) bytes += policy.serialized.size();
     std::vector<RecordedFile> files(policies.size());
-    util::parallel_for(policies.size(), [&](std::size_t i) {
+    const auto record = [&](std::size_t i) {
         files[i] = {names[i], sha256_hex(policies[i].serialized), policies[i].identity};
-    });
+    };
+    if (bytes < parallel_from_bytes)
+        for (std::size_t i = 0; i < policies.size(); ++i) record(i);
+    else
+        util::parallel_for(policies.size(), record);
     return files;
 }
 

@@ -34,8 +34,8 @@ struct PullState {
 std::string sha256_hex(std::string_view bytes);
 
 // The state's entries for `policies` written under `names` (same length, same order): the
-// hashes of their `serialized` texts are computed on every core, since a pull of many
-// policies waits for them after the policies are read.
+// hashes of their `serialized` texts are computed on every core once there are enough of them
+// to pay for the threads, since a pull of many policies waits for them after they are read.
 std::vector<RecordedFile> recorded_files(const std::vector<Policy>& policies, const std::vector<std::string>& names);
 
 // std::nullopt when the directory has no state file. A state file that cannot be read is an

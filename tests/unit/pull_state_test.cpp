@@ -39,5 +39,27 @@ TEST(PullState, TextIsTheJsonTreeDumpedWithIndentOne) {
     EXPECT_TRUE(parsed["files"][1]["leftover"].get<bool>());
 }
 
+// A small pull's texts are hashed on the calling thread, a large one's on every core: both give
+// each file its own name, hash and identity, in order.
+TEST(PullState, RecordedFilesHashEachTextSmallOrLarge) {
+    for (const std::size_t text_size : {std::size_t{300}, std::size_t{64 * 1024}}) {
+        std::vector<Policy> policies(12);
+        std::vector<std::string> names;
+        for (std::size_t i = 0; i < policies.size(); ++i) {
+            policies[i].serialized = std::string(text_size, static_cast<char>('a' + i));
+            policies[i].identity = {"KubeArmorPolicy", "shop", "p" + std::to_string(i)};
+            names.push_back("f" + std::to_string(i) + ".yaml");
+        }
+        const auto files = recorded_files(policies, names);
+        ASSERT_EQ(files.size(), policies.size());
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            EXPECT_EQ(files[i].name, names[i]) << text_size;
+            EXPECT_EQ(files[i].sha256, sha256_hex(policies[i].serialized)) << text_size << " " << i;
+            EXPECT_EQ(files[i].identity, policies[i].identity) << text_size;
+            EXPECT_FALSE(files[i].leftover);
+        }
+    }
+}
+
 }  // namespace
 }  // namespace karmor::follow
